@@ -1,0 +1,194 @@
+import { z } from 'zod';
+
+/**
+ * Server names become PM2 process names, socket file names and the `<server>__` prefix of
+ * aggregated tool names, so they are restricted to characters every MCP client accepts, and may not
+ * contain `__` (which keeps `<server>__<tool>` unambiguous by construction).
+ */
+export const SERVER_NAME_PATTERN = /^(?!.*__)[A-Za-z0-9_-]{1,48}$/;
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+export const serverLimitsSchema = z
+  .object({
+    maxConcurrent: positiveInt.optional(),
+    requestsPerMinute: positiveInt.optional(),
+    burst: positiveInt.optional(),
+    queueSize: nonNegativeInt.optional(),
+    requestTimeoutMs: positiveInt.optional(),
+  })
+  .strict();
+
+const toolFilterSchema = z
+  .object({
+    allow: z.array(z.string()).optional(),
+    deny: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const serverSchema = z
+  .object({
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().min(1).optional(),
+    url: z.url().optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    disabled: z.boolean().default(false),
+    /** Claude Desktop / VS Code write a `type`; it is accepted and checked against what is given. */
+    type: z.enum(['stdio', 'http', 'streamable-http', 'streamableHttp', 'sse']).optional(),
+    limits: serverLimitsSchema.default({}),
+    tools: toolFilterSchema.default({}),
+    /** Time a freshly started server gets to answer `initialize`. */
+    startTimeoutMs: positiveInt.default(60_000),
+  })
+  .strict()
+  .superRefine((server, ctx) => {
+    if (!server.command && !server.url) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a server needs a "command" (stdio, or an HTTP server to run) or a "url" (remote)',
+      });
+    }
+    if (server.type === 'sse') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: 'the deprecated SSE transport is not supported; use a Streamable HTTP "url"',
+      });
+    }
+  });
+
+export const restartSchema = z
+  .object({
+    maxRestarts: positiveInt.default(10),
+    backoffMs: positiveInt.default(100),
+    maxBackoffMs: positiveInt.default(30_000),
+    /** A run shorter than this counts as an unstable (crash-loop) restart. */
+    minUptimeMs: positiveInt.default(5_000),
+    /** Time a server gets to exit after SIGTERM before it is killed. */
+    killTimeoutMs: positiveInt.default(5_000),
+  })
+  .strict();
+
+export const limitsSchema = z
+  .object({
+    maxConcurrentPerServer: positiveInt.default(50),
+    maxConcurrentPerClient: positiveInt.default(10),
+    maxTotalConcurrent: positiveInt.default(500),
+    queueSize: nonNegativeInt.default(1000),
+    requestTimeoutMs: positiveInt.default(30_000),
+    adaptive: z.boolean().default(true),
+  })
+  .strict();
+
+export const thresholdsSchema = z
+  .object({
+    cpuPercent: z.number().positive().max(100).default(80),
+    memoryPercent: z.number().positive().max(100).default(85),
+    loadPerCore: z.number().positive().default(1.5),
+    responseTimeMs: positiveInt.default(5_000),
+    errorRatePercent: z.number().positive().max(100).default(10),
+    queueSaturationPercent: z.number().positive().max(100).default(80),
+  })
+  .strict();
+
+export const monitorSchema = z
+  .object({
+    intervalMs: positiveInt.default(5_000),
+    healthCheckIntervalMs: positiveInt.default(30_000),
+    thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
+    /** How many consecutive samples over a host threshold fire an alert (not one spike). */
+    sustainedSamples: positiveInt.default(3),
+    /** Requests in the last minute below which latency and error-rate rules stay quiet. */
+    minRequests: positiveInt.default(20),
+    alertCooldownMs: positiveInt.default(300_000),
+    webhook: z
+      .object({ url: z.url(), headers: z.record(z.string(), z.string()).default({}) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const retentionSchema = z
+  .object({
+    requestsDays: positiveInt.default(7),
+    samplesDays: positiveInt.default(30),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    format: z.enum(['json', 'pretty']).default('json'),
+  })
+  .strict();
+
+export const gatewaySchema = z
+  .object({
+    /** `none` lets any local process call the gateway; allowed only on a loopback host. */
+    auth: z.enum(['keys', 'none']).default('keys'),
+    maxBodyBytes: positiveInt.default(4 * 1024 * 1024),
+    sessionIdleMs: positiveInt.default(30 * 60_000),
+    maxSessions: positiveInt.default(1_000),
+    allowedOrigins: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const supervisorSchema = z
+  .object({
+    port: z.number().int().min(0).max(65_535).default(7420),
+    host: z.string().min(1).default('127.0.0.1'),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    restart: restartSchema.default(restartSchema.parse({})),
+    monitor: monitorSchema.default(monitorSchema.parse({})),
+    retention: retentionSchema.default(retentionSchema.parse({})),
+    log: logSchema.default(logSchema.parse({})),
+    gateway: gatewaySchema.default(gatewaySchema.parse({})),
+    cluster: z
+      .object({ redis: z.object({ url: z.string().min(1) }).strict() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    mcpServers: z
+      .record(z.string(), serverSchema)
+      .default({})
+      .superRefine((servers, ctx) => {
+        for (const name of Object.keys(servers)) {
+          if (!SERVER_NAME_PATTERN.test(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `server name "${name}" must be 1-48 characters of A-Z a-z 0-9 _ - without "__"`,
+            });
+          }
+        }
+      }),
+    supervisor: supervisorSchema.default(supervisorSchema.parse({})),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ServerConfig = z.infer<typeof serverSchema>;
+export type SupervisorSettings = z.infer<typeof supervisorSchema>;
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+export type ServerLimitsConfig = z.infer<typeof serverLimitsSchema>;
+export type RestartConfig = z.infer<typeof restartSchema>;
+export type MonitorConfig = z.infer<typeof monitorSchema>;
+export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+export type GatewayConfig = z.infer<typeof gatewaySchema>;
+
+/** How a configured server is reached. */
+export type ServerKind = 'stdio' | 'http' | 'remote';
+
+export function serverKind(server: ServerConfig): ServerKind {
+  if (server.url) return server.command ? 'http' : 'remote';
+  return 'stdio';
+}
