@@ -1,0 +1,246 @@
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import { ControlClient, readEventStream } from '../control/client.ts';
+import { isProcessAlive, readState } from '../control/state-file.ts';
+import type { ServerStatus } from '../core/supervisor.ts';
+import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '../errors.ts';
+import { type HomePaths, resolveHome } from '../home.ts';
+import { runDoctor } from './doctor.ts';
+import { formatStatusTable } from './format.ts';
+
+const CLI_FILE = fileURLToPath(new URL('../bin/mcp-supervisor.js', import.meta.url));
+
+interface GlobalOptions {
+  home?: string;
+  json?: boolean;
+}
+
+function homeOf(command: Command): HomePaths {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  return resolveHome({ home: options.home });
+}
+
+function isJson(command: Command): boolean {
+  return command.optsWithGlobals<GlobalOptions>().json === true;
+}
+
+function print(value: unknown): void {
+  process.stdout.write(typeof value === 'string' ? `${value}\n` : `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mcp-supervisor')
+    .description('Run local MCP servers under a private PM2, serve them through one gateway, stop them cleanly.')
+    .option('--home <dir>', 'put config, PM2 home, sockets, logs and database under this folder (env MCP_SUPERVISOR_HOME)')
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError('(run mcp-supervisor --help for usage)')
+    .exitOverride();
+
+  program
+    .command('start')
+    .description('start the supervisor in the foreground (Ctrl-C stops everything)')
+    .option('-c, --config <file>', 'config file (default: <config dir>/config.json, else the built-in default)')
+    .option('-d, --detach', 'run in the background and return once it answers')
+    .action(async (options: { config?: string; detach?: boolean }, command: Command) => {
+      const paths = homeOf(command);
+      if (options.detach) return startDetached(paths, options.config, isJson(command));
+      const { runSupervisor } = await import('../service.ts');
+      const running = await runSupervisor({ paths, configFile: options.config, logToStdout: true });
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals++;
+        if (signals > 1) {
+          process.stderr.write(`mcp-supervisor: ${signal} again, exiting without a clean stop\n`);
+          process.exit(1);
+        }
+        void running.stop(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      process.on('SIGHUP', () => void running.reload().catch(() => {}));
+      await running.stopped;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
+
+  program
+    .command('stop')
+    .description('stop the running supervisor: servers, PM2 daemon, everything')
+    .option('--timeout <ms>', 'how long to wait for the last process to go', '60000')
+    .action(async (options: { timeout: string }, command: Command) => {
+      const paths = homeOf(command);
+      const state = await readState(paths.stateFile);
+      await new ControlClient(paths).request('POST', '/api/stop');
+      const deadline = Date.now() + Number(options.timeout);
+      while (state && isProcessAlive(state.pid) && Date.now() < deadline) await sleep(100);
+      if (state && isProcessAlive(state.pid)) {
+        throw new SupervisorError('TIMEOUT', `the supervisor (pid ${state.pid}) is still stopping after ${options.timeout} ms`);
+      }
+      if (isJson(command)) print({ ok: true, stopped: state?.pid ?? null });
+      else print('stopped');
+    });
+
+  program
+    .command('status')
+    .description('state, pid, uptime, restarts, CPU, RSS and tool count of each server')
+    .action(async (_options: unknown, command: Command) => {
+      const body = await new ControlClient(homeOf(command)).request<{ servers: ServerStatus[]; supervisor: unknown }>(
+        'GET',
+        '/api/status',
+      );
+      if (isJson(command)) print(body);
+      else print(formatStatusTable(body.servers));
+    });
+
+  const server = program.command('server').description('start, stop or restart one server');
+  for (const action of ['start', 'stop', 'restart'] as const) {
+    server
+      .command(`${action} <name>`)
+      .description(`${action} one server`)
+      .action(async (name: string, _options: unknown, command: Command) => {
+        const body = await new ControlClient(homeOf(command)).request<{ server?: ServerStatus }>(
+          'POST',
+          `/api/servers/${encodeURIComponent(name)}/${action}`,
+        );
+        if (isJson(command)) print(body);
+        else print(`${name}: ${body.server?.state ?? 'done'}`);
+      });
+  }
+
+  program
+    .command('logs <name>')
+    .description("a server's stdout and stderr (PM2 log files)")
+    .option('-n, --lines <n>', 'how many lines', '50')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('--stderr', 'only stderr')
+    .action(async (name: string, options: { lines: string; follow?: boolean; stderr?: boolean }, command: Command) => {
+      const lines = Number(options.lines);
+      if (!Number.isInteger(lines) || lines < 0) {
+        throw new SupervisorError('BAD_REQUEST', `--lines must be a whole number, got "${options.lines}"`);
+      }
+      const client = new ControlClient(homeOf(command));
+      const stream = options.stderr ? 'err' : 'all';
+      const query = `stream=${stream}&lines=${lines}`;
+      const body = await client.request<{ lines: { stream: string; line: string }[] }>(
+        'GET',
+        `/api/servers/${encodeURIComponent(name)}/logs?${query}`,
+      );
+      const json = isJson(command);
+      for (const entry of body.lines) print(json ? JSON.stringify(entry) : entry.line);
+      if (!options.follow) return;
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      const response = await client.fetch('GET', `/api/servers/${encodeURIComponent(name)}/logs/follow?${query}`, {
+        signal: abort.signal,
+      });
+      if (!response.ok) throw new SupervisorError('CONTROL_API', `log follow failed: ${response.status}`);
+      await readEventStream(response, (_event, data) => {
+        const { stream: source, lines: newLines } = data as { stream: string; lines: string[] };
+        for (const line of newLines) print(json ? JSON.stringify({ stream: source, line }) : line);
+      }).catch((error: unknown) => {
+        if ((error as Error).name !== 'AbortError') throw error;
+      });
+    });
+
+  program
+    .command('reload')
+    .description('re-read the config file: start added, restart changed, stop removed servers')
+    .action(async (_options: unknown, command: Command) => {
+      const body = await new ControlClient(homeOf(command)).request<{ result: Record<string, unknown> }>(
+        'POST',
+        '/api/reload',
+      );
+      if (isJson(command)) return print(body);
+      const r = body.result as { added?: string[]; removed?: string[]; changed?: string[] };
+      const parts = [
+        r.added?.length ? `added ${r.added.join(', ')}` : '',
+        r.changed?.length ? `restarted ${r.changed.join(', ')}` : '',
+        r.removed?.length ? `stopped ${r.removed.join(', ')}` : '',
+      ].filter(Boolean);
+      print(parts.length > 0 ? `reloaded: ${parts.join('; ')}` : 'config unchanged');
+    });
+
+  program
+    .command('config')
+    .description('configuration')
+    .command('validate [file]')
+    .description('check a config file (default: the home config) and report every problem')
+    .action(async (file: string | undefined, _options: unknown, command: Command) => {
+      const paths = homeOf(command);
+      const loaded = await loadConfig({ paths, file });
+      const names = Object.keys(loaded.config.mcpServers);
+      if (isJson(command)) return print({ ok: true, file: loaded.file ?? null, servers: names });
+      print(`${loaded.file ?? 'built-in default config'} is valid: ${names.length} server(s): ${names.join(', ')}`);
+    });
+
+  program
+    .command('doctor')
+    .description('check Node, the home, PM2, the config and the running supervisor')
+    .action(async (_options: unknown, command: Command) => {
+      const checks = await runDoctor(homeOf(command));
+      if (isJson(command)) print(checks);
+      else for (const check of checks) print(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);
+      if (checks.some((check) => !check.ok)) process.exitCode = 1;
+    });
+
+  program.addOption(new Option('--no-color', 'plain output').hideHelp());
+  return program;
+}
+
+async function startDetached(paths: HomePaths, config: string | undefined, json: boolean): Promise<void> {
+  const previous = await readState(paths.stateFile);
+  if (previous && isProcessAlive(previous.pid)) {
+    throw new SupervisorError('ALREADY_RUNNING', `a supervisor (pid ${previous.pid}) is already running for home ${paths.root}`);
+  }
+  await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
+  const output = openSync(path.join(paths.logDir, 'detached.out'), 'a');
+  const args = [...process.execArgv, CLI_FILE, 'start', '--home', paths.root, ...(config ? ['--config', config] : [])];
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', output, output],
+    env: { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'json' },
+  });
+  child.unref();
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const state = await readState(paths.stateFile);
+    if (state && state.pid === child.pid) {
+      const url = `http://${state.host}:${state.port}`;
+      if (json) print({ ok: true, pid: child.pid, url });
+      else print(`started (pid ${child.pid}), control API and gateway at ${url}`);
+      return;
+    }
+    if (child.exitCode !== null || (child.pid !== undefined && !isProcessAlive(child.pid))) {
+      throw new SupervisorError('INTERNAL', `the supervisor exited at start; see ${path.join(paths.logDir, 'detached.out')}`);
+    }
+    await sleep(100);
+  }
+  throw new SupervisorError('TIMEOUT', 'the supervisor did not come up within 120 s');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs the CLI; returns the process exit code (documented in the README). */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      if (error.code === 'commander.help' || error.exitCode === 0) return 0;
+      return EXIT_CODES.USAGE;
+    }
+    const message = errorMessage(error);
+    process.stderr.write(`mcp-supervisor: ${message}\n`);
+    return isSupervisorError(error) ? EXIT_CODES[error.code] : EXIT_CODES.INTERNAL;
+  }
+}

@@ -1,0 +1,209 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SupervisorError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+interface Route {
+  prefix: string;
+  handler: RouteHandler;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host);
+}
+
+/**
+ * The supervisor's one HTTP listener. Routes are matched by longest path prefix. Every request is
+ * checked against DNS rebinding first: its `Host` must name this listener, and a browser `Origin`
+ * must be this listener's own origin or one the config allows.
+ */
+export class HttpServer {
+  readonly #server: http.Server;
+  readonly #routes: Route[] = [];
+  readonly #logger: Logger;
+  readonly #host: string;
+  readonly #requestedPort: number;
+  readonly #extraOrigins: Set<string>;
+  #port = 0;
+
+  constructor(options: { host: string; port: number; logger: Logger; allowedOrigins?: string[] }) {
+    this.#host = options.host;
+    this.#requestedPort = options.port;
+    this.#logger = options.logger;
+    this.#extraOrigins = new Set(options.allowedOrigins ?? []);
+    this.#server = http.createServer((req, res) => void this.#dispatch(req, res));
+    // Long MCP calls stream for minutes; the gateway applies its own timeouts.
+    this.#server.requestTimeout = 0;
+    this.#server.keepAliveTimeout = 65_000;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+  get host(): string {
+    return this.#host;
+  }
+  get origin(): string {
+    return `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.#port}`;
+  }
+  get nodeServer(): http.Server {
+    return this.#server;
+  }
+
+  route(prefix: string, handler: RouteHandler): void {
+    this.#routes.push({ prefix, handler });
+    this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(
+          new SupervisorError(
+            'CONTROL_API',
+            error.code === 'EADDRINUSE'
+              ? `port ${this.#requestedPort} on ${this.#host} is in use; set supervisor.port or MCP_SUPERVISOR_PORT to a free port`
+              : `cannot listen on ${this.#host}:${this.#requestedPort}: ${error.message}`,
+            { cause: error },
+          ),
+        );
+      };
+      this.#server.once('error', onError);
+      this.#server.listen(this.#requestedPort, this.#host, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+    this.#port = (this.#server.address() as AddressInfo).port;
+  }
+
+  /** Stops accepting connections, then closes idle ones; open streams get `graceMs` to finish. */
+  async close(graceMs = 2_000): Promise<void> {
+    if (!this.#server.listening) return;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    const timer = setTimeout(() => this.#server.closeAllConnections(), graceMs);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
+  }
+
+  /** Whether `Host` names this listener (loopback aliases included when bound to loopback). */
+  isAllowedHost(hostHeader: string | undefined): boolean {
+    if (!hostHeader) return false;
+    const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
+    if (!match) return false;
+    const [, name = '', port] = match;
+    if (port !== undefined && Number(port) !== this.#port) return false;
+    if (port === undefined && this.#port !== 80) return false;
+    const bound = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
+    if (name.toLowerCase() === bound.toLowerCase()) return true;
+    return isLoopbackHost(this.#host) && isLoopbackHost(name.toLowerCase());
+  }
+
+  isAllowedOrigin(origin: string | undefined): boolean {
+    if (origin === undefined) return true;
+    if (this.#extraOrigins.has(origin)) return true;
+    try {
+      const url = new URL(origin);
+      return url.protocol === 'http:' && this.isAllowedHost(url.host);
+    } catch {
+      return false;
+    }
+  }
+
+  async #dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (!this.isAllowedHost(req.headers.host)) {
+        return sendJson(res, 403, {
+          error: { code: 'FORBIDDEN', message: `Host "${req.headers.host ?? ''}" is not this supervisor` },
+        });
+      }
+      if (!this.isAllowedOrigin(req.headers.origin)) {
+        return sendJson(res, 403, {
+          error: {
+            code: 'FORBIDDEN',
+            message: `Origin "${req.headers.origin}" may not call this supervisor; add it to supervisor.gateway.allowedOrigins`,
+          },
+        });
+      }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const route = this.#routes.find((r) => url.pathname === r.prefix || url.pathname.startsWith(matchPrefix(r.prefix)));
+      if (!route) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
+      await route.handler(req, res, url);
+    } catch (error) {
+      this.#logger.error({ err: error, url: req.url }, 'HTTP handler failed');
+      if (!res.headersSent) sendError(res, error);
+      else res.destroy();
+    }
+  }
+}
+
+function matchPrefix(prefix: string): string {
+  return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+const STATUS_BY_CODE: Partial<Record<string, number>> = {
+  BAD_REQUEST: 400,
+  CONFIG_INVALID: 422,
+  CONFIG_NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  UNKNOWN_SERVER: 404,
+  SERVER_UNAVAILABLE: 503,
+  QUEUE_FULL: 429,
+  RATE_LIMITED: 429,
+  CIRCUIT_OPEN: 503,
+  TIMEOUT: 504,
+};
+
+export function sendError(res: ServerResponse, error: unknown): void {
+  if (error instanceof SupervisorError) {
+    const httpStatus = error.details?.httpStatus;
+    sendJson(res, typeof httpStatus === 'number' ? httpStatus : (STATUS_BY_CODE[error.code] ?? 500), {
+      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+    });
+  } else {
+    sendJson(res, 500, { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } });
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Reads a request body up to `maxBytes`; larger bodies are refused with 413, never buffered. */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(maxBytes: number): SupervisorError {
+  return new SupervisorError('BAD_REQUEST', `request body is larger than ${maxBytes} bytes`, {
+    details: { httpStatus: 413 },
+  });
+}
+
+export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const body = await readBody(req, maxBytes);
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new SupervisorError('BAD_REQUEST', `request body is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,219 @@
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { type ConfigDiff, diffConfigs } from '../config/diff.ts';
+import type { Config } from '../config/schema.ts';
+import { errorMessage, SupervisorError } from '../errors.ts';
+import type { HomePaths } from '../home.ts';
+import type { Logger } from '../logging.ts';
+import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
+import { type ServerEvent, ServerRuntime, type ServerState } from './server-runtime.ts';
+
+export interface ServerStatus {
+  name: string;
+  kind: ServerRuntime['kind'];
+  state: ServerState;
+  pid: number;
+  uptimeMs: number;
+  restarts: number;
+  cpuPercent: number;
+  rssBytes: number;
+  toolCount: number;
+  upstream: string;
+  lastError?: string;
+  lastExit?: { exitCode: number | null; signal: string | null; at: number };
+}
+
+/** Tree-wide CPU/RSS of a server's processes (PM2's own numbers cover only the top process). */
+export type ProcessTreeUsage = (pid: number) => { cpuPercent: number; rssBytes: number } | undefined;
+
+const BRIDGE_SCRIPT = fileURLToPath(
+  new URL(`../process/bridge${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
+
+/**
+ * The headless core: owns the server runtimes of one config under one private PM2 daemon.
+ * `create → start() → stop()`; the constructor does no IO.
+ */
+export class SupervisorCore {
+  readonly paths: HomePaths;
+  readonly #pm2: Pm2Manager;
+  readonly #logger: Logger;
+  readonly #servers = new Map<string, ServerRuntime>();
+  readonly #listeners = new Set<(event: ServerEvent) => void>();
+  readonly #serverListeners = new Set<(change: { added: ServerRuntime[]; removed: string[] }) => void>();
+  #config: Config;
+  #isStopping = false;
+  #treeUsage: ProcessTreeUsage | undefined;
+
+  constructor(options: { paths: HomePaths; config: Config; pm2: Pm2Manager; logger: Logger }) {
+    this.paths = options.paths;
+    this.#config = options.config;
+    this.#pm2 = options.pm2;
+    this.#logger = options.logger;
+  }
+
+  get config(): Config {
+    return this.#config;
+  }
+
+  /** Every lifecycle event of every server. */
+  onEvent(listener: (event: ServerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Servers added or removed by a reload (the gateway re-aggregates on this). */
+  onServersChanged(listener: (change: { added: ServerRuntime[]; removed: string[] }) => void): () => void {
+    this.#serverListeners.add(listener);
+    return () => this.#serverListeners.delete(listener);
+  }
+
+  setProcessTreeUsage(usage: ProcessTreeUsage): void {
+    this.#treeUsage = usage;
+  }
+
+  get servers(): ReadonlyMap<string, ServerRuntime> {
+    return this.#servers;
+  }
+
+  server(name: string): ServerRuntime {
+    const server = this.#servers.get(name);
+    if (!server) {
+      const known = [...this.#servers.keys()].join(', ') || 'none';
+      throw new SupervisorError('UNKNOWN_SERVER', `no server named "${name}" (configured: ${known})`);
+    }
+    return server;
+  }
+
+  /**
+   * Prepares the home, removes whatever a crashed earlier run left in this home's PM2 daemon, then
+   * starts every enabled server in parallel. A server that fails to start does not fail the
+   * supervisor: it is reported in its state and retried by its restart policy.
+   */
+  async start(): Promise<void> {
+    for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.serverLogDir]) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    }
+    await this.#pm2.connect();
+    const leftovers = await this.#pm2.deleteAll();
+    if (leftovers.length > 0) {
+      this.#logger.warn({ servers: leftovers }, `removed ${leftovers.length} process(es) an earlier run left behind`);
+    }
+    this.#pm2.onExit((event) => this.#servers.get(event.name)?.handleExit(event));
+    for (const [name, config] of Object.entries(this.#config.mcpServers)) {
+      if (!config.disabled) this.#servers.set(name, this.#createRuntime(name, config));
+    }
+    await Promise.allSettled([...this.#servers.values()].map((server) => server.start()));
+  }
+
+  /**
+   * Applies a new config: unchanged servers keep running, added ones start, changed ones restart,
+   * removed or disabled ones stop. The caller has already validated `next`.
+   */
+  async applyConfig(next: Config): Promise<ConfigDiff> {
+    const diff = diffConfigs(this.#config, next);
+    this.#config = next;
+    const removed = [...diff.removed, ...diff.changed];
+    await Promise.allSettled(
+      removed.map(async (name) => {
+        await this.#servers.get(name)?.stop();
+        this.#servers.delete(name);
+      }),
+    );
+    const added: ServerRuntime[] = [];
+    for (const name of [...diff.added, ...diff.changed]) {
+      const config = next.mcpServers[name];
+      if (!config) continue;
+      const runtime = this.#createRuntime(name, config);
+      this.#servers.set(name, runtime);
+      added.push(runtime);
+    }
+    for (const listener of this.#serverListeners) listener({ added, removed });
+    await Promise.allSettled(added.map((server) => server.start()));
+    for (const name of [...diff.added, ...diff.changed, ...diff.removed]) {
+      this.#emit({ server: name, kind: 'state', state: this.#servers.get(name)?.state ?? 'stopped', at: Date.now(), message: 'reload' });
+    }
+    return diff;
+  }
+
+  async status(): Promise<ServerStatus[]> {
+    let processes: ManagedProcess[] = [];
+    try {
+      processes = await this.#pm2.list();
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'could not list PM2 processes');
+    }
+    const byName = new Map(processes.map((p) => [p.name, p]));
+    const now = Date.now();
+    return [...this.#servers.values()].map((server) => {
+      const proc = byName.get(server.name);
+      const pid = proc?.pid ?? 0;
+      const tree = pid > 0 ? this.#treeUsage?.(pid) : undefined;
+      const status: ServerStatus = {
+        name: server.name,
+        kind: server.kind,
+        state: server.state,
+        pid,
+        uptimeMs: server.state === 'online' && server.startedAt > 0 ? now - server.startedAt : 0,
+        restarts: server.restarts,
+        cpuPercent: tree?.cpuPercent ?? proc?.cpuPercent ?? 0,
+        rssBytes: tree?.rssBytes ?? proc?.rssBytes ?? 0,
+        toolCount: server.upstream.tools.length,
+        upstream: server.upstream.state,
+      };
+      if (server.lastError) status.lastError = server.lastError;
+      if (server.lastExit) status.lastExit = server.lastExit;
+      return status;
+    });
+  }
+
+  /**
+   * Stops every server and the private PM2 daemon. Each step runs even if an earlier one failed.
+   */
+  async stop(): Promise<void> {
+    if (this.#isStopping) return;
+    this.#isStopping = true;
+    try {
+      // Each server's stop marks it stopping (so its exit is not a crash) and deletes its process:
+      // PM2 signals the bridge, which stops its child's whole process group within its timeout.
+      await Promise.allSettled([...this.#servers.values()].map((server) => server.stop()));
+    } finally {
+      try {
+        await this.#pm2.kill();
+      } catch (error) {
+        this.#logger.error({ err: error }, `could not kill the PM2 daemon: ${errorMessage(error)}`);
+      }
+    }
+  }
+
+  #createRuntime(name: string, config: Config['mcpServers'][string]): ServerRuntime {
+    return new ServerRuntime(name, config, {
+      pm2: this.#pm2,
+      paths: this.paths,
+      logger: this.#logger,
+      restart: this.#config.supervisor.restart,
+      bridgeScript: BRIDGE_SCRIPT,
+      baseEnv: baseServerEnv(),
+      emit: (event) => this.#emit(event),
+    });
+  }
+
+  #emit(event: ServerEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#logger.error({ err: error }, 'server event listener failed');
+      }
+    }
+  }
+}
+
+/** PATH and HOME: all a server inherits from the supervisor; its config adds the rest. */
+export function baseServerEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const base: Record<string, string> = { HOME: env.HOME ?? os.homedir() };
+  if (env.PATH) base.PATH = env.PATH;
+  if (process.platform === 'win32' && env.SystemRoot) base.SystemRoot = env.SystemRoot;
+  return base;
+}

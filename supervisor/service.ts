@@ -1,0 +1,225 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import chokidar from 'chokidar';
+import { diffConfigs, isEmptyDiff } from './config/diff.ts';
+import { loadConfig } from './config/load.ts';
+import { parseConfig } from './config/parse.ts';
+import type { Config } from './config/schema.ts';
+import { type ControlContext, registerControlApi } from './control/control-api.ts';
+import { HttpServer, isLoopbackHost } from './control/http-server.ts';
+import { isProcessAlive, readState, removeState, writeState } from './control/state-file.ts';
+import { ensureToken } from './control/token.ts';
+import type { ServerEvent } from './core/server-runtime.ts';
+import { SupervisorCore } from './core/supervisor.ts';
+import { errorMessage, SupervisorError } from './errors.ts';
+import type { HomePaths } from './home.ts';
+import { createLogger, type Logger } from './logging.ts';
+import { Pm2Manager } from './process/pm2-manager.ts';
+
+const require = createRequire(import.meta.url);
+export const VERSION: string = (require('../package.json') as { version: string }).version;
+
+export interface RunOptions {
+  paths: HomePaths;
+  /** An explicit config file; default: the home's config.json, else the built-in default. */
+  configFile?: string;
+  /** Echo the log to stdout (foreground `start`). */
+  logToStdout: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Deadline for the whole clean stop, after which the process is told to exit anyway. */
+  stopDeadlineMs?: number;
+}
+
+export interface RunningSupervisor {
+  readonly core: SupervisorCore;
+  readonly http: HttpServer;
+  readonly logger: Logger;
+  /** Resolves when the supervisor has stopped (by `stop()`, the API or a signal). */
+  readonly stopped: Promise<void>;
+  stop(reason?: string): Promise<void>;
+  reload(): Promise<unknown>;
+}
+
+type Disposer = { name: string; dispose: () => Promise<void> | void };
+
+/**
+ * Starts the whole supervisor for one home: config, log, private PM2, servers, HTTP listener
+ * (control API, later the gateway and metrics), config watcher. Everything started is registered
+ * as a disposer and stopped in reverse order, each step isolated, within a deadline.
+ */
+export async function runSupervisor(options: RunOptions): Promise<RunningSupervisor> {
+  const { paths } = options;
+  const env = options.env ?? process.env;
+  const previous = await readState(paths.stateFile);
+  if (previous && previous.pid !== process.pid && isProcessAlive(previous.pid)) {
+    throw new SupervisorError(
+      'ALREADY_RUNNING',
+      `a supervisor (pid ${previous.pid}) is already running for home ${paths.root}; stop it with: mcp-supervisor stop --home ${paths.root}`,
+    );
+  }
+  const loaded = await loadConfig({ paths, file: options.configFile, env });
+  await mkdir(paths.root, { recursive: true, mode: 0o700 });
+  let config = loaded.config;
+  const settings = config.supervisor;
+  if (!isLoopbackHost(settings.host) && settings.gateway.auth === 'none') {
+    throw new SupervisorError(
+      'CONFIG_INVALID',
+      `supervisor.gateway.auth "none" is allowed only on a loopback host, not "${settings.host}"; use "keys"`,
+    );
+  }
+  const { logger, close: closeLogger } = createLogger({
+    level: settings.log.level,
+    format: settings.log.format,
+    logDir: paths.logDir,
+    toStdout: options.logToStdout,
+  });
+  const disposers: Disposer[] = [{ name: 'log', dispose: closeLogger }];
+  const startedAt = Date.now();
+  const eventListeners = new Set<(type: string, data: unknown) => void>();
+  const publish = (type: string, data: unknown) => {
+    for (const listener of eventListeners) listener(type, data);
+  };
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (reason = 'requested'): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ reason }, 'stopping');
+      const deadline = setTimeout(() => {
+        logger.error(`clean stop did not finish within ${options.stopDeadlineMs ?? 30_000} ms`);
+        resolveStopped();
+      }, options.stopDeadlineMs ?? 30_000);
+      deadline.unref();
+      for (const disposer of disposers.toReversed()) {
+        try {
+          await disposer.dispose();
+        } catch (error) {
+          // The log may already be closed; stderr is the last resort.
+          process.stderr.write(`mcp-supervisor: stopping ${disposer.name} failed: ${errorMessage(error)}\n`);
+        }
+      }
+      clearTimeout(deadline);
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  try {
+    const token = await ensureToken(paths.tokenFile);
+    const pm2 = new Pm2Manager({ pm2Home: paths.pm2Home, logger });
+    const core = new SupervisorCore({ paths, config, pm2, logger });
+    disposers.push({ name: 'servers and PM2', dispose: () => core.stop() });
+    core.onEvent((event: ServerEvent) => publish('server', event));
+
+    const http = new HttpServer({
+      host: settings.host,
+      port: settings.port,
+      logger,
+      allowedOrigins: settings.gateway.allowedOrigins,
+    });
+    const reload = async () => {
+      const file = loaded.file ?? paths.configFile;
+      let next: Config;
+      try {
+        const text = await readFile(file, 'utf8');
+        next = parseConfig(text, { source: file, env });
+      } catch (error) {
+        const message = errorMessage(error);
+        logger.error({ file }, `config reload refused, nothing changed: ${message}`);
+        publish('config', { ok: false, message, at: Date.now() });
+        if (error instanceof SupervisorError) throw error;
+        throw new SupervisorError('CONFIG_INVALID', `cannot read ${file}: ${message}`, { cause: error });
+      }
+      const diff = diffConfigs(config, next);
+      if (isEmptyDiff(diff)) {
+        logger.info('config unchanged; nothing to do');
+        return { ...diff, unchanged: diff.unchanged };
+      }
+      config = next;
+      const applied = await core.applyConfig(next);
+      logger.info({ added: applied.added, removed: applied.removed, changed: applied.changed }, 'config reloaded');
+      if (applied.supervisorChanged) {
+        logger.warn('supervisor settings changed; port, host and log settings apply at the next start');
+      }
+      publish('config', { ok: true, diff: applied, at: Date.now() });
+      return applied;
+    };
+
+    const context: ControlContext = {
+      token,
+      version: VERSION,
+      startedAt,
+      configFile: loaded.file,
+      status: () => core.status(),
+      serverAction: async (name, action) => {
+        const server = core.server(name);
+        if (action === 'start') await server.start();
+        else if (action === 'stop') await server.stop();
+        else await server.restart();
+      },
+      reload,
+      validateConfig: (text) => parseConfig(text, { source: 'config', env }),
+      logFiles: (name) => {
+        const server = core.server(name);
+        return { out: server.outLogFile, err: server.errLogFile };
+      },
+      onEvent: (listener) => {
+        eventListeners.add(listener);
+        return () => eventListeners.delete(listener);
+      },
+      requestStop: () => void stop('control API'),
+      extraRoutes: new Map(),
+    };
+    registerControlApi(http, context);
+    http.route('/health', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ok', uptimeMs: Date.now() - startedAt }));
+    });
+    await http.listen();
+    disposers.push({ name: 'HTTP listener', dispose: () => http.close() });
+    await writeState(paths.stateFile, {
+      pid: process.pid,
+      host: settings.host,
+      port: http.port,
+      startedAt,
+      version: VERSION,
+    });
+    disposers.push({ name: 'state file', dispose: () => removeState(paths.stateFile) });
+    logger.info({ home: paths.root, url: http.origin, config: loaded.file ?? 'built-in default' }, 'supervisor listening');
+    if (!loaded.file) {
+      logger.info(`no config at ${paths.configFile}; running the built-in default servers (everything, memory)`);
+    }
+
+    await core.start();
+    logger.info({ servers: [...core.servers.keys()] }, 'servers started');
+
+    const watchedFile = loaded.file ?? paths.configFile;
+    const watcher = chokidar.watch(watchedFile, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200 } });
+    let reloadTimer: NodeJS.Timeout | undefined;
+    watcher.on('all', () => {
+      clearTimeout(reloadTimer);
+      reloadTimer = setTimeout(() => {
+        reload().catch(() => {
+          // Logged and published by reload(); the running config stays as it was.
+        });
+      }, 100);
+      reloadTimer.unref();
+    });
+    disposers.push({
+      name: 'config watcher',
+      dispose: async () => {
+        clearTimeout(reloadTimer);
+        await watcher.close();
+      },
+    });
+
+    return { core, http, logger, stopped, stop, reload };
+  } catch (error) {
+    logger.error({ err: error }, 'supervisor failed to start');
+    await stop('start failed');
+    throw error;
+  }
+}

@@ -1,0 +1,246 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  type Implementation,
+  ListRootsRequestSchema,
+  McpError,
+  type Notification,
+  type ServerCapabilities,
+  type Tool,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { SupervisorError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { silentLogger } from '../logging.ts';
+import { SocketClientTransport } from './socket-transport.ts';
+
+export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'unavailable' | 'closed';
+
+/** How to reach a server: its bridge's Unix socket, or a Streamable HTTP url. */
+export type UpstreamEndpoint =
+  | { kind: 'socket'; path: string }
+  | { kind: 'http'; url: string; headers: Record<string, string> };
+
+export interface UpstreamEvents {
+  state: (state: UpstreamState) => void;
+  /** Every notification the server sends (progress is delivered to the request that asked). */
+  notification: (notification: Notification) => void;
+  toolsChanged: (tools: readonly Tool[]) => void;
+}
+
+/** Capabilities the gateway answers on behalf of downstream clients. */
+export const UPSTREAM_CLIENT_CAPABILITIES = {
+  sampling: {},
+  elicitation: {},
+  roots: { listChanged: true },
+};
+
+/**
+ * One MCP SDK `Client` per server, shared by every downstream session (the SDK multiplexes by
+ * request id): initialized once per server process, reconnected after a restart, with the
+ * server's capabilities and tool list cached and refreshed on `notifications/tools/list_changed`.
+ */
+export class Upstream {
+  readonly name: string;
+  readonly #logger: Logger;
+  readonly #version: string;
+  #endpoint: UpstreamEndpoint | undefined;
+  #client: Client | undefined;
+  #state: UpstreamState = 'idle';
+  #tools: Tool[] = [];
+  #capabilities: ServerCapabilities | undefined;
+  #serverInfo: Implementation | undefined;
+  #instructions: string | undefined;
+  /** Bumped on every connect and close so callbacks of an older client do nothing. */
+  #generation = 0;
+  readonly #listeners: { [K in keyof UpstreamEvents]: Set<UpstreamEvents[K]> } = {
+    state: new Set(),
+    notification: new Set(),
+    toolsChanged: new Set(),
+  };
+  /** Installs request handlers (sampling, elicitation, roots) on each new client. */
+  #configureClient: ((client: Client) => void) | undefined;
+
+  constructor(options: { name: string; logger?: Logger; version?: string }) {
+    this.name = options.name;
+    this.#logger = options.logger ?? silentLogger;
+    this.#version = options.version ?? '0.1.0';
+  }
+
+  get state(): UpstreamState {
+    return this.#state;
+  }
+  get client(): Client | undefined {
+    return this.#state === 'ready' ? this.#client : undefined;
+  }
+  get tools(): readonly Tool[] {
+    return this.#tools;
+  }
+  get capabilities(): ServerCapabilities | undefined {
+    return this.#capabilities;
+  }
+  get serverInfo(): Implementation | undefined {
+    return this.#serverInfo;
+  }
+  get instructions(): string | undefined {
+    return this.#instructions;
+  }
+
+  on<K extends keyof UpstreamEvents>(event: K, listener: UpstreamEvents[K]): () => void {
+    this.#listeners[event].add(listener);
+    return () => this.#listeners[event].delete(listener);
+  }
+
+  /** Sets the hook that installs server→client request handlers on every client this creates. */
+  setClientConfigurer(configure: (client: Client) => void): void {
+    this.#configureClient = configure;
+    if (this.#client) configure(this.#client);
+  }
+
+  /**
+   * Connects and initializes, retrying while the server is still coming up, until `deadlineMs`
+   * from now or `signal` aborts. Resolves when the tool list is cached.
+   */
+  async connect(endpoint: UpstreamEndpoint, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    await this.#dropClient();
+    this.#endpoint = endpoint;
+    const generation = ++this.#generation;
+    this.#setState('connecting');
+    const deadline = Date.now() + options.timeoutMs;
+    let lastError: unknown;
+    let delayMs = 25;
+    while (generation === this.#generation) {
+      options.signal?.throwIfAborted();
+      const client = this.#newClient();
+      try {
+        const transport = this.#transportFor(endpoint, Math.max(1, deadline - Date.now()));
+        await client.connect(transport, {
+          signal: options.signal,
+          timeout: Math.max(1, deadline - Date.now()),
+        });
+        if (generation !== this.#generation) {
+          await client.close().catch(() => {});
+          return;
+        }
+        this.#client = client;
+        this.#capabilities = client.getServerCapabilities();
+        this.#serverInfo = client.getServerVersion();
+        this.#instructions = client.getInstructions();
+        client.onclose = () => {
+          if (generation !== this.#generation) return;
+          this.#client = undefined;
+          this.#setState('unavailable');
+        };
+        await this.refreshTools();
+        this.#setState('ready');
+        return;
+      } catch (error) {
+        lastError = error;
+        await client.close().catch(() => {});
+        if (Date.now() + delayMs >= deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs = Math.min(500, delayMs * 2);
+      }
+    }
+    if (generation === this.#generation) this.#setState('unavailable');
+    throw new SupervisorError(
+      'SERVER_UNAVAILABLE',
+      `server "${this.name}" did not answer initialize within ${options.timeoutMs} ms: ${describe(lastError)}; ` +
+        `see its log with: mcp-supervisor logs ${this.name} --stderr`,
+      { cause: lastError },
+    );
+  }
+
+  /** Re-reads the whole (paginated) tool list. */
+  async refreshTools(): Promise<readonly Tool[]> {
+    const client = this.#client;
+    if (!client || !this.#capabilities?.tools) {
+      this.#tools = [];
+      return this.#tools;
+    }
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: 30_000 });
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor);
+    this.#tools = tools;
+    for (const listener of this.#listeners.toolsChanged) listener(tools);
+    return tools;
+  }
+
+  /** MCP `ping`; rejects when the server does not answer within `timeoutMs`. */
+  async ping(timeoutMs: number): Promise<void> {
+    const client = this.client;
+    if (!client) throw new SupervisorError('SERVER_UNAVAILABLE', `server "${this.name}" is not connected`);
+    await client.ping({ timeout: timeoutMs });
+  }
+
+  /** Closes the client; the state becomes `closed` until the next `connect`. */
+  async close(): Promise<void> {
+    this.#generation++;
+    await this.#dropClient();
+    this.#setState('closed');
+  }
+
+  async #dropClient(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await client.close().catch(() => {});
+  }
+
+  #newClient(): Client {
+    const client = new Client(
+      { name: 'mcp-supervisor', version: this.#version },
+      { capabilities: UPSTREAM_CLIENT_CAPABILITIES },
+    );
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      try {
+        await this.refreshTools();
+      } catch (error) {
+        this.#logger.warn({ server: this.name, err: error }, 'could not refresh the tool list');
+      }
+      this.#emitNotification({ method: 'notifications/tools/list_changed' });
+    });
+    client.fallbackNotificationHandler = async (notification) => this.#emitNotification(notification);
+    // Until the gateway routes them to a downstream session, server→client requests get a clear
+    // answer instead of "method not found" or a hang.
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [] }));
+    const noSession = async () => {
+      throw new McpError(ErrorCode.InvalidRequest, `no client session is connected to "${this.name}" to answer this request`);
+    };
+    client.setRequestHandler(CreateMessageRequestSchema, noSession);
+    client.setRequestHandler(ElicitRequestSchema, noSession);
+    this.#configureClient?.(client);
+    return client;
+  }
+
+  #emitNotification(notification: Notification): void {
+    for (const listener of this.#listeners.notification) listener(notification);
+  }
+
+  #transportFor(endpoint: UpstreamEndpoint, connectTimeoutMs: number): Transport {
+    if (endpoint.kind === 'socket') return new SocketClientTransport({ path: endpoint.path, connectTimeoutMs });
+    return new StreamableHTTPClientTransport(new URL(endpoint.url), { requestInit: { headers: endpoint.headers } });
+  }
+
+  #setState(state: UpstreamState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#logger.debug({ server: this.name, state }, 'upstream state');
+    for (const listener of this.#listeners.state) listener(state);
+  }
+
+  get endpoint(): UpstreamEndpoint | undefined {
+    return this.#endpoint;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
