@@ -59,7 +59,11 @@ export function createLogger(options: LoggerOptions): { logger: Logger; close: (
     const isPretty = options.format === 'pretty' || (options.format !== 'json' && process.stdout.isTTY);
     targets.push(
       isPretty
-        ? { target: 'pino-pretty', level: options.level, options: { destination: 1, colorize: process.stdout.isTTY } }
+        ? {
+            target: 'pino-pretty',
+            level: options.level,
+            options: { destination: 1, colorize: process.stdout.isTTY },
+          }
         : { target: 'pino/file', level: options.level, options: { destination: 1 } },
     );
   }
@@ -68,7 +72,11 @@ export function createLogger(options: LoggerOptions): { logger: Logger; close: (
   }
   const transport = pino.transport({ targets });
   const logger = pino(
-    { level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } },
+    {
+      level: options.level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid },
+    },
     transport,
   );
   const close = () =>

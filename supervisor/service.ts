@@ -12,6 +12,8 @@ import { ensureToken } from './control/token.ts';
 import type { ServerEvent } from './core/server-runtime.ts';
 import { SupervisorCore } from './core/supervisor.ts';
 import { errorMessage, SupervisorError } from './errors.ts';
+import { Forwarder } from './gateway/forward.ts';
+import { Gateway } from './gateway/gateway.ts';
 import type { HomePaths } from './home.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { Pm2Manager } from './process/pm2-manager.ts';
@@ -114,6 +116,16 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     disposers.push({ name: 'servers and PM2', dispose: () => core.stop() });
     core.onEvent((event: ServerEvent) => publish('server', event));
 
+    const forwarder = new Forwarder({ settings });
+    disposers.push({ name: 'limits', dispose: () => forwarder.dispose() });
+    if (settings.gateway.auth === 'keys') {
+      logger.warn(
+        'client keys need the store; until it is wired the gateway runs with auth "none" on loopback',
+      );
+    }
+    const gateway = new Gateway({ core, settings, logger, forwarder, keys: undefined });
+    disposers.push({ name: 'gateway sessions', dispose: () => gateway.close() });
+
     const http = new HttpServer({
       host: settings.host,
       port: settings.port,
@@ -140,7 +152,10 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       }
       config = next;
       const applied = await core.applyConfig(next);
-      logger.info({ added: applied.added, removed: applied.removed, changed: applied.changed }, 'config reloaded');
+      logger.info(
+        { added: applied.added, removed: applied.removed, changed: applied.changed },
+        'config reloaded',
+      );
       if (applied.supervisorChanged) {
         logger.warn('supervisor settings changed; port, host and log settings apply at the next start');
       }
@@ -178,7 +193,10 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'ok', uptimeMs: Date.now() - startedAt }));
     });
+    http.route('/mcp', (req, res, url) => gateway.handle(req, res, url));
     await http.listen();
+    // Closing the listener first lets requests in flight finish (up to its grace period) while
+    // no new ones arrive; then the sessions end and the queues are answered.
     disposers.push({ name: 'HTTP listener', dispose: () => http.close() });
     await writeState(paths.stateFile, {
       pid: process.pid,
@@ -188,16 +206,24 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       version: VERSION,
     });
     disposers.push({ name: 'state file', dispose: () => removeState(paths.stateFile) });
-    logger.info({ home: paths.root, url: http.origin, config: loaded.file ?? 'built-in default' }, 'supervisor listening');
+    logger.info(
+      { home: paths.root, url: http.origin, config: loaded.file ?? 'built-in default' },
+      'supervisor listening',
+    );
     if (!loaded.file) {
-      logger.info(`no config at ${paths.configFile}; running the built-in default servers (everything, memory)`);
+      logger.info(
+        `no config at ${paths.configFile}; running the built-in default servers (everything, memory)`,
+      );
     }
 
     await core.start();
     logger.info({ servers: [...core.servers.keys()] }, 'servers started');
 
     const watchedFile = loaded.file ?? paths.configFile;
-    const watcher = chokidar.watch(watchedFile, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200 } });
+    const watcher = chokidar.watch(watchedFile, {
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: 200 },
+    });
     let reloadTimer: NodeJS.Timeout | undefined;
     watcher.on('all', () => {
       clearTimeout(reloadTimer);

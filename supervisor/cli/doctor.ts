@@ -40,7 +40,11 @@ export async function runDoctor(paths: HomePaths): Promise<DoctorCheck[]> {
     new Database(':memory:').close();
     checks.push({ name: 'sqlite', ok: true, detail: 'better-sqlite3 loads' });
   } catch (error) {
-    checks.push({ name: 'sqlite', ok: false, detail: `better-sqlite3 does not load: ${errorMessage(error)}` });
+    checks.push({
+      name: 'sqlite',
+      ok: false,
+      detail: `better-sqlite3 does not load: ${errorMessage(error)}`,
+    });
   }
   try {
     const loaded = await loadConfig({ paths });

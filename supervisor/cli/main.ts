@@ -35,8 +35,13 @@ function print(value: unknown): void {
 
 export function buildProgram(): Command {
   const program = new Command('mcp-supervisor')
-    .description('Run local MCP servers under a private PM2, serve them through one gateway, stop them cleanly.')
-    .option('--home <dir>', 'put config, PM2 home, sockets, logs and database under this folder (env MCP_SUPERVISOR_HOME)')
+    .description(
+      'Run local MCP servers under a private PM2, serve them through one gateway, stop them cleanly.',
+    )
+    .option(
+      '--home <dir>',
+      'put config, PM2 home, sockets, logs and database under this folder (env MCP_SUPERVISOR_HOME)',
+    )
     .option('--json', 'print machine-readable JSON')
     .showHelpAfterError('(run mcp-supervisor --help for usage)')
     .exitOverride();
@@ -44,7 +49,10 @@ export function buildProgram(): Command {
   program
     .command('start')
     .description('start the supervisor in the foreground (Ctrl-C stops everything)')
-    .option('-c, --config <file>', 'config file (default: <config dir>/config.json, else the built-in default)')
+    .option(
+      '-c, --config <file>',
+      'config file (default: <config dir>/config.json, else the built-in default)',
+    )
     .option('-d, --detach', 'run in the background and return once it answers')
     .action(async (options: { config?: string; detach?: boolean }, command: Command) => {
       const paths = homeOf(command);
@@ -79,7 +87,10 @@ export function buildProgram(): Command {
       const deadline = Date.now() + Number(options.timeout);
       while (state && isProcessAlive(state.pid) && Date.now() < deadline) await sleep(100);
       if (state && isProcessAlive(state.pid)) {
-        throw new SupervisorError('TIMEOUT', `the supervisor (pid ${state.pid}) is still stopping after ${options.timeout} ms`);
+        throw new SupervisorError(
+          'TIMEOUT',
+          `the supervisor (pid ${state.pid}) is still stopping after ${options.timeout} ms`,
+        );
       }
       if (isJson(command)) print({ ok: true, stopped: state?.pid ?? null });
       else print('stopped');
@@ -89,10 +100,10 @@ export function buildProgram(): Command {
     .command('status')
     .description('state, pid, uptime, restarts, CPU, RSS and tool count of each server')
     .action(async (_options: unknown, command: Command) => {
-      const body = await new ControlClient(homeOf(command)).request<{ servers: ServerStatus[]; supervisor: unknown }>(
-        'GET',
-        '/api/status',
-      );
+      const body = await new ControlClient(homeOf(command)).request<{
+        servers: ServerStatus[];
+        supervisor: unknown;
+      }>('GET', '/api/status');
       if (isJson(command)) print(body);
       else print(formatStatusTable(body.servers));
     });
@@ -118,34 +129,44 @@ export function buildProgram(): Command {
     .option('-n, --lines <n>', 'how many lines', '50')
     .option('-f, --follow', 'keep printing new lines')
     .option('--stderr', 'only stderr')
-    .action(async (name: string, options: { lines: string; follow?: boolean; stderr?: boolean }, command: Command) => {
-      const lines = Number(options.lines);
-      if (!Number.isInteger(lines) || lines < 0) {
-        throw new SupervisorError('BAD_REQUEST', `--lines must be a whole number, got "${options.lines}"`);
-      }
-      const client = new ControlClient(homeOf(command));
-      const stream = options.stderr ? 'err' : 'all';
-      const query = `stream=${stream}&lines=${lines}`;
-      const body = await client.request<{ lines: { stream: string; line: string }[] }>(
-        'GET',
-        `/api/servers/${encodeURIComponent(name)}/logs?${query}`,
-      );
-      const json = isJson(command);
-      for (const entry of body.lines) print(json ? JSON.stringify(entry) : entry.line);
-      if (!options.follow) return;
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      const response = await client.fetch('GET', `/api/servers/${encodeURIComponent(name)}/logs/follow?${query}`, {
-        signal: abort.signal,
-      });
-      if (!response.ok) throw new SupervisorError('CONTROL_API', `log follow failed: ${response.status}`);
-      await readEventStream(response, (_event, data) => {
-        const { stream: source, lines: newLines } = data as { stream: string; lines: string[] };
-        for (const line of newLines) print(json ? JSON.stringify({ stream: source, line }) : line);
-      }).catch((error: unknown) => {
-        if ((error as Error).name !== 'AbortError') throw error;
-      });
-    });
+    .action(
+      async (
+        name: string,
+        options: { lines: string; follow?: boolean; stderr?: boolean },
+        command: Command,
+      ) => {
+        const lines = Number(options.lines);
+        if (!Number.isInteger(lines) || lines < 0) {
+          throw new SupervisorError('BAD_REQUEST', `--lines must be a whole number, got "${options.lines}"`);
+        }
+        const client = new ControlClient(homeOf(command));
+        const stream = options.stderr ? 'err' : 'all';
+        const query = `stream=${stream}&lines=${lines}`;
+        const body = await client.request<{ lines: { stream: string; line: string }[] }>(
+          'GET',
+          `/api/servers/${encodeURIComponent(name)}/logs?${query}`,
+        );
+        const json = isJson(command);
+        for (const entry of body.lines) print(json ? JSON.stringify(entry) : entry.line);
+        if (!options.follow) return;
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        const response = await client.fetch(
+          'GET',
+          `/api/servers/${encodeURIComponent(name)}/logs/follow?${query}`,
+          {
+            signal: abort.signal,
+          },
+        );
+        if (!response.ok) throw new SupervisorError('CONTROL_API', `log follow failed: ${response.status}`);
+        await readEventStream(response, (_event, data) => {
+          const { stream: source, lines: newLines } = data as { stream: string; lines: string[] };
+          for (const line of newLines) print(json ? JSON.stringify({ stream: source, line }) : line);
+        }).catch((error: unknown) => {
+          if ((error as Error).name !== 'AbortError') throw error;
+        });
+      },
+    );
 
   program
     .command('reload')
@@ -175,7 +196,9 @@ export function buildProgram(): Command {
       const loaded = await loadConfig({ paths, file });
       const names = Object.keys(loaded.config.mcpServers);
       if (isJson(command)) return print({ ok: true, file: loaded.file ?? null, servers: names });
-      print(`${loaded.file ?? 'built-in default config'} is valid: ${names.length} server(s): ${names.join(', ')}`);
+      print(
+        `${loaded.file ?? 'built-in default config'} is valid: ${names.length} server(s): ${names.join(', ')}`,
+      );
     });
 
   program
@@ -195,11 +218,21 @@ export function buildProgram(): Command {
 async function startDetached(paths: HomePaths, config: string | undefined, json: boolean): Promise<void> {
   const previous = await readState(paths.stateFile);
   if (previous && isProcessAlive(previous.pid)) {
-    throw new SupervisorError('ALREADY_RUNNING', `a supervisor (pid ${previous.pid}) is already running for home ${paths.root}`);
+    throw new SupervisorError(
+      'ALREADY_RUNNING',
+      `a supervisor (pid ${previous.pid}) is already running for home ${paths.root}`,
+    );
   }
   await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
   const output = openSync(path.join(paths.logDir, 'detached.out'), 'a');
-  const args = [...process.execArgv, CLI_FILE, 'start', '--home', paths.root, ...(config ? ['--config', config] : [])];
+  const args = [
+    ...process.execArgv,
+    CLI_FILE,
+    'start',
+    '--home',
+    paths.root,
+    ...(config ? ['--config', config] : []),
+  ];
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', output, output],
@@ -216,7 +249,10 @@ async function startDetached(paths: HomePaths, config: string | undefined, json:
       return;
     }
     if (child.exitCode !== null || (child.pid !== undefined && !isProcessAlive(child.pid))) {
-      throw new SupervisorError('INTERNAL', `the supervisor exited at start; see ${path.join(paths.logDir, 'detached.out')}`);
+      throw new SupervisorError(
+        'INTERNAL',
+        `the supervisor exited at start; see ${path.join(paths.logDir, 'detached.out')}`,
+      );
     }
     await sleep(100);
   }

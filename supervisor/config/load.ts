@@ -67,7 +67,10 @@ export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Confi
     const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
     const found = levels.find((l) => l === level);
     if (!found) {
-      throw new SupervisorError('CONFIG_INVALID', `LOG_LEVEL must be one of ${levels.join(', ')}, got "${level}"`);
+      throw new SupervisorError(
+        'CONFIG_INVALID',
+        `LOG_LEVEL must be one of ${levels.join(', ')}, got "${level}"`,
+      );
     }
     supervisor.log.level = found;
   }

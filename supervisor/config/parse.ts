@@ -8,7 +8,10 @@ import { type Config, configSchema } from './schema.ts';
  * the `env` it is given. Throws `CONFIG_INVALID` with every problem on its own line, each naming
  * the field path (`mcpServers.memory.args[1]: expected string, received number`).
  */
-export function parseConfig(text: string, options: { source?: string; env?: NodeJS.ProcessEnv } = {}): Config {
+export function parseConfig(
+  text: string,
+  options: { source?: string; env?: NodeJS.ProcessEnv } = {},
+): Config {
   const source = options.source ?? 'config';
   let raw: unknown;
   try {
@@ -24,13 +27,20 @@ export function parseConfig(text: string, options: { source?: string; env?: Node
 }
 
 /** Validates an already-parsed value, expanding `${VAR}` in strings from `env` first. */
-export function validateConfig(raw: unknown, options: { source?: string; env?: NodeJS.ProcessEnv } = {}): Config {
+export function validateConfig(
+  raw: unknown,
+  options: { source?: string; env?: NodeJS.ProcessEnv } = {},
+): Config {
   const source = options.source ?? 'config';
-  const missing = new Set<string>();
+  const missing = new Map<string, string>();
   const expanded = expandEnv(raw, options.env ?? {}, missing);
-  const result = configSchema.safeParse(expanded);
+  // zod 4 leaves the offending value out of its issues unless asked; "received …" needs it.
+  const result = configSchema.safeParse(expanded, { reportInput: true });
   const problems = result.success ? [] : formatIssues(result.error.issues);
-  for (const name of missing) problems.push(`\${${name}} is not set in the environment`);
+  for (const [name, where] of missing) {
+    const prefix = where ? `${where}: ` : '';
+    problems.push(`${prefix}\${${name}} is not set in the environment; set it or write \${${name}:-default}`);
+  }
   if (!result.success || problems.length > 0) {
     throw new SupervisorError('CONFIG_INVALID', `${source} is invalid:\n  ${problems.join('\n  ')}`, {
       details: { problems },
@@ -49,14 +59,21 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') {
-    const input = (issue as { input?: unknown }).input;
-    const received = input === undefined ? 'nothing' : Array.isArray(input) ? 'array' : typeof input;
-    return `expected ${issue.expected}, received ${received}`;
+    // Without the input (parsed without `reportInput`) only what was expected is known.
+    if (!('input' in issue)) return `expected ${issue.expected}`;
+    return `expected ${issue.expected}, received ${describeValue(issue.input)}`;
   }
   if (issue.code === 'unrecognized_keys') {
     return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
   return issue.message;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -70,20 +87,31 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 const VAR_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Replaces `${VAR}` and `${VAR:-default}` in every string of `value`; unset names go to `missing`. */
-export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, missing: Set<string>): unknown {
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in every string of `value`. Each unset name goes to
+ * `missing` with the field path of its first use (`mcpServers.remote.headers.Authorization`).
+ */
+export function expandEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  missing: Map<string, string>,
+  path: readonly PropertyKey[] = [],
+): unknown {
   if (typeof value === 'string') {
     return value.replace(VAR_PATTERN, (_match, name: string, fallback: string | undefined) => {
       const found = env[name];
       if (found !== undefined) return found;
       if (fallback !== undefined) return fallback;
-      missing.add(name);
+      if (!missing.has(name)) missing.set(name, formatPath(path));
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((item) => expandEnv(item, env, missing));
+  if (Array.isArray(value))
+    return value.map((item, index) => expandEnv(item, env, missing, [...path, index]));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, missing)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, missing, [...path, k])]),
+    );
   }
   return value;
 }

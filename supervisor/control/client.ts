@@ -21,14 +21,21 @@ export class ControlClient {
     return `http://${host}:${state.port}`;
   }
 
-  async request<T>(method: string, path: string, options: { body?: string; signal?: AbortSignal } = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    options: { body?: string; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const response = await this.fetch(method, path, options);
     const text = await response.text();
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : {};
     } catch {
-      throw new SupervisorError('CONTROL_API', `the supervisor answered ${response.status} with a body that is not JSON`);
+      throw new SupervisorError(
+        'CONTROL_API',
+        `the supervisor answered ${response.status} with a body that is not JSON`,
+      );
     }
     if (!response.ok) {
       const error = (body as { error?: { code?: string; message?: string } }).error;
@@ -39,13 +46,20 @@ export class ControlClient {
   }
 
   /** A raw authenticated request (for SSE streams). */
-  async fetch(method: string, path: string, options: { body?: string; signal?: AbortSignal } = {}): Promise<Response> {
+  async fetch(
+    method: string,
+    path: string,
+    options: { body?: string; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     const { token } = await this.#resolve();
     const url = `${await this.baseUrl()}${path}`;
     try {
       return await fetch(url, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(options.body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(options.body ? { 'content-type': 'application/json' } : {}),
+        },
         body: options.body,
         signal: options.signal ?? AbortSignal.timeout(120_000),
       });

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { ServerEvent } from '../core/server-runtime.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
 import { SupervisorError } from '../errors.ts';
-import { followFile, readLastLines } from './log-tail.ts';
-import { bearerToken, isTokenValid } from './token.ts';
 import { type HttpServer, readBody, readJson, sendError, sendJson } from './http-server.ts';
+import { followFile, readLastLines } from './log-tail.ts';
 import { openEventStream } from './sse.ts';
+import { bearerToken, isTokenValid } from './token.ts';
 
 /** What the control API needs from the running supervisor. */
 export interface ControlContext {
@@ -94,16 +94,24 @@ async function handle(
   }
   if (first === 'servers' && name && action === 'logs' && req.method === 'GET') {
     const query = logQuerySchema.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) throw new SupervisorError('BAD_REQUEST', `bad log query: ${query.error.issues[0]?.message}`);
+    if (!query.success)
+      throw new SupervisorError('BAD_REQUEST', `bad log query: ${query.error.issues[0]?.message}`);
     const files = context.logFiles(name);
-    const wanted = query.data.stream === 'all' ? [files.out, files.err] : [query.data.stream === 'out' ? files.out : files.err];
+    const wanted =
+      query.data.stream === 'all'
+        ? [files.out, files.err]
+        : [query.data.stream === 'out' ? files.out : files.err];
     if (sub === 'follow') {
       const stream = openEventStream(res);
       const abort = new AbortController();
       stream.onClose(() => abort.abort());
       for (const file of wanted) {
         const isErr = file === files.err;
-        followFile(file, (lines) => stream.send('lines', { stream: isErr ? 'err' : 'out', lines }), abort.signal);
+        followFile(
+          file,
+          (lines) => stream.send('lines', { stream: isErr ? 'err' : 'out', lines }),
+          abort.signal,
+        );
       }
       return;
     }

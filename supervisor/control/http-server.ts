@@ -132,8 +132,11 @@ export class HttpServer {
         });
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const route = this.#routes.find((r) => url.pathname === r.prefix || url.pathname.startsWith(matchPrefix(r.prefix)));
-      if (!route) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
+      const route = this.#routes.find(
+        (r) => url.pathname === r.prefix || url.pathname.startsWith(matchPrefix(r.prefix)),
+      );
+      if (!route)
+        return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
       await route.handler(req, res, url);
     } catch (error) {
       this.#logger.error({ err: error, url: req.url }, 'HTTP handler failed');
@@ -165,16 +168,25 @@ export function sendError(res: ServerResponse, error: unknown): void {
   if (error instanceof SupervisorError) {
     const httpStatus = error.details?.httpStatus;
     sendJson(res, typeof httpStatus === 'number' ? httpStatus : (STATUS_BY_CODE[error.code] ?? 500), {
-      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.details ? { details: error.details } : {}),
+      },
     });
   } else {
-    sendJson(res, 500, { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } });
+    sendJson(res, 500, {
+      error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) },
+    });
   }
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

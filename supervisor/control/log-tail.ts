@@ -1,5 +1,5 @@
-import { open, stat } from 'node:fs/promises';
 import { watch } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 
 /** Reads the last `count` lines of a file without reading all of it. Missing file → []. */
 export async function readLastLines(file: string, count: number): Promise<string[]> {

@@ -8,7 +8,14 @@ import type { ExitEvent, Pm2Manager } from '../process/pm2-manager.ts';
 import { decideRestart, initialRestartState, type RestartState } from '../process/restart-policy.ts';
 import { Upstream } from '../upstream/upstream.ts';
 
-export type ServerState = 'starting' | 'online' | 'restarting' | 'errored' | 'unavailable' | 'stopping' | 'stopped';
+export type ServerState =
+  | 'starting'
+  | 'online'
+  | 'restarting'
+  | 'errored'
+  | 'unavailable'
+  | 'stopping'
+  | 'stopped';
 
 /** A lifecycle event of one server, for the log, the event stream and the store. */
 export interface ServerEvent {
@@ -109,7 +116,10 @@ export class ServerRuntime {
     try {
       if (this.isManaged) await this.#launch();
       this.#startedAt = Date.now();
-      await this.upstream.connect(this.#endpoint(), { timeoutMs: this.config.startTimeoutMs, signal: abort.signal });
+      await this.upstream.connect(this.#endpoint(), {
+        timeoutMs: this.config.startTimeoutMs,
+        signal: abort.signal,
+      });
       if (abort.signal.aborted) return;
       this.#setState('online', 'online');
     } catch (error) {
@@ -256,7 +266,10 @@ export class ServerRuntime {
     const event: ServerEvent = { server: this.name, kind, state, at: Date.now() };
     if (message !== undefined) event.message = message;
     if (delayMs !== undefined) event.delayMs = delayMs;
-    this.#deps.logger.info({ server: this.name, state, event: kind, delayMs }, `server ${this.name}: ${state}`);
+    this.#deps.logger.info(
+      { server: this.name, state, event: kind, delayMs },
+      `server ${this.name}: ${state}`,
+    );
     this.#deps.emit(event);
   }
 }

@@ -98,12 +98,17 @@ export class SupervisorCore {
     await this.#pm2.connect();
     const leftovers = await this.#pm2.deleteAll();
     if (leftovers.length > 0) {
-      this.#logger.warn({ servers: leftovers }, `removed ${leftovers.length} process(es) an earlier run left behind`);
+      this.#logger.warn(
+        { servers: leftovers },
+        `removed ${leftovers.length} process(es) an earlier run left behind`,
+      );
     }
     this.#pm2.onExit((event) => this.#servers.get(event.name)?.handleExit(event));
     for (const [name, config] of Object.entries(this.#config.mcpServers)) {
       if (!config.disabled) this.#servers.set(name, this.#createRuntime(name, config));
     }
+    for (const listener of this.#serverListeners)
+      listener({ added: [...this.#servers.values()], removed: [] });
     await Promise.allSettled([...this.#servers.values()].map((server) => server.start()));
   }
 
@@ -132,7 +137,13 @@ export class SupervisorCore {
     for (const listener of this.#serverListeners) listener({ added, removed });
     await Promise.allSettled(added.map((server) => server.start()));
     for (const name of [...diff.added, ...diff.changed, ...diff.removed]) {
-      this.#emit({ server: name, kind: 'state', state: this.#servers.get(name)?.state ?? 'stopped', at: Date.now(), message: 'reload' });
+      this.#emit({
+        server: name,
+        kind: 'state',
+        state: this.#servers.get(name)?.state ?? 'stopped',
+        at: Date.now(),
+        message: 'reload',
+      });
     }
     return diff;
   }

@@ -105,7 +105,10 @@ export class Upstream {
    * Connects and initializes, retrying while the server is still coming up, until `deadlineMs`
    * from now or `signal` aborts. Resolves when the tool list is cached.
    */
-  async connect(endpoint: UpstreamEndpoint, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+  async connect(
+    endpoint: UpstreamEndpoint,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<void> {
     await this.#dropClient();
     this.#endpoint = endpoint;
     const generation = ++this.#generation;
@@ -212,7 +215,10 @@ export class Upstream {
     // answer instead of "method not found" or a hang.
     client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [] }));
     const noSession = async () => {
-      throw new McpError(ErrorCode.InvalidRequest, `no client session is connected to "${this.name}" to answer this request`);
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        `no client session is connected to "${this.name}" to answer this request`,
+      );
     };
     client.setRequestHandler(CreateMessageRequestSchema, noSession);
     client.setRequestHandler(ElicitRequestSchema, noSession);
@@ -225,8 +231,11 @@ export class Upstream {
   }
 
   #transportFor(endpoint: UpstreamEndpoint, connectTimeoutMs: number): Transport {
-    if (endpoint.kind === 'socket') return new SocketClientTransport({ path: endpoint.path, connectTimeoutMs });
-    return new StreamableHTTPClientTransport(new URL(endpoint.url), { requestInit: { headers: endpoint.headers } });
+    if (endpoint.kind === 'socket')
+      return new SocketClientTransport({ path: endpoint.path, connectTimeoutMs });
+    return new StreamableHTTPClientTransport(new URL(endpoint.url), {
+      requestInit: { headers: endpoint.headers },
+    });
   }
 
   #setState(state: UpstreamState): void {

@@ -1,0 +1,209 @@
+import { ErrorCode, McpError, type Progress, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { SupervisorSettings } from '../config/schema.ts';
+import type { ServerRuntime } from '../core/server-runtime.ts';
+import { SupervisorError } from '../errors.ts';
+import { type CircuitBreaker, createBreaker } from '../limits/breaker.ts';
+import { createGlobalLimiter, type GlobalLimiter } from '../limits/global-limiter.ts';
+import { refusalError } from '../limits/refusals.ts';
+import { retryIdempotent } from '../limits/retry.ts';
+import { createServerGuard, resolveServerLimits, type ServerGuard } from '../limits/server-guard.ts';
+
+/** The outcome of one forwarded request, for metrics and the store. */
+export interface RequestRecord {
+  at: number;
+  server: string;
+  method: string;
+  tool: string | undefined;
+  client: string;
+  status: 'ok' | 'error' | 'refused';
+  latencyMs: number;
+  errorCode: string | undefined;
+}
+
+export interface ForwardOptions {
+  clientKey: string;
+  signal: AbortSignal;
+  /** Called with each progress notification the server sends for this request. */
+  onProgress?: (progress: Progress) => void;
+  /** Tool name, for metrics only. */
+  tool?: string;
+}
+
+/** Far beyond any configured timeout: the guard's own timer must not fire before the SDK's. */
+const GUARD_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Sends requests to servers through their limits: one Bottleneck guard per server (per-client
+ * group, global cap, queue, rate), a circuit breaker that outlives reloads, and the SDK client's
+ * timeout, which is reset by progress so a long call that reports progress stays alive.
+ */
+export class Forwarder {
+  readonly #settings: SupervisorSettings;
+  readonly #global: GlobalLimiter;
+  readonly #guards = new Map<string, ServerGuard>();
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #onRecord: ((record: RequestRecord) => void) | undefined;
+  #scale = 1;
+
+  constructor(options: { settings: SupervisorSettings; onRecord?: (record: RequestRecord) => void }) {
+    this.#settings = options.settings;
+    this.#global = createGlobalLimiter({ maxTotalConcurrent: options.settings.limits.maxTotalConcurrent });
+    this.#onRecord = options.onRecord;
+  }
+
+  /** The guard of a server, created on first use and updated when its config changes. */
+  guardFor(runtime: ServerRuntime): ServerGuard {
+    let guard = this.#guards.get(runtime.name);
+    if (!guard) {
+      guard = createServerGuard({
+        server: runtime.name,
+        limits: resolveServerLimits(this.#settings.limits, runtime.config.limits),
+        perClientConcurrent: this.#settings.limits.maxConcurrentPerClient,
+        global: this.#global,
+        breaker: this.breakerFor(runtime.name),
+      });
+      if (this.#scale !== 1) void guard.setConcurrencyScale(this.#scale);
+      this.#guards.set(runtime.name, guard);
+    }
+    return guard;
+  }
+
+  breakerFor(server: string): CircuitBreaker {
+    let breaker = this.#breakers.get(server);
+    if (!breaker) {
+      breaker = createBreaker({ server });
+      this.#breakers.set(server, breaker);
+    }
+    return breaker;
+  }
+
+  get guards(): ReadonlyMap<string, ServerGuard> {
+    return this.#guards;
+  }
+
+  /** Applies new limits to a server whose config changed (no request is lost). */
+  async reconfigure(runtime: ServerRuntime): Promise<void> {
+    const guard = this.#guards.get(runtime.name);
+    if (guard) {
+      await guard.update(
+        resolveServerLimits(this.#settings.limits, runtime.config.limits),
+        this.#settings.limits.maxConcurrentPerClient,
+      );
+    }
+  }
+
+  /** Answers a removed server's queued requests and forgets its guard and breaker. */
+  async remove(server: string): Promise<void> {
+    const guard = this.#guards.get(server);
+    this.#guards.delete(server);
+    this.#breakers.get(server)?.dispose();
+    this.#breakers.delete(server);
+    await guard?.dispose();
+  }
+
+  /** Adaptive limits: scales every server's concurrency (1 = as configured). */
+  async setConcurrencyScale(scale: number): Promise<void> {
+    this.#scale = scale;
+    await Promise.all([...this.#guards.values()].map((guard) => guard.setConcurrencyScale(scale)));
+  }
+
+  /**
+   * Forwards one request to `runtime`'s server and resolves with its result unchanged. Rejects
+   * with an `McpError` carrying the server's own error (code, message, data unchanged), or a
+   * refusal `SupervisorError` (queue_full, rate_limited, circuit_open, timeout, server_unavailable).
+   * A timeout or an abort also sends `notifications/cancelled` upstream (the SDK does it).
+   */
+  async forward(
+    runtime: ServerRuntime,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: ForwardOptions,
+  ): Promise<Record<string, unknown>> {
+    const startedAt = performance.now();
+    const guard = this.guardFor(runtime);
+    const timeoutMs = resolveServerLimits(this.#settings.limits, runtime.config.limits).requestTimeoutMs;
+    const attempt = (callerSignal: AbortSignal) =>
+      guard.run(
+        async (signal) => {
+          const client = runtime.upstream.client;
+          if (!client) {
+            throw refusalError(
+              { reason: 'server_unavailable', server: runtime.name, retryAfterMs: 1_000 },
+              `server "${runtime.name}" is ${runtime.state}; see: mcp-supervisor status`,
+            );
+          }
+          try {
+            return (await client.request({ method, params } as never, ResultSchema, {
+              signal,
+              timeout: timeoutMs,
+              resetTimeoutOnProgress: true,
+              ...(options.onProgress ? { onprogress: options.onProgress } : {}),
+            })) as Record<string, unknown>;
+          } catch (error) {
+            throw translateUpstreamError(error, runtime.name, timeoutMs, signal);
+          }
+        },
+        { clientKey: options.clientKey, signal: callerSignal, timeoutMs: GUARD_TIMEOUT_MS },
+      );
+    let status: RequestRecord['status'] = 'ok';
+    let errorCode: string | undefined;
+    try {
+      // Idempotent list calls are retried with backoff and jitter; others run exactly once.
+      return await retryIdempotent(method, attempt, { signal: options.signal });
+    } catch (error) {
+      if (error instanceof SupervisorError) {
+        const reason = error.details?.reason;
+        status =
+          typeof reason === 'string' && reason !== 'timeout' && reason !== 'server_unavailable'
+            ? 'refused'
+            : 'error';
+        errorCode = typeof reason === 'string' ? reason : error.code;
+      } else {
+        status = 'error';
+        errorCode = error instanceof McpError ? String(error.code) : 'internal';
+      }
+      throw error;
+    } finally {
+      this.#onRecord?.({
+        at: Date.now(),
+        server: runtime.name,
+        method,
+        tool: options.tool,
+        client: options.clientKey,
+        status,
+        latencyMs: performance.now() - startedAt,
+        errorCode,
+      });
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.allSettled([...this.#guards.keys()].map((server) => this.remove(server)));
+  }
+}
+
+/**
+ * The SDK reports its own timeout and a dropped connection as McpErrors with codes of its own;
+ * those become our refusals (the breaker counts them). Errors the server sent stay as they are.
+ */
+function translateUpstreamError(
+  error: unknown,
+  server: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): unknown {
+  if (signal.aborted && signal.reason instanceof SupervisorError) return signal.reason;
+  if (error instanceof McpError && error.code === ErrorCode.RequestTimeout && !signal.aborted) {
+    return refusalError(
+      { reason: 'timeout', server, retryAfterMs: 0 },
+      `server "${server}" did not answer within ${timeoutMs} ms; the request was cancelled`,
+    );
+  }
+  if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+    return refusalError(
+      { reason: 'server_unavailable', server, retryAfterMs: 1_000 },
+      `server "${server}" went away while answering (it is restarting or stopped); try again`,
+    );
+  }
+  return error;
+}

@@ -1,0 +1,99 @@
+/** JSON-RPC 2.0 message shapes, checked by hand: this runs on every gateway request. */
+
+export type RequestId = string | number;
+
+export interface JsonRpcRequest {
+  jsonrpc: '2.0';
+  id: RequestId;
+  method: string;
+  params?: Record<string, unknown>;
+}
+export interface JsonRpcNotification {
+  jsonrpc: '2.0';
+  method: string;
+  params?: Record<string, unknown>;
+}
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+export interface JsonRpcResponse {
+  jsonrpc: '2.0';
+  id: RequestId | null;
+  result?: Record<string, unknown>;
+  error?: JsonRpcErrorObject;
+}
+
+export type ParsedMessage =
+  | { kind: 'request'; message: JsonRpcRequest }
+  | { kind: 'notification'; message: JsonRpcNotification }
+  | { kind: 'response'; message: JsonRpcResponse }
+  | { kind: 'invalid'; id: RequestId | null; reason: string };
+
+export const JSONRPC_PARSE_ERROR = -32700;
+export const JSONRPC_INVALID_REQUEST = -32600;
+export const JSONRPC_METHOD_NOT_FOUND = -32601;
+export const JSONRPC_INVALID_PARAMS = -32602;
+export const JSONRPC_INTERNAL_ERROR = -32603;
+/** Session-level refusals of the Streamable HTTP transport (unknown session, not initialized). */
+export const JSONRPC_SESSION_ERROR = -32000;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isId(value: unknown): value is RequestId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+/** Classifies one decoded JSON value as a JSON-RPC message, saying what is wrong when it is not. */
+export function classifyMessage(value: unknown): ParsedMessage {
+  if (!isObject(value)) return { kind: 'invalid', id: null, reason: 'a JSON-RPC message must be an object' };
+  const id = isId(value.id) ? value.id : null;
+  if (value.jsonrpc !== '2.0') return { kind: 'invalid', id, reason: '"jsonrpc" must be "2.0"' };
+  if (value.params !== undefined && !isObject(value.params)) {
+    return { kind: 'invalid', id, reason: '"params" must be an object' };
+  }
+  if (typeof value.method === 'string') {
+    if (value.method.length === 0) return { kind: 'invalid', id, reason: '"method" must not be empty' };
+    if (!('id' in value) || value.id === undefined) {
+      return { kind: 'notification', message: value as unknown as JsonRpcNotification };
+    }
+    if (!isId(value.id)) return { kind: 'invalid', id: null, reason: '"id" must be a string or a number' };
+    return { kind: 'request', message: value as unknown as JsonRpcRequest };
+  }
+  if (value.method !== undefined) return { kind: 'invalid', id, reason: '"method" must be a string' };
+  if (!isId(value.id) && value.id !== null)
+    return { kind: 'invalid', id: null, reason: '"id" must be a string or a number' };
+  const hasResult = 'result' in value;
+  const hasError = 'error' in value;
+  if (hasResult === hasError)
+    return { kind: 'invalid', id, reason: 'a response needs exactly one of "result" or "error"' };
+  if (
+    hasError &&
+    !(
+      isObject(value.error) &&
+      typeof value.error.code === 'number' &&
+      typeof value.error.message === 'string'
+    )
+  ) {
+    return { kind: 'invalid', id, reason: '"error" must have a numeric "code" and a string "message"' };
+  }
+  return { kind: 'response', message: value as unknown as JsonRpcResponse };
+}
+
+export function errorResponse(
+  id: RequestId | null,
+  code: number,
+  message: string,
+  data?: unknown,
+): JsonRpcResponse {
+  const error: JsonRpcErrorObject = { code, message };
+  if (data !== undefined) error.data = data;
+  return { jsonrpc: '2.0', id, error };
+}
+
+export function resultResponse(id: RequestId, result: Record<string, unknown>): JsonRpcResponse {
+  return { jsonrpc: '2.0', id, result };
+}

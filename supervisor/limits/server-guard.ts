@@ -1,0 +1,392 @@
+import Bottleneck from 'bottleneck';
+import type { LimitsConfig, ServerLimitsConfig } from '../config/schema.ts';
+import { SupervisorError } from '../errors.ts';
+import { type BreakerState, type CircuitBreaker, createBreaker } from './breaker.ts';
+import type { GlobalLimiter } from './global-limiter.ts';
+import { refusalError } from './refusals.ts';
+import { createTokenBucket, type TokenBucket } from './token-bucket.ts';
+
+/** One server's limits, every value resolved (see {@link resolveServerLimits}). */
+export type ServerGuardLimits = {
+  /** Requests to this server running at once (before adaptive scaling). */
+  maxConcurrent: number;
+  /** Sustained request rate; unset means no rate limit. */
+  requestsPerMinute?: number;
+  /** Token-bucket capacity; default `requestsPerMinute` (a minute's allowance may go at once). */
+  burst?: number;
+  /** Requests that may wait for a slot; 0 means a request is refused when no slot is free. */
+  queueSize: number;
+  /** Time a started request gets to answer; queue time is not counted. */
+  requestTimeoutMs: number;
+};
+
+export type ServerGuardOptions = {
+  server: string;
+  limits: ServerGuardLimits;
+  /** Requests one client key may have running against this server at once. Default 10. */
+  perClientConcurrent?: number;
+  global: GlobalLimiter;
+  /** The server's breaker; it outlives the guard on reload. Default: a new one with defaults. */
+  breaker?: CircuitBreaker;
+};
+
+export type RunOptions = {
+  /** Who is asking (an API key id, a session); requests are capped per key. */
+  clientKey: string;
+  /** Aborts when the caller goes away: a waiting request leaves, a running one is aborted. */
+  signal?: AbortSignal;
+  /** Overrides `requestTimeoutMs` for this request. */
+  timeoutMs?: number;
+};
+
+export type ServerGuardStats = {
+  /** Requests whose task is running. */
+  running: number;
+  /** Requests admitted and waiting for a client, server or global slot. */
+  queued: number;
+  maxConcurrent: number;
+  /** `maxConcurrent` after adaptive scaling. */
+  effectiveConcurrent: number;
+  breaker: BreakerState;
+  queueSize: number;
+};
+
+export type ServerGuard = {
+  readonly server: string;
+  /**
+   * Runs `task` within the server's limits. `task` gets a signal that aborts on timeout (reason: the
+   * TIMEOUT error), when the caller's signal aborts (its reason), and on dispose; the caller uses it
+   * to cancel upstream (`notifications/cancelled`). Order of checks: circuit, rate, then queues
+   * (client key → server → global). Resolves or rejects with what `task` does, or rejects with a
+   * refusal (see `refusals.ts`): CIRCUIT_OPEN, RATE_LIMITED, QUEUE_FULL, TIMEOUT,
+   * SERVER_UNAVAILABLE; or with the caller's abort reason.
+   */
+  run<T>(task: (signal: AbortSignal) => Promise<T>, options: RunOptions): Promise<T>;
+  stats(): ServerGuardStats;
+  /**
+   * Applies new limits live: queued and running requests are kept; a lower `maxConcurrent` lets
+   * running requests finish and starts new ones only below it. Unchanged limits are a no-op.
+   */
+  update(limits: ServerGuardLimits, perClientConcurrent?: number): Promise<void>;
+  /** Adaptive scaling: effective concurrency = max(1, floor(maxConcurrent × factor)), 0 < factor ≤ 1. */
+  setConcurrencyScale(factor: number): Promise<void>;
+  /**
+   * Refuses new requests and answers every pending one (queued or running) with
+   * SERVER_UNAVAILABLE, aborting running tasks' signals. Resolves once all are answered.
+   */
+  dispose(): Promise<void>;
+};
+
+/** Merges a server's optional overrides over the supervisor-wide defaults. */
+export function resolveServerLimits(defaults: LimitsConfig, server: ServerLimitsConfig): ServerGuardLimits {
+  return {
+    maxConcurrent: server.maxConcurrent ?? defaults.maxConcurrentPerServer,
+    requestsPerMinute: server.requestsPerMinute,
+    burst: server.burst,
+    queueSize: server.queueSize ?? defaults.queueSize,
+    requestTimeoutMs: server.requestTimeoutMs ?? defaults.requestTimeoutMs,
+  };
+}
+
+function checkLimits(limits: ServerGuardLimits, perClientConcurrent: number): void {
+  const positive: [string, number | undefined][] = [
+    ['maxConcurrent', limits.maxConcurrent],
+    ['requestsPerMinute', limits.requestsPerMinute],
+    ['burst', limits.burst],
+    ['requestTimeoutMs', limits.requestTimeoutMs],
+    ['perClientConcurrent', perClientConcurrent],
+  ];
+  for (const [name, value] of positive) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new TypeError(`limits.${name} must be a positive integer, got ${value}`);
+    }
+  }
+  if (!Number.isInteger(limits.queueSize) || limits.queueSize < 0) {
+    throw new TypeError(`limits.queueSize must be a non-negative integer, got ${limits.queueSize}`);
+  }
+}
+
+function sameLimits(a: ServerGuardLimits, b: ServerGuardLimits): boolean {
+  return (
+    a.maxConcurrent === b.maxConcurrent &&
+    a.requestsPerMinute === b.requestsPerMinute &&
+    a.burst === b.burst &&
+    a.queueSize === b.queueSize &&
+    a.requestTimeoutMs === b.requestTimeoutMs
+  );
+}
+
+/** Resolves or rejects with `promise`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A Group limiter idle this long is removed; kept well above any request's run time. */
+const MIN_CLIENT_IDLE_MS = 5 * 60_000;
+/** Queue-wait estimate before any request has finished. */
+const DEFAULT_TASK_MS = 1_000;
+
+type Pending = {
+  isSettled: boolean;
+  isStarted: boolean;
+  /** Set when the outcome says nothing about the server (caller abort, dispose). */
+  isNeutral: boolean;
+  readonly controller: AbortController;
+  fail(error: unknown): void;
+};
+
+export function createServerGuard(options: ServerGuardOptions): ServerGuard {
+  const { server, global } = options;
+  let limits = { ...options.limits };
+  let perClientConcurrent = options.perClientConcurrent ?? 10;
+  checkLimits(limits, perClientConcurrent);
+  const ownsBreaker = options.breaker === undefined;
+  const breaker = options.breaker ?? createBreaker({ server });
+
+  let scale = 1;
+  let running = 0;
+  let queued = 0;
+  let isDisposed = false;
+  let averageTaskMs = DEFAULT_TASK_MS;
+  const pendings = new Set<Pending>();
+
+  const effectiveConcurrent = () => Math.max(1, Math.floor(limits.maxConcurrent * scale));
+  const clientIdleMs = () => Math.max(MIN_CLIENT_IDLE_MS, 4 * limits.requestTimeoutMs);
+
+  const serverLimiter = new Bottleneck({
+    maxConcurrent: effectiveConcurrent(),
+    highWater: limits.queueSize,
+    strategy: Bottleneck.strategy.OVERFLOW,
+  });
+  // A client key waiting for its own slot waits here, not in the server queue; its queue is bounded
+  // by the same queueSize so one client cannot hold unbounded work.
+  const clients = new Bottleneck.Group({
+    maxConcurrent: perClientConcurrent,
+    highWater: limits.queueSize,
+    strategy: Bottleneck.strategy.OVERFLOW,
+    timeout: clientIdleMs(),
+  });
+  let bucket: TokenBucket | undefined = makeBucket(limits);
+
+  function makeBucket(next: ServerGuardLimits, initialTokens?: number): TokenBucket | undefined {
+    if (next.requestsPerMinute === undefined) return undefined;
+    return createTokenBucket({
+      requestsPerMinute: next.requestsPerMinute,
+      burst: next.burst ?? next.requestsPerMinute,
+      initialTokens,
+    });
+  }
+
+  const unavailable = (cause?: unknown) =>
+    refusalError(
+      { reason: 'server_unavailable', server, retryAfterMs: 1_000 },
+      `server "${server}" was stopped or removed while the request was pending; retry when it is running`,
+      { cause },
+    );
+
+  const queueFull = (cause?: unknown) => {
+    // Time for the requests ahead to go through, at the observed task time.
+    const retryAfterMs = Math.min(
+      60_000,
+      Math.max(100, (averageTaskMs * (queued + 1)) / effectiveConcurrent()),
+    );
+    return refusalError(
+      { reason: 'queue_full', server, retryAfterMs },
+      `server "${server}" has ${limits.queueSize} requests waiting; retry later or raise its limits.queueSize / maxConcurrent`,
+      { cause },
+    );
+  };
+
+  async function execute<T>(
+    pending: Pending,
+    task: (signal: AbortSignal) => Promise<T>,
+    timeoutMs: number,
+    resolve: (value: T) => void,
+  ): Promise<void> {
+    // A request answered while it waited (caller abort, dispose) is a tombstone: Bottleneck 2 has no
+    // way to remove a queued job, so it gives its slot back here at once.
+    if (pending.isSettled) return;
+    pending.isStarted = true;
+    queued--;
+    running++;
+    const { controller } = pending;
+    const startedAt = performance.now();
+    const timer = setTimeout(() => {
+      controller.abort(
+        refusalError(
+          { reason: 'timeout', server, retryAfterMs: 0 },
+          `server "${server}" did not answer within ${timeoutMs} ms; retry, or raise its limits.requestTimeoutMs`,
+        ),
+      );
+    }, timeoutMs);
+    // Our own timer rather than AbortSignal.timeout(): its reason is the TIMEOUT refusal the caller
+    // gets, and test clocks can drive it.
+    timer.unref?.();
+    try {
+      const value = await breaker.execute(
+        () => untilAborted(new Promise<T>((settle) => settle(task(controller.signal))), controller.signal),
+        { isNeutral: () => pending.isNeutral },
+      );
+      if (!pending.isSettled) {
+        settle(pending);
+        resolve(value);
+      }
+    } catch (error) {
+      pending.fail(error);
+    } finally {
+      clearTimeout(timer);
+      running--;
+      averageTaskMs = 0.8 * averageTaskMs + 0.2 * (performance.now() - startedAt);
+    }
+  }
+
+  function settle(pending: Pending): void {
+    pending.isSettled = true;
+    pendings.delete(pending);
+    if (!pending.isStarted) queued--;
+  }
+
+  return {
+    server,
+    async run<T>(task: (signal: AbortSignal) => Promise<T>, runOptions: RunOptions): Promise<T> {
+      const callerSignal = runOptions.signal;
+      if (isDisposed) throw unavailable();
+      callerSignal?.throwIfAborted();
+      breaker.assertAdmits();
+      const currentBucket = bucket;
+      if (currentBucket !== undefined && !(await currentBucket.tryTake())) {
+        // Refused at once rather than queued until a refill: a caller waiting a minute for a slot
+        // has long given up, and the queue is for bursts of concurrency, not for rate.
+        throw refusalError(
+          { reason: 'rate_limited', server, retryAfterMs: currentBucket.retryAfterMs() },
+          `server "${server}" allows ${currentBucket.requestsPerMinute} requests per minute (burst ${currentBucket.burst}); retry later`,
+        );
+      }
+      if (isDisposed) throw unavailable();
+      callerSignal?.throwIfAborted();
+      const timeoutMs = runOptions.timeoutMs ?? limits.requestTimeoutMs;
+
+      return new Promise<T>((resolve, reject) => {
+        const onCallerAbort = () => {
+          pending.isNeutral = true;
+          if (pending.isStarted) pending.controller.abort(callerSignal?.reason);
+          else pending.fail(callerSignal?.reason);
+        };
+        const pending: Pending = {
+          isSettled: false,
+          isStarted: false,
+          isNeutral: false,
+          controller: new AbortController(),
+          fail(error) {
+            if (pending.isSettled) return;
+            settle(pending);
+            callerSignal?.removeEventListener('abort', onCallerAbort);
+            reject(error);
+          },
+        };
+        const succeed = (value: T) => {
+          callerSignal?.removeEventListener('abort', onCallerAbort);
+          resolve(value);
+        };
+        pendings.add(pending);
+        queued++;
+        callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+        // The job functions never reject; a rejection here is Bottleneck's own: a drop (the client's
+        // or the server's queue is at its high-water mark) or a stopped limiter.
+        clients
+          .key(runOptions.clientKey)
+          .schedule(() =>
+            serverLimiter.schedule(() => global.schedule(() => execute(pending, task, timeoutMs, succeed))),
+          )
+          .catch((error: unknown) => {
+            if (error instanceof SupervisorError) pending.fail(unavailable(error));
+            else pending.fail(isDisposed ? unavailable(error) : queueFull(error));
+          });
+      });
+    },
+
+    stats: () => ({
+      running,
+      queued,
+      maxConcurrent: limits.maxConcurrent,
+      effectiveConcurrent: effectiveConcurrent(),
+      breaker: breaker.state(),
+      queueSize: limits.queueSize,
+    }),
+
+    async update(next, nextPerClient = perClientConcurrent) {
+      if (isDisposed) return;
+      checkLimits(next, nextPerClient);
+      if (sameLimits(limits, next) && nextPerClient === perClientConcurrent) return;
+      const previous = limits;
+      limits = { ...next };
+      if (previous.maxConcurrent !== next.maxConcurrent || previous.queueSize !== next.queueSize) {
+        await serverLimiter.updateSettings({
+          maxConcurrent: effectiveConcurrent(),
+          highWater: next.queueSize,
+        });
+      }
+      if (previous.queueSize !== next.queueSize || nextPerClient !== perClientConcurrent) {
+        perClientConcurrent = nextPerClient;
+        const clientSettings = { maxConcurrent: nextPerClient, highWater: next.queueSize };
+        clients.updateSettings(clientSettings);
+        await Promise.all(clients.limiters().map(({ limiter }) => limiter.updateSettings(clientSettings)));
+      }
+      if (previous.requestsPerMinute !== next.requestsPerMinute || previous.burst !== next.burst) {
+        // A new bucket keeps the tokens left, so a reload cannot be used to refill it.
+        const old = bucket;
+        const left = old === undefined ? undefined : await old.tokens();
+        bucket = makeBucket(next, left);
+        await old?.dispose();
+      }
+    },
+
+    async setConcurrencyScale(factor) {
+      if (!(factor > 0 && factor <= 1)) {
+        throw new TypeError(`concurrency scale must be in (0, 1], got ${factor}`);
+      }
+      if (isDisposed || factor === scale) return;
+      scale = factor;
+      await serverLimiter.updateSettings({ maxConcurrent: effectiveConcurrent() });
+    },
+
+    async dispose() {
+      if (isDisposed) return;
+      isDisposed = true;
+      for (const pending of [...pendings]) {
+        pending.isNeutral = true;
+        const error = unavailable();
+        pending.fail(error);
+        pending.controller.abort(error);
+      }
+      // Dropping the waiting jobs frees the limiters; stop() is not awaited because jobs already
+      // forwarded to the global queue leave it only when they reach its head (as tombstones).
+      const stopOptions = { dropWaitingJobs: true };
+      serverLimiter.stop(stopOptions).catch(() => undefined);
+      for (const { limiter } of clients.limiters()) limiter.stop(stopOptions).catch(() => undefined);
+      // Bottleneck.Group has no way to stop its idle-cleanup interval (unref'd); clear it so a
+      // disposed guard is not kept alive by it.
+      clearInterval((clients as unknown as { interval?: ReturnType<typeof setInterval> }).interval);
+      await Promise.allSettled([
+        serverLimiter.disconnect(),
+        ...clients.limiters().map(({ limiter }) => limiter.disconnect()),
+        bucket?.dispose(),
+      ]);
+      if (ownsBreaker) breaker.dispose();
+    },
+  };
+}
