@@ -12,11 +12,13 @@ import { ensureToken } from './control/token.ts';
 import type { ServerEvent } from './core/server-runtime.ts';
 import { SupervisorCore } from './core/supervisor.ts';
 import { errorMessage, SupervisorError } from './errors.ts';
+import { ClientKeys } from './gateway/client-keys.ts';
 import { Forwarder } from './gateway/forward.ts';
 import { Gateway } from './gateway/gateway.ts';
 import type { HomePaths } from './home.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { Pm2Manager } from './process/pm2-manager.ts';
+import { openStore } from './store/db.ts';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../package.json') as { version: string }).version;
@@ -116,14 +118,20 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     disposers.push({ name: 'servers and PM2', dispose: () => core.stop() });
     core.onEvent((event: ServerEvent) => publish('server', event));
 
+    const store = openStore(paths.databaseFile, { logger });
+    disposers.splice(1, 0, { name: 'database', dispose: () => store.close() });
+    const keys = new ClientKeys(store.db);
+
     const forwarder = new Forwarder({ settings });
     disposers.push({ name: 'limits', dispose: () => forwarder.dispose() });
-    if (settings.gateway.auth === 'keys') {
-      logger.warn(
-        'client keys need the store; until it is wired the gateway runs with auth "none" on loopback',
-      );
-    }
-    const gateway = new Gateway({ core, settings, logger, forwarder, keys: undefined });
+    const gateway = new Gateway({
+      core,
+      settings,
+      logger,
+      forwarder,
+      keys: settings.gateway.auth === 'keys' ? keys : undefined,
+      ownerToken: token,
+    });
     disposers.push({ name: 'gateway sessions', dispose: () => gateway.close() });
 
     const http = new HttpServer({
@@ -186,6 +194,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
         return () => eventListeners.delete(listener);
       },
       requestStop: () => void stop('control API'),
+      keys,
       extraRoutes: new Map(),
     };
     registerControlApi(http, context);

@@ -9,9 +9,10 @@ import { ControlClient, readEventStream } from '../control/client.ts';
 import { isProcessAlive, readState } from '../control/state-file.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
 import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '../errors.ts';
+import { type ClientKeyRow, ClientKeys } from '../gateway/client-keys.ts';
 import { type HomePaths, resolveHome } from '../home.ts';
 import { runDoctor } from './doctor.ts';
-import { formatStatusTable } from './format.ts';
+import { formatStatusTable, formatTable } from './format.ts';
 
 const CLI_FILE = fileURLToPath(new URL('../bin/mcp-supervisor.js', import.meta.url));
 
@@ -211,8 +212,121 @@ export function buildProgram(): Command {
       if (checks.some((check) => !check.ok)) process.exitCode = 1;
     });
 
+  program
+    .command('connect [server]')
+    .description(
+      'a stdio MCP server relaying to the running supervisor (all servers, or one), for clients that spawn a command',
+    )
+    .option(
+      '--key <token>',
+      'a client key (default: the home control token, which opens every server); env MCP_SUPERVISOR_KEY',
+    )
+    .action(async (serverName: string | undefined, options: { key?: string }, command: Command) => {
+      const { runConnect } = await import('../gateway/connect.ts');
+      await runConnect({
+        paths: homeOf(command),
+        ...(serverName ? { server: serverName } : {}),
+        ...((options.key ?? process.env.MCP_SUPERVISOR_KEY)
+          ? { key: options.key ?? process.env.MCP_SUPERVISOR_KEY }
+          : {}),
+      });
+    });
+
+  const keys = program
+    .command('keys')
+    .description('client keys for the gateway (bearer tokens, stored hashed)');
+  keys
+    .command('create <name>')
+    .description('create a key; its token is shown once')
+    .option('--servers <list>', 'comma-separated servers the key may use (default: all)')
+    .action(async (name: string, options: { servers?: string }, command: Command) => {
+      const servers = options.servers
+        ? options.servers
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : null;
+      const created = await withKeys(homeOf(command), {
+        remote: (client) =>
+          client.request<{ token: string; key: unknown }>('POST', '/api/keys', {
+            body: JSON.stringify({ name, servers }),
+          }),
+        local: (store) => store.create(name, servers),
+      });
+      if (isJson(command)) return print(created);
+      print(
+        `created key "${name}"${servers ? ` for ${servers.join(', ')}` : ' for all servers'}; its token (shown once):`,
+      );
+      print(created.token);
+    });
+  keys
+    .command('list')
+    .description('list keys (never their tokens)')
+    .action(async (_options: unknown, command: Command) => {
+      const list = await withKeys(homeOf(command), {
+        remote: async (client) => (await client.request<{ keys: ClientKeyRow[] }>('GET', '/api/keys')).keys,
+        local: (store) => store.list(),
+      });
+      if (isJson(command)) return print({ keys: list });
+      if (list.length === 0) return print('no client keys; create one with: mcp-supervisor keys create NAME');
+      print(
+        formatTable(
+          ['NAME', 'ID', 'PREFIX', 'SERVERS', 'CREATED', 'STATE'],
+          list.map((k) => [
+            k.name,
+            k.id,
+            `${k.prefix}…`,
+            k.servers ? k.servers.join(',') : 'all',
+            new Date(k.createdAt).toISOString(),
+            k.revokedAt ? 'revoked' : 'active',
+          ]),
+        ),
+      );
+    });
+  keys
+    .command('revoke <idOrName>')
+    .description('revoke a key at once')
+    .action(async (idOrName: string, _options: unknown, command: Command) => {
+      const revoked = await withKeys(homeOf(command), {
+        remote: async (client) =>
+          (
+            await client.request<{ revoked: number }>(
+              'POST',
+              `/api/keys/${encodeURIComponent(idOrName)}/revoke`,
+            )
+          ).revoked,
+        local: (store) => {
+          const count = store.revoke(idOrName);
+          if (count === 0)
+            throw new SupervisorError('BAD_REQUEST', `no active key with id or name "${idOrName}"`);
+          return count;
+        },
+      });
+      if (isJson(command)) return print({ ok: true, revoked });
+      print(`revoked ${revoked} key(s)`);
+    });
+
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
   return program;
+}
+
+/**
+ * Key commands go through the running supervisor (so a revoke clears its cache at once), or
+ * straight to the database when none runs.
+ */
+async function withKeys<T>(
+  paths: HomePaths,
+  how: { remote: (client: ControlClient) => Promise<T>; local: (keys: ClientKeys) => T },
+): Promise<T> {
+  const state = await readState(paths.stateFile);
+  if (state && isProcessAlive(state.pid)) return how.remote(new ControlClient(paths));
+  const { openStore } = await import('../store/db.ts');
+  const store = openStore(paths.databaseFile);
+  try {
+    return how.local(new ClientKeys(store.db));
+  } finally {
+    store.close();
+  }
 }
 
 async function startDetached(paths: HomePaths, config: string | undefined, json: boolean): Promise<void> {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ServerEvent } from '../core/server-runtime.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
 import { SupervisorError } from '../errors.ts';
+import type { ClientKeys } from '../gateway/client-keys.ts';
 import { type HttpServer, readBody, readJson, sendError, sendJson } from './http-server.ts';
 import { followFile, readLastLines } from './log-tail.ts';
 import { openEventStream } from './sse.ts';
@@ -21,11 +22,17 @@ export interface ControlContext {
   logFiles(name: string): { out: string; err: string };
   onEvent(listener: (type: string, data: unknown) => void): () => void;
   requestStop(): void;
+  /** Client keys of the gateway (absent until the store is open). */
+  keys?: ClientKeys;
   /** Extra read routes contributed by other parts (metrics, alerts); keyed by path after /api. */
   extraRoutes?: Map<string, (url: URL) => Promise<unknown> | unknown>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const keyCreateSchema = z.object({
+  name: z.string().min(1),
+  servers: z.array(z.string()).nullable().optional(),
+});
 const logQuerySchema = z.object({
   lines: z.coerce.number().int().min(0).max(100_000).default(100),
   stream: z.enum(['out', 'err', 'all']).default('all'),
@@ -129,6 +136,24 @@ async function handle(
     const unsubscribe = context.onEvent((type, data) => stream.send(type, data));
     stream.onClose(unsubscribe);
     return;
+  }
+  if (first === 'keys' && context.keys) {
+    if (route === 'GET /keys') return sendJson(res, 200, { keys: context.keys.list() });
+    if (route === 'POST /keys') {
+      const body = keyCreateSchema.safeParse(await readJson(req, MAX_BODY_BYTES));
+      if (!body.success) {
+        throw new SupervisorError(
+          'BAD_REQUEST',
+          `bad key request: ${body.error.issues[0]?.message ?? 'invalid'}`,
+        );
+      }
+      return sendJson(res, 201, context.keys.create(body.data.name, body.data.servers ?? null));
+    }
+    if (req.method === 'POST' && name && action === 'revoke' && parts.length === 3) {
+      const revoked = context.keys.revoke(name);
+      if (revoked === 0) throw new SupervisorError('BAD_REQUEST', `no active key with id or name "${name}"`);
+      return sendJson(res, 200, { ok: true, revoked });
+    }
   }
   if (route === 'POST /stop') {
     sendJson(res, 202, { ok: true, message: 'stopping' });

@@ -11,7 +11,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { SupervisorSettings } from '../config/schema.ts';
-import { bearerToken } from '../control/token.ts';
+import { bearerToken, isTokenValid } from '../control/token.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
 import { errorMessage, SupervisorError } from '../errors.ts';
@@ -52,6 +52,8 @@ const STREAMED_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read',
 
 const SESSION_HEADER = 'mcp-session-id';
 
+const OWNER_KEY: ClientKeyInfo = { id: 'owner', name: 'owner', servers: null };
+
 /**
  * The MCP gateway over Streamable HTTP: `/mcp` (aggregated) and `/mcp/<server>` (one server).
  * Stateful sessions (`Mcp-Session-Id`), a standalone GET stream per session for notifications,
@@ -67,6 +69,7 @@ export class Gateway {
   readonly #settings: SupervisorSettings;
   readonly #logger: Logger;
   readonly #keys: ClientKeyVerifier | undefined;
+  readonly #ownerToken: string | undefined;
   readonly #forwarder: Forwarder;
   readonly #dispatcher: Dispatcher;
   readonly #sessions = new Map<string, Session>();
@@ -81,11 +84,14 @@ export class Gateway {
     forwarder: Forwarder;
     /** Undefined when `gateway.auth` is `none`. */
     keys: ClientKeyVerifier | undefined;
+    /** The control API token: whoever can read it owns the supervisor, so it opens every server. */
+    ownerToken?: string;
   }) {
     this.#core = options.core;
     this.#settings = options.settings;
     this.#logger = options.logger;
     this.#keys = options.keys;
+    this.#ownerToken = options.ownerToken;
     this.#forwarder = options.forwarder;
     this.#dispatcher = new Dispatcher({ core: options.core, forwarder: options.forwarder });
     this.#sweep = setInterval(
@@ -188,7 +194,10 @@ export class Gateway {
       );
       return false as const;
     }
-    const key = await this.#keys.verify(token);
+    const key =
+      this.#ownerToken !== undefined && isTokenValid(token, this.#ownerToken)
+        ? OWNER_KEY
+        : await this.#keys.verify(token);
     if (!key) {
       res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
       sendRpcError(
