@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import chokidar from 'chokidar';
 import { diffConfigs, isEmptyDiff } from './config/diff.ts';
 import { loadConfig } from './config/load.ts';
@@ -8,6 +9,7 @@ import type { Config } from './config/schema.ts';
 import { type ControlContext, registerControlApi } from './control/control-api.ts';
 import { HttpServer, isLoopbackHost } from './control/http-server.ts';
 import { isProcessAlive, readState, removeState, writeState } from './control/state-file.ts';
+import { staticFiles } from './control/static-files.ts';
 import { ensureToken } from './control/token.ts';
 import type { ServerEvent } from './core/server-runtime.ts';
 import { SupervisorCore } from './core/supervisor.ts';
@@ -21,6 +23,7 @@ import { Pm2Manager } from './process/pm2-manager.ts';
 import { openStore } from './store/db.ts';
 
 const require = createRequire(import.meta.url);
+const RENDERER_DIR = fileURLToPath(new URL('../renderer', import.meta.url));
 export const VERSION: string = (require('../package.json') as { version: string }).version;
 
 export interface RunOptions {
@@ -203,6 +206,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       res.end(JSON.stringify({ status: 'ok', uptimeMs: Date.now() - startedAt }));
     });
     http.route('/mcp', (req, res, url) => gateway.handle(req, res, url));
+    http.route('/ui', staticFiles('/ui', RENDERER_DIR));
     await http.listen();
     // Closing the listener first lets requests in flight finish (up to its grace period) while
     // no new ones arrive; then the sessions end and the queues are answered.

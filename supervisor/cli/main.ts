@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { ControlClient, readEventStream } from '../control/client.ts';
 import { isProcessAlive, readState } from '../control/state-file.ts';
+import { readToken } from '../control/token.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
 import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '../errors.ts';
 import { type ClientKeyRow, ClientKeys } from '../gateway/client-keys.ts';
@@ -304,6 +305,18 @@ export function buildProgram(): Command {
       });
       if (isJson(command)) return print({ ok: true, revoked });
       print(`revoked ${revoked} key(s)`);
+    });
+
+  program
+    .command('dashboard')
+    .description('print the dashboard URL (with the control token in its fragment, never sent over the wire)')
+    .action(async (_options: unknown, command: Command) => {
+      const paths = homeOf(command);
+      const client = new ControlClient(paths);
+      await client.request('GET', '/api/status');
+      const token = await readToken(paths.tokenFile);
+      const url = `${await client.baseUrl()}/ui/#token=${token}`;
+      print(isJson(command) ? { url } : url);
     });
 
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
