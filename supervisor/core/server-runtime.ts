@@ -1,9 +1,10 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type RestartConfig, type ServerConfig, type ServerKind, serverKind } from '../config/schema.ts';
 import { errorMessage } from '../errors.ts';
 import { type HomePaths, socketPathFor } from '../home.ts';
 import type { Logger } from '../logging.ts';
+import { writeBridgeSpec } from '../process/bridge-spec.ts';
 import type { ExitEvent, Pm2Manager } from '../process/pm2-manager.ts';
 import { decideRestart, initialRestartState, type RestartState } from '../process/restart-policy.ts';
 import { Upstream } from '../upstream/upstream.ts';
@@ -210,18 +211,20 @@ export class ServerRuntime {
     const { paths, baseEnv, pm2, bridgeScript, restart } = this.#deps;
     const env = { ...baseEnv, ...this.config.env };
     const isStdio = this.kind === 'stdio';
+    // A relative cwd in the config is relative to the home, resolved once here for both PM2 and the bridge.
+    const cwd = this.config.cwd ? path.resolve(paths.root, this.config.cwd) : paths.root;
     const spec = {
       name: this.name,
-      command: this.config.command,
+      command: this.config.command ?? '',
       args: this.config.args,
-      cwd: this.config.cwd,
+      cwd,
       env,
       socketPath: isStdio ? this.socketPath : undefined,
       killTimeoutMs: restart.killTimeoutMs,
     };
     const specFile = this.#specFile();
-    // The spec holds the server's env (tokens): only the supervisor's user may read it.
-    await writeFile(specFile, JSON.stringify(spec), { mode: 0o600 });
+    // The spec holds the server's env (tokens): written atomically, readable by our user only.
+    await writeBridgeSpec(specFile, spec);
     // A process of an earlier run of this server may still be known to PM2; its exit is expected.
     this.#isReplacing = true;
     try {
@@ -233,7 +236,7 @@ export class ServerRuntime {
       name: this.name,
       command: process.execPath,
       args: [bridgeScript, specFile],
-      cwd: this.config.cwd ?? paths.root,
+      cwd,
       env: { PATH: baseEnv.PATH ?? '', HOME: baseEnv.HOME ?? '' },
       outLogFile: this.outLogFile,
       errLogFile: this.errLogFile,

@@ -7,6 +7,7 @@ import { errorMessage, SupervisorError } from '../errors.ts';
 import type { HomePaths } from '../home.ts';
 import type { Logger } from '../logging.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
+import { HealthChecker, type ServerHealth } from './health.ts';
 import { type ServerEvent, ServerRuntime, type ServerState } from './server-runtime.ts';
 
 export interface ServerStatus {
@@ -20,6 +21,13 @@ export interface ServerStatus {
   rssBytes: number;
   toolCount: number;
   upstream: string;
+  /** Result of the last MCP ping to the real server. */
+  health: ServerHealth['status'];
+  lastPingMs?: number;
+  /** Circuit breaker and limiter state, when the gateway has seen requests for this server. */
+  breaker?: string;
+  queued?: number;
+  running?: number;
   lastError?: string;
   lastExit?: { exitCode: number | null; signal: string | null; at: number };
 }
@@ -45,12 +53,31 @@ export class SupervisorCore {
   #config: Config;
   #isStopping = false;
   #treeUsage: ProcessTreeUsage | undefined;
+  #limiterStats:
+    | ((server: string) => { breaker: string; queued: number; running: number } | undefined)
+    | undefined;
+  readonly #health: HealthChecker;
 
   constructor(options: { paths: HomePaths; config: Config; pm2: Pm2Manager; logger: Logger }) {
     this.paths = options.paths;
     this.#config = options.config;
     this.#pm2 = options.pm2;
     this.#logger = options.logger;
+    this.#health = new HealthChecker({
+      servers: () => this.#servers.values(),
+      logger: options.logger,
+      intervalMs: options.config.supervisor.monitor.healthCheckIntervalMs,
+    });
+  }
+
+  get health(): HealthChecker {
+    return this.#health;
+  }
+
+  setLimiterStats(
+    stats: (server: string) => { breaker: string; queued: number; running: number } | undefined,
+  ): void {
+    this.#limiterStats = stats;
   }
 
   get config(): Config {
@@ -110,6 +137,7 @@ export class SupervisorCore {
     for (const listener of this.#serverListeners)
       listener({ added: [...this.#servers.values()], removed: [] });
     await Promise.allSettled([...this.#servers.values()].map((server) => server.start()));
+    this.#health.start();
   }
 
   /**
@@ -161,6 +189,8 @@ export class SupervisorCore {
       const proc = byName.get(server.name);
       const pid = proc?.pid ?? 0;
       const tree = pid > 0 ? this.#treeUsage?.(pid) : undefined;
+      const health = this.#health.health(server.name);
+      const limiter = this.#limiterStats?.(server.name);
       const status: ServerStatus = {
         name: server.name,
         kind: server.kind,
@@ -172,7 +202,10 @@ export class SupervisorCore {
         rssBytes: tree?.rssBytes ?? proc?.rssBytes ?? 0,
         toolCount: server.upstream.tools.length,
         upstream: server.upstream.state,
+        health: health.status,
       };
+      if (health.lastPingMs !== undefined) status.lastPingMs = Math.round(health.lastPingMs * 100) / 100;
+      if (limiter) Object.assign(status, limiter);
       if (server.lastError) status.lastError = server.lastError;
       if (server.lastExit) status.lastExit = server.lastExit;
       return status;
@@ -185,6 +218,7 @@ export class SupervisorCore {
   async stop(): Promise<void> {
     if (this.#isStopping) return;
     this.#isStopping = true;
+    this.#health.stop();
     try {
       // Each server's stop marks it stopping (so its exit is not a crash) and deletes its process:
       // PM2 signals the bridge, which stops its child's whole process group within its timeout.

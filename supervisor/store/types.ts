@@ -1,0 +1,69 @@
+/**
+ * Small shared contracts of the observability modules. The logger is the subset of pino the
+ * modules call, so a pino instance fits as is and tests pass the silent default.
+ */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+/** Milliseconds since the epoch; injected so tests run on fake time. */
+export type Clock = () => number;
+
+const noop = (): void => {};
+
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
+
+/** Outcome of a request as the gateway saw it. `refused` never reached the server (limits, breaker). */
+export type RequestStatus = 'ok' | 'error' | 'refused';
+
+export interface RequestEvent {
+  /** Completion time, ms since the epoch. */
+  ts: number;
+  server: string;
+  /** JSON-RPC method, e.g. `tools/call`. */
+  method: string;
+  /** Tool name for `tools/call`, otherwise null (stored as '' in rollups). */
+  tool?: string | null;
+  /** Client key id, if any. */
+  client?: string | null;
+  status: RequestStatus;
+  latencyMs: number;
+  /** Stable error code (e.g. `TIMEOUT`, `QUEUE_FULL`, a JSON-RPC code as text). */
+  errorCode?: string | null;
+  /** Short human reason for an error or refusal. */
+  reason?: string | null;
+}
+
+export interface SystemSample {
+  ts: number;
+  cpuPercent: number;
+  memPercent: number;
+  load1: number;
+  load5: number;
+  load15: number;
+  loadPerCore: number;
+}
+
+export interface ProcessSample {
+  ts: number;
+  server: string;
+  pid: number | null;
+  /** CPU of the whole process tree; may exceed 100 on several cores. */
+  cpuPercent: number | null;
+  rssBytes: number | null;
+  restarts: number;
+  uptimeMs: number | null;
+}
+
+export type ServerEventKind = 'start' | 'exit' | 'restart' | 'crash_loop' | 'stop' | 'reload' | 'error';
+
+export interface ServerEvent {
+  ts: number;
+  server: string;
+  kind: ServerEventKind;
+  detail?: Record<string, unknown> | null;
+  exitCode?: number | null;
+}

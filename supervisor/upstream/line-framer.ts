@@ -1,0 +1,192 @@
+import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/** Lines longer than this are dropped with an error (a runaway peer must not exhaust memory). */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+export interface LineFramerOptions {
+  /** Called with each complete line, without its `\n` (or `\r\n`); empty lines are skipped. */
+  onLine: (line: string) => void;
+  /** Called when a line exceeds `maxLineBytes`; the line is dropped and framing continues. */
+  onError: (error: Error) => void;
+  maxLineBytes?: number;
+}
+
+/**
+ * Splits a byte stream into UTF-8 lines in time linear in its length: the bytes of an unfinished
+ * line are kept as a list of chunks and joined once, when its newline arrives, and each byte is
+ * searched for a newline once. (The SDK's `ReadBuffer` concatenates on every chunk, which is
+ * quadratic for multi-MiB messages.)
+ */
+export class LineFramer {
+  readonly #onLine: (line: string) => void;
+  readonly #onError: (error: Error) => void;
+  readonly #maxLineBytes: number;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** The current line has exceeded the limit; its bytes are dropped up to its newline. */
+  #isDiscarding = false;
+
+  constructor(options: LineFramerOptions) {
+    const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes <= 0) {
+      throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+    }
+    this.#onLine = options.onLine;
+    this.#onError = options.onError;
+    this.#maxLineBytes = maxLineBytes;
+  }
+
+  /** Bytes of the unfinished line held so far. */
+  get bufferedBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
+      const tail = chunk.subarray(start, newline);
+      start = newline + 1;
+      if (this.#isDiscarding) {
+        this.#isDiscarding = false;
+        continue;
+      }
+      if (this.#pendingBytes + tail.length > this.#maxLineBytes) {
+        this.#reportTooLong(this.#pendingBytes + tail.length);
+        this.#isDiscarding = false;
+        continue;
+      }
+      const line = this.#pending.length === 0 ? tail : Buffer.concat([...this.#pending, tail]);
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.#emit(line);
+    }
+    if (start >= chunk.length || this.#isDiscarding) return;
+    const rest = chunk.subarray(start);
+    if (this.#pendingBytes + rest.length > this.#maxLineBytes) {
+      this.#reportTooLong(this.#pendingBytes + rest.length);
+      return;
+    }
+    this.#pending.push(rest);
+    this.#pendingBytes += rest.length;
+  }
+
+  /** Drops an unfinished line (when the stream it came from has closed). */
+  reset(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#isDiscarding = false;
+  }
+
+  #emit(line: Buffer): void {
+    const end = line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.length - 1 : line.length;
+    if (end === 0) return;
+    this.#onLine(line.toString('utf8', 0, end));
+  }
+
+  #reportTooLong(bytes: number): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#isDiscarding = true;
+    this.#onError(
+      new Error(
+        `dropped a message of more than ${this.#maxLineBytes} bytes (at least ${bytes} bytes received)`,
+      ),
+    );
+  }
+}
+
+/**
+ * Parses one line as a JSON-RPC message. Throws a `SyntaxError` for invalid JSON and an `Error`
+ * naming the problem for JSON that is not a JSON-RPC 2.0 message.
+ *
+ * Only the envelope is checked here; the SDK's `Protocol` checks each message against the schema
+ * of its kind again, and re-running the full zod schema on multi-MiB results here would double
+ * that cost for nothing.
+ */
+export function decodeJsonRpcLine(line: string): JSONRPCMessage {
+  const value: unknown = JSON.parse(line);
+  if (!isJsonRpcEnvelope(value)) {
+    // Let the SDK's schema say precisely what is wrong.
+    JSONRPCMessageSchema.parse(value);
+    throw new Error('not a JSON-RPC 2.0 message');
+  }
+  return value;
+}
+
+/** The wire form of a message: one line of JSON. */
+export function encodeJsonRpcMessage(message: JSONRPCMessage): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+function isJsonRpcEnvelope(value: unknown): value is JSONRPCMessage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const message = value as Record<string, unknown>;
+  if (message.jsonrpc !== '2.0') return false;
+  const hasId = typeof message.id === 'string' || typeof message.id === 'number';
+  if (typeof message.method === 'string') return message.id === undefined || hasId;
+  if ('result' in message) return hasId && typeof message.result === 'object' && message.result !== null;
+  if ('error' in message) {
+    const error = message.error as Record<string, unknown> | null;
+    return (
+      (hasId || message.id === undefined) &&
+      typeof error === 'object' &&
+      error !== null &&
+      typeof error.code === 'number' &&
+      typeof error.message === 'string'
+    );
+  }
+  return false;
+}
+
+export interface JsonRpcLineDecoderOptions {
+  onMessage: (message: JSONRPCMessage) => void;
+  /** A malformed or oversized line; the decoder carries on with the next line. */
+  onError: (error: Error) => void;
+  maxLineBytes?: number;
+}
+
+/** Bytes in, JSON-RPC messages out: a {@link LineFramer} and {@link decodeJsonRpcLine}. */
+export class JsonRpcLineDecoder {
+  readonly #framer: LineFramer;
+
+  constructor(options: JsonRpcLineDecoderOptions) {
+    const { onMessage, onError } = options;
+    this.#framer = new LineFramer({
+      maxLineBytes: options.maxLineBytes,
+      onError,
+      onLine: (line) => {
+        let message: JSONRPCMessage;
+        try {
+          message = decodeJsonRpcLine(line);
+        } catch (error) {
+          onError(
+            new Error(`ignored a malformed message (${(error as Error).message}): ${preview(line)}`, {
+              cause: error,
+            }),
+          );
+          return;
+        }
+        onMessage(message);
+      },
+    });
+  }
+
+  get bufferedBytes(): number {
+    return this.#framer.bufferedBytes;
+  }
+
+  push(chunk: Buffer): void {
+    this.#framer.push(chunk);
+  }
+
+  reset(): void {
+    this.#framer.reset();
+  }
+}
+
+function preview(line: string): string {
+  return line.length <= 200 ? line : `${line.slice(0, 200)}… (${line.length} characters)`;
+}
