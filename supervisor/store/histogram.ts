@@ -14,8 +14,9 @@ export const FINITE_BUCKETS = BUCKETS_PER_DOUBLING * MAX_EXPONENT + 1;
 /** Number of counts in a histogram: the finite buckets plus one overflow bucket. */
 export const BUCKET_COUNT = FINITE_BUCKETS + 1;
 
-export const UPPER_BOUNDS_MS: readonly number[] = Array.from({ length: FINITE_BUCKETS }, (_, i) =>
-  2 ** (i / BUCKETS_PER_DOUBLING),
+export const UPPER_BOUNDS_MS: readonly number[] = Array.from(
+  { length: FINITE_BUCKETS },
+  (_, i) => 2 ** (i / BUCKETS_PER_DOUBLING),
 );
 
 const OVERFLOW_LOWER_BOUND_MS = UPPER_BOUNDS_MS[FINITE_BUCKETS - 1]!;

@@ -137,7 +137,8 @@ export function createQueries(store: Store): Queries {
         refused: 0,
         histogram: null as Histogram | null,
       }));
-      let sql = 'SELECT minute, count, errors, refused, histogram FROM request_rollups WHERE minute >= ? AND minute < ?';
+      let sql =
+        'SELECT minute, count, errors, refused, histogram FROM request_rollups WHERE minute >= ? AND minute < ?';
       const params: unknown[] = [start, query.to];
       if (query.server !== undefined) {
         sql += ' AND server = ?';
@@ -234,7 +235,13 @@ export function createQueries(store: Store): Queries {
           : prepared(
               'SELECT ts, server, kind, detail, exit_code FROM server_events WHERE server = ? AND ts >= ? ORDER BY ts DESC, rowid DESC LIMIT ?',
             ).all(options.server, options.since, limit)
-      ) as { ts: number; server: string; kind: ServerEventKind; detail: string | null; exit_code: number | null }[];
+      ) as {
+        ts: number;
+        server: string;
+        kind: ServerEventKind;
+        detail: string | null;
+        exit_code: number | null;
+      }[];
       return rows.map((row) => ({
         ts: row.ts,
         server: row.server,

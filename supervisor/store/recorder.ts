@@ -376,7 +376,15 @@ export class RequestRecorder {
           );
         }
         for (const s of this.#systemSamples) {
-          statements.insertSystem.run(s.ts, s.cpuPercent, s.memPercent, s.load1, s.load5, s.load15, s.loadPerCore);
+          statements.insertSystem.run(
+            s.ts,
+            s.cpuPercent,
+            s.memPercent,
+            s.load1,
+            s.load5,
+            s.load15,
+            s.loadPerCore,
+          );
         }
         for (const s of this.#processSamples) {
           statements.insertProcess.run(
