@@ -19,6 +19,7 @@ import { Forwarder } from './gateway/forward.ts';
 import { Gateway } from './gateway/gateway.ts';
 import type { HomePaths } from './home.ts';
 import { createLogger, type Logger } from './logging.ts';
+import { Observability } from './observability.ts';
 import { Pm2Manager } from './process/pm2-manager.ts';
 import { openStore } from './store/db.ts';
 
@@ -125,8 +126,19 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     disposers.splice(1, 0, { name: 'database', dispose: () => store.close() });
     const keys = new ClientKeys(store.db);
 
-    const forwarder = new Forwarder({ settings });
+    let observability: Observability | undefined;
+    const forwarder = new Forwarder({ settings, onRecord: (record) => observability?.onRequest(record) });
     disposers.push({ name: 'limits', dispose: () => forwarder.dispose() });
+    observability = new Observability({ store, core, forwarder, pm2, config, logger, publish });
+    const obs = observability;
+    core.onEvent((event) => obs.onServerEvent(event));
+    disposers.splice(2, 0, { name: 'metrics and monitor', dispose: () => obs.stop() });
+    core.setLimiterStats((server) => {
+      const guard = forwarder.guards.get(server);
+      if (!guard) return undefined;
+      const stats = guard.stats();
+      return { breaker: stats.breaker, queued: stats.queued, running: stats.running };
+    });
     const gateway = new Gateway({
       core,
       settings,
@@ -201,6 +213,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       extraRoutes: new Map(),
     };
     registerControlApi(http, context);
+    observability.register(http, context);
     http.route('/health', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'ok', uptimeMs: Date.now() - startedAt }));
@@ -229,6 +242,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       );
     }
 
+    observability.start();
     await core.start();
     logger.info({ servers: [...core.servers.keys()] }, 'servers started');
 

@@ -8,5 +8,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(1);
 }
-const { main } = await import(new URL(import.meta.url.includes('/dist/') ? '../cli/main.js' : '../cli/main.ts', import.meta.url).href);
+const { main } = await import(
+  new URL(import.meta.url.includes('/dist/') ? '../cli/main.js' : '../cli/main.ts', import.meta.url).href
+);
 process.exitCode = await main(process.argv);

@@ -51,3 +51,104 @@ export function formatStatusTable(servers: ServerStatus[]): string {
     ]),
   );
 }
+
+export interface MetricsSummary {
+  servers: {
+    server: string;
+    requests: number;
+    errors: number;
+    refused: number;
+    p50Ms: number | null;
+    p95Ms: number | null;
+    p99Ms: number | null;
+    cpuPercent: number | null;
+    rssBytes: number | null;
+  }[];
+  host: { cpuPercent: number; memPercent: number; load1: number; load5: number; load15: number } | null;
+  droppedEvents: number;
+}
+
+function ms(value: number | null): string {
+  return value === null ? '-' : value < 10 ? value.toFixed(1) : String(Math.round(value));
+}
+
+/** Percentiles are upper bounds of histogram buckets, hence the ≤. */
+export function formatMetricsTable(summary: MetricsSummary, since: string): string {
+  const lines: string[] = [];
+  if (summary.host) {
+    const h = summary.host;
+    lines.push(
+      `host: CPU ${h.cpuPercent.toFixed(1)}%  memory ${h.memPercent.toFixed(1)}%  load ${h.load1.toFixed(2)} ${h.load5.toFixed(2)} ${h.load15.toFixed(2)}`,
+      '',
+    );
+  }
+  lines.push(
+    formatTable(
+      [
+        'SERVER',
+        `REQUESTS (${since})`,
+        'ERRORS',
+        'REFUSED',
+        'ERR%',
+        'P50≤ms',
+        'P95≤ms',
+        'P99≤ms',
+        'CPU',
+        'RSS',
+      ],
+      summary.servers.map((s) => [
+        s.server,
+        String(s.requests),
+        String(s.errors),
+        String(s.refused),
+        s.requests > 0 ? `${((100 * s.errors) / s.requests).toFixed(1)}%` : '-',
+        ms(s.p50Ms),
+        ms(s.p95Ms),
+        ms(s.p99Ms),
+        s.cpuPercent === null ? '-' : `${s.cpuPercent.toFixed(1)}%`,
+        s.rssBytes === null ? '-' : formatBytes(s.rssBytes),
+      ]),
+    ),
+  );
+  if (summary.droppedEvents > 0)
+    lines.push('', `${summary.droppedEvents} raw request events dropped (rollups are complete)`);
+  return lines.join('\n');
+}
+
+export interface AlertRow {
+  id: number;
+  key: string;
+  severity: string;
+  message: string;
+  value: number;
+  threshold: number;
+  firedAt: number;
+  resolvedAt: number | null;
+  suppressedCount: number;
+  acknowledgedAt: number | null;
+}
+
+export function formatAlertsTable(alerts: AlertRow[]): string {
+  if (alerts.length === 0) return 'no alerts';
+  return formatTable(
+    ['ID', 'SEVERITY', 'ALERT', 'VALUE', 'FIRED', 'STATE', 'REPEATS', 'MESSAGE'],
+    alerts.map((a) => [
+      String(a.id),
+      a.severity,
+      a.key,
+      `${Number(a.value.toFixed(2))}/${a.threshold}`,
+      new Date(a.firedAt).toISOString(),
+      a.resolvedAt ? 'resolved' : a.acknowledgedAt ? 'acked' : 'firing',
+      String(a.suppressedCount),
+      a.message,
+    ]),
+  );
+}
+
+export interface EventRow {
+  ts: number;
+  server: string;
+  kind: string;
+  exitCode?: number | null;
+  detail?: Record<string, unknown> | null;
+}

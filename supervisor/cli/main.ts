@@ -13,7 +13,15 @@ import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '..
 import { type ClientKeyRow, ClientKeys } from '../gateway/client-keys.ts';
 import { type HomePaths, resolveHome } from '../home.ts';
 import { runDoctor } from './doctor.ts';
-import { formatStatusTable, formatTable } from './format.ts';
+import {
+  type AlertRow,
+  type EventRow,
+  formatAlertsTable,
+  formatMetricsTable,
+  formatStatusTable,
+  formatTable,
+  type MetricsSummary,
+} from './format.ts';
 
 const CLI_FILE = fileURLToPath(new URL('../bin/mcp-supervisor.js', import.meta.url));
 
@@ -305,6 +313,85 @@ export function buildProgram(): Command {
       });
       if (isJson(command)) return print({ ok: true, revoked });
       print(`revoked ${revoked} key(s)`);
+    });
+
+  program
+    .command('metrics')
+    .description('requests, errors, latency percentiles, CPU and RSS per server')
+    .option('--server <name>', 'only this server')
+    .option('--since <duration>', 'window: 15m, 1h, 7d …', '1h')
+    .action(async (options: { server?: string; since: string }, command: Command) => {
+      const query = new URLSearchParams({
+        since: options.since,
+        ...(options.server ? { server: options.server } : {}),
+      });
+      const body = await new ControlClient(homeOf(command)).request<MetricsSummary>(
+        'GET',
+        `/api/metrics/summary?${query}`,
+      );
+      if (isJson(command)) return print(body);
+      print(formatMetricsTable(body, options.since));
+    });
+
+  program
+    .command('alerts')
+    .description('firing alerts (--all: history); -f follows new ones')
+    .option('--all', 'resolved alerts too')
+    .option('-f, --follow', 'print alerts as they fire and resolve')
+    .action(async (options: { all?: boolean; follow?: boolean }, command: Command) => {
+      const client = new ControlClient(homeOf(command));
+      const json = isJson(command);
+      const body = await client.request<{ alerts: AlertRow[] }>(
+        'GET',
+        `/api/alerts${options.all ? '?all=true' : ''}`,
+      );
+      if (json) print(options.follow ? JSON.stringify(body) : body);
+      else print(formatAlertsTable(body.alerts));
+      if (!options.follow) return;
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      const response = await client.fetch('GET', '/api/events', { signal: abort.signal });
+      await readEventStream(response, (event, data) => {
+        if (event !== 'alert') return;
+        const { type, alert } = data as { type: string; alert: AlertRow };
+        print(
+          json
+            ? JSON.stringify(data)
+            : `${new Date().toISOString()}  ${type === 'alert.fired' ? 'FIRED   ' : 'RESOLVED'}  ${alert.key}  ${alert.message}`,
+        );
+      }).catch((error: unknown) => {
+        if ((error as Error).name !== 'AbortError') throw error;
+      });
+    });
+
+  program
+    .command('events')
+    .description('server lifecycle events: start, exit, restart, crash loop, stop')
+    .option('--server <name>', 'only this server')
+    .option('--since <duration>', 'window', '24h')
+    .action(async (options: { server?: string; since: string }, command: Command) => {
+      const query = new URLSearchParams({
+        since: options.since,
+        ...(options.server ? { server: options.server } : {}),
+      });
+      const body = await new ControlClient(homeOf(command)).request<{ events: EventRow[] }>(
+        'GET',
+        `/api/events/history?${query}`,
+      );
+      if (isJson(command)) return print(body);
+      if (body.events.length === 0) return print(`no server events in the last ${options.since}`);
+      print(
+        formatTable(
+          ['TIME', 'SERVER', 'EVENT', 'EXIT', 'DETAIL'],
+          body.events.map((e) => [
+            new Date(e.ts).toISOString(),
+            e.server,
+            e.kind,
+            e.exitCode === null || e.exitCode === undefined ? '' : String(e.exitCode),
+            e.detail ? JSON.stringify(e.detail).slice(0, 60) : '',
+          ]),
+        ),
+      );
     });
 
   program

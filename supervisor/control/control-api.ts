@@ -26,6 +26,8 @@ export interface ControlContext {
   keys?: ClientKeys;
   /** Extra read routes contributed by other parts (metrics, alerts); keyed by path after /api. */
   extraRoutes?: Map<string, (url: URL) => Promise<unknown> | unknown>;
+  /** Extra actions: `POST /api/<first>/:id/<action>` looks up `/<first>/<action>`. */
+  extraPostRoutes?: Map<string, (id: string) => Promise<unknown> | unknown>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -160,6 +162,11 @@ async function handle(
     setImmediate(() => context.requestStop());
     return;
   }
+  const action2 =
+    req.method === 'POST' && parts.length === 3
+      ? context.extraPostRoutes?.get(`/${first}/${action}`)
+      : undefined;
+  if (action2 && name) return sendJson(res, 200, await action2(name));
   const extra = req.method === 'GET' ? context.extraRoutes?.get(`/${parts.join('/')}`) : undefined;
   if (extra) return sendJson(res, 200, await extra(url));
   if (req.method === 'POST') await readJson(req, MAX_BODY_BYTES).catch(() => undefined);

@@ -47,7 +47,7 @@ export interface ClientKeyVerifier {
   verify(token: string): Promise<ClientKeyInfo | undefined> | ClientKeyInfo | undefined;
 }
 
-/** Methods whose answer may be preceded by progress or server→client requests: answered as SSE. */
+/** Methods during which a server may send requests to the client (sampling, elicitation). */
 const STREAMED_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read', 'completion/complete']);
 
 const SESSION_HEADER = 'mcp-session-id';
@@ -387,8 +387,14 @@ export class Gateway {
     session.inFlight.set(id, inFlight);
     const accept = req.headers.accept ?? '';
     const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    // A stream only when something may precede the answer: progress the client asked for, or a
+    // sampling/elicitation request to a client that can take one. Otherwise a plain JSON answer is
+    // one write instead of three.
+    const canBeAsked =
+      session.capabilities.sampling !== undefined || session.capabilities.elicitation !== undefined;
     const isStreamed =
-      accept.includes('text/event-stream') && (STREAMED_METHODS.has(method) || progressToken !== undefined);
+      accept.includes('text/event-stream') &&
+      (progressToken !== undefined || (canBeAsked && STREAMED_METHODS.has(method)));
     if (isStreamed) inFlight.stream = new SseWriter(res, { [SESSION_HEADER]: session.id });
     // The client going away mid-request cancels it upstream.
     const onClose = () => {
@@ -456,6 +462,8 @@ export class Gateway {
       );
     }
     const stream = new SseWriter(res, { [SESSION_HEADER]: session.id });
+    // The client's fetch resolves on the headers: send them (with a comment) at once.
+    stream.comment('stream open');
     session.standalone = stream;
     session.lastActiveAt = Date.now();
     const heartbeat = setInterval(() => stream.comment('ping'), 15_000);

@@ -16,7 +16,7 @@ export class SseWriter {
       connection: 'keep-alive',
       ...headers,
     });
-    res.flushHeaders();
+    // No flushHeaders(): the headers leave with the first event, one write fewer per request.
     res.on('close', () => {
       this.#isClosed = true;
     });

@@ -53,7 +53,10 @@ interface Pm2Api {
   launchBus(cb: (error: Error | null, bus: Pm2Bus) => void): void;
   killDaemon(cb: (error: Error | null) => void): void;
   disconnect(cb?: () => void): void;
-  Client: { close(cb: () => void): void };
+  Client: { close(cb: () => void): void; client_sock?: AxonSocket; sub_sock?: AxonSocket };
+}
+interface AxonSocket {
+  close(): void;
 }
 interface Pm2Bus {
   on(event: string, listener: (packet: Pm2BusPacket) => void): void;
@@ -218,6 +221,7 @@ export class Pm2Manager {
           resolve();
         });
       });
+      closeClientSockets(api);
     }
   }
 
@@ -228,11 +232,29 @@ export class Pm2Manager {
     this.#api = undefined;
     this.#bus?.close();
     await new Promise<void>((resolve) => api.disconnect(() => resolve()));
+    closeClientSockets(api);
   }
 
   #requireApi(): Pm2Api {
     if (!this.#api) throw new SupervisorError('PROCESS_MANAGER', 'the PM2 daemon is not connected');
     return this.#api;
+  }
+}
+
+/**
+ * Closes PM2's two client sockets for good. When the daemon closes its RPC socket before its
+ * SIGQUIT reaches us (a race in `killDaemon`), PM2's `disconnectRPC` sees the socket already
+ * disconnected and returns without closing it, and axon then retries the connection forever: a
+ * timer that keeps the supervisor from ever exiting. Closing an already closed axon socket is a
+ * no-op, so this is safe after a clean disconnect too.
+ */
+function closeClientSockets(api: Pm2Api): void {
+  for (const socket of [api.Client.client_sock, api.Client.sub_sock]) {
+    try {
+      socket?.close();
+    } catch {
+      // Nothing left to close.
+    }
   }
 }
 
