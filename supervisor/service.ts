@@ -155,7 +155,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       logger,
       allowedOrigins: settings.gateway.allowedOrigins,
     });
-    const reload = async () => {
+    const applyReload = async () => {
       const file = loaded.file ?? paths.configFile;
       let next: Config;
       try {
@@ -184,6 +184,14 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       }
       publish('config', { ok: true, diff: applied, at: Date.now() });
       return applied;
+    };
+
+    // One reload at a time: the file watcher, SIGHUP and the API may ask at once.
+    let reloadChain: Promise<unknown> = Promise.resolve();
+    const reload = () => {
+      const next = reloadChain.then(applyReload, applyReload);
+      reloadChain = next.catch(() => {});
+      return next;
     };
 
     const context: ControlContext = {

@@ -1,11 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConfigDiff, diffConfigs } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
 import { errorMessage, SupervisorError } from '../errors.ts';
 import type { HomePaths } from '../home.ts';
 import type { Logger } from '../logging.ts';
+import { prepareBridgeScript } from '../process/bridge-script.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
 import { HealthChecker, type ServerHealth } from './health.ts';
 import { type ServerEvent, ServerRuntime, type ServerState } from './server-runtime.ts';
@@ -57,6 +59,7 @@ export class SupervisorCore {
     | ((server: string) => { breaker: string; queued: number; running: number } | undefined)
     | undefined;
   readonly #health: HealthChecker;
+  #bridgeScript = BRIDGE_SCRIPT;
 
   constructor(options: { paths: HomePaths; config: Config; pm2: Pm2Manager; logger: Logger }) {
     this.paths = options.paths;
@@ -122,6 +125,7 @@ export class SupervisorCore {
     for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.serverLogDir]) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     }
+    this.#bridgeScript = await prepareBridgeScript(BRIDGE_SCRIPT, path.join(this.paths.runDir, 'bridge-js'));
     await this.#pm2.connect();
     const leftovers = await this.#pm2.deleteAll();
     if (leftovers.length > 0) {
@@ -179,7 +183,8 @@ export class SupervisorCore {
   async status(): Promise<ServerStatus[]> {
     let processes: ManagedProcess[] = [];
     try {
-      processes = await this.#pm2.list();
+      // Before start() has connected, there is nothing to list yet.
+      if (this.#pm2.isConnected) processes = await this.#pm2.list();
     } catch (error) {
       this.#logger.warn({ err: error }, 'could not list PM2 processes');
     }
@@ -238,7 +243,7 @@ export class SupervisorCore {
       paths: this.paths,
       logger: this.#logger,
       restart: this.#config.supervisor.restart,
-      bridgeScript: BRIDGE_SCRIPT,
+      bridgeScript: this.#bridgeScript,
       baseEnv: baseServerEnv(),
       emit: (event) => this.#emit(event),
     });

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
-import { formatIssues } from '../config/parse.ts';
 import { SupervisorError } from '../errors.ts';
 
 /**
@@ -16,45 +14,82 @@ export const MAX_SOCKET_PATH_BYTES = 103;
  * may hold secrets) and its path is the bridge's only argument, because PM2 passes arguments and
  * environment through its daemon, where they would be visible and inherited.
  */
-export const bridgeSpecSchema = z
-  .object({
-    /** The server's name, used in the bridge's own messages. */
-    name: z.string().min(1),
-    /** Executable to run, looked up on `env.PATH`. */
-    command: z.string().min(1),
-    args: z.array(z.string()),
-    cwd: z.string().min(1).optional(),
-    /** The child's complete environment; the bridge's own environment is not inherited. */
-    env: z.record(z.string(), z.string()),
-    /**
-     * Where to expose the child's stdin/stdout. Absent for an HTTP server run from a command,
-     * whose stdout then goes to the bridge's stdout (the server's log).
-     */
-    socketPath: z
-      .string()
-      .refine((value) => path.isAbsolute(value), 'must be an absolute path')
-      .refine(
-        (value) => Buffer.byteLength(value) <= MAX_SOCKET_PATH_BYTES,
-        `must be at most ${MAX_SOCKET_PATH_BYTES} bytes (a Unix socket path limit); use a shorter run directory`,
-      )
-      .optional(),
-    /** Time the child's process group gets between SIGTERM and SIGKILL. */
-    killTimeoutMs: z.number().int().positive().max(600_000),
-  })
-  .strict();
+export interface BridgeSpec {
+  /** The server's name, used in the bridge's own messages. */
+  name: string;
+  /** Executable to run, looked up on `env.PATH`. */
+  command: string;
+  args: string[];
+  cwd?: string | undefined;
+  /** The child's complete environment; the bridge's own environment is not inherited. */
+  env: Record<string, string>;
+  /**
+   * Where to expose the child's stdin/stdout. Absent for an HTTP server run from a command,
+   * whose stdout then goes to the bridge's stdout (the server's log).
+   */
+  socketPath?: string | undefined;
+  /** Time the child's process group gets between SIGTERM and SIGKILL. */
+  killTimeoutMs: number;
+}
 
-export type BridgeSpec = z.infer<typeof bridgeSpecSchema>;
+const SPEC_KEYS = new Set(['name', 'command', 'args', 'cwd', 'env', 'socketPath', 'killTimeoutMs']);
 
-/** Validates a parsed spec; throws `CONFIG_INVALID` naming every bad field. Pure. */
+/**
+ * Validates a parsed spec; throws `CONFIG_INVALID` naming every bad field. Pure.
+ *
+ * Checked by hand rather than with zod: one bridge runs per server, and leaving zod (and the
+ * config parser) out of its imports keeps each bridge process ~28 MB smaller.
+ */
 export function parseBridgeSpec(raw: unknown, source = 'bridge spec'): BridgeSpec {
-  const result = bridgeSpecSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = formatIssues(result.error.issues);
+  const problems: string[] = [];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push('expected an object');
+  } else {
+    const spec = raw as Record<string, unknown>;
+    const isText = (value: unknown) => typeof value === 'string' && value.length > 0;
+    for (const key of Object.keys(spec)) if (!SPEC_KEYS.has(key)) problems.push(`unknown key "${key}"`);
+    if (!isText(spec.name)) problems.push('name: expected a non-empty string');
+    if (!isText(spec.command)) problems.push('command: expected a non-empty string');
+    if (!Array.isArray(spec.args)) problems.push('args: expected an array of strings');
+    else
+      spec.args.forEach((arg, i) => typeof arg !== 'string' && problems.push(`args[${i}]: expected string`));
+    if (spec.cwd !== undefined && !isText(spec.cwd)) problems.push('cwd: expected a non-empty string');
+    if (typeof spec.env !== 'object' || spec.env === null || Array.isArray(spec.env)) {
+      problems.push('env: expected an object of strings');
+    } else {
+      for (const [key, value] of Object.entries(spec.env)) {
+        if (typeof value !== 'string') problems.push(`env.${key}: expected string`);
+      }
+    }
+    if (spec.socketPath !== undefined) {
+      if (typeof spec.socketPath !== 'string' || !path.isAbsolute(spec.socketPath)) {
+        problems.push('socketPath: must be an absolute path');
+      } else if (Buffer.byteLength(spec.socketPath) > MAX_SOCKET_PATH_BYTES) {
+        problems.push(
+          `socketPath: must be at most ${MAX_SOCKET_PATH_BYTES} bytes (a Unix socket path limit); use a shorter run directory`,
+        );
+      }
+    }
+    const timeout = spec.killTimeoutMs;
+    if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > 600_000) {
+      problems.push('killTimeoutMs: expected an integer from 1 to 600000');
+    }
+  }
+  if (problems.length > 0) {
     throw new SupervisorError('CONFIG_INVALID', `${source} is invalid:\n  ${problems.join('\n  ')}`, {
       details: { problems },
     });
   }
-  return result.data;
+  const spec = raw as BridgeSpec;
+  return {
+    name: spec.name,
+    command: spec.command,
+    args: [...spec.args],
+    ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
+    env: { ...spec.env },
+    ...(spec.socketPath !== undefined ? { socketPath: spec.socketPath } : {}),
+    killTimeoutMs: spec.killTimeoutMs,
+  };
 }
 
 /**

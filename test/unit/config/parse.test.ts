@@ -1,0 +1,163 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${VAR}` in plain strings is the config syntax under test.
+import { describe, expect, it } from 'vitest';
+import { applyEnvOverrides } from '../../../supervisor/config/load.ts';
+import { parseConfig } from '../../../supervisor/config/parse.ts';
+import { isSupervisorError } from '../../../supervisor/errors.ts';
+
+/** The problem lines of a CONFIG_INVALID error (each names a field path). */
+function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(text, { source: 'c.json', env });
+  } catch (error) {
+    expect(isSupervisorError(error, 'CONFIG_INVALID')).toBe(true);
+    const [first, ...rest] = (error as Error).message.split('\n');
+    expect(first).toBe('c.json is invalid:');
+    return rest.map((line) => line.trim());
+  }
+  throw new Error('expected the config to be refused');
+}
+
+const servers = (body: unknown) => JSON.stringify({ mcpServers: body });
+
+describe('parseConfig', () => {
+  it('names the exact field path and both types for a wrong array item', () => {
+    expect(problems(servers({ memory: { command: 'npx', args: ['-y', 5] } }))).toEqual([
+      'mcpServers.memory.args[1]: expected string, received number',
+    ]);
+  });
+
+  it('names the received type for wrong scalars, arrays and null', () => {
+    expect(problems(servers({ m: { command: 'x', disabled: 'yes' } }))).toEqual([
+      'mcpServers.m.disabled: expected boolean, received string',
+    ]);
+    expect(problems(servers({ m: { command: 'x', args: 'a b' } }))).toEqual([
+      'mcpServers.m.args: expected array, received string',
+    ]);
+    expect(problems(servers({ m: null }))).toEqual(['mcpServers.m: expected object, received null']);
+    expect(problems('{"mcpServers":{},"supervisor":{"port":"80"}}')).toEqual([
+      'supervisor.port: expected number, received string',
+    ]);
+  });
+
+  it('refuses unknown keys, at the server and at the top', () => {
+    expect(problems(servers({ m: { command: 'x', bogus: 1 } }))).toEqual([
+      'mcpServers.m: unknown key "bogus"',
+    ]);
+    expect(problems('{"mcpServers":{},"extra":1,"more":2}')).toEqual(['unknown keys "extra", "more"']);
+  });
+
+  it('needs a command or a url', () => {
+    expect(problems(servers({ m: {} }))).toEqual([
+      'mcpServers.m: a server needs a "command" (stdio, or an HTTP server to run) or a "url" (remote)',
+    ]);
+    expect(problems(servers({ m: { url: 'not a url' } }))[0]).toMatch(/^mcpServers\.m\.url: /);
+  });
+
+  it('refuses server names that cannot be tool prefixes', () => {
+    const lines = problems(
+      servers({ 'bad name': { command: 'x' }, a__b: { command: 'x' }, ok: { command: 'x' } }),
+    );
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^mcpServers\.bad name: server name "bad name" must be 1-48 characters/);
+    expect(lines[1]).toMatch(/^mcpServers\.a__b: server name "a__b" .* without "__"$/);
+    expect(() => parseConfig(servers({ 'a-b_9': { command: 'x' } }))).not.toThrow();
+    expect(problems(servers({ ['x'.repeat(49)]: { command: 'x' } }))).toHaveLength(1);
+  });
+
+  it('refuses the deprecated SSE transport by its field', () => {
+    expect(problems(servers({ m: { url: 'http://h/sse', type: 'sse' } }))).toEqual([
+      'mcpServers.m.type: the deprecated SSE transport is not supported; use a Streamable HTTP "url"',
+    ]);
+  });
+
+  it('expands ${VAR} and ${VAR:-default} from the env it is given', () => {
+    const config = parseConfig(
+      servers({
+        r: {
+          url: 'https://h.invalid/mcp',
+          headers: { Authorization: 'Bearer ${TOKEN}', X: '${NONE:-fallback}' },
+        },
+      }),
+      { env: { TOKEN: 't0k' } },
+    );
+    expect(config.mcpServers.r?.headers).toEqual({ Authorization: 'Bearer t0k', X: 'fallback' });
+  });
+
+  it('names every unset variable with the field that uses it', () => {
+    expect(
+      problems(
+        servers({ r: { url: 'https://h.invalid/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } } }),
+      ),
+    ).toEqual([
+      'mcpServers.r.headers.Authorization: ${TOKEN} is not set in the environment; set it or write ${TOKEN:-default}',
+    ]);
+  });
+
+  it('accepts JSON5 (comments, unquoted keys, trailing commas) and fills defaults', () => {
+    const config = parseConfig(`{
+      // a comment
+      mcpServers: { memory: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory',], }, },
+    }`);
+    expect(config.mcpServers.memory).toMatchObject({
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-memory'],
+      disabled: false,
+      env: {},
+    });
+    expect(config.supervisor.port).toBe(7420);
+    expect(config.supervisor.restart).toMatchObject({
+      maxRestarts: 10,
+      backoffMs: 100,
+      maxBackoffMs: 30_000,
+    });
+  });
+
+  it('says the syntax is wrong, with the source, for text that is not JSON5', () => {
+    expect(() => parseConfig('{ mcpServers: ', { source: 'c.json' })).toThrow(
+      /^c\.json: not valid JSON\/JSON5 \(/,
+    );
+  });
+});
+
+describe('applyEnvOverrides', () => {
+  const base = parseConfig('{}');
+
+  it('takes MCP_SUPERVISOR_PORT, LOG_LEVEL and LOG_FORMAT (case-insensitive values)', () => {
+    const config = applyEnvOverrides(base, {
+      MCP_SUPERVISOR_PORT: '0',
+      LOG_LEVEL: 'DEBUG',
+      LOG_FORMAT: 'Pretty',
+    });
+    expect(config.supervisor.port).toBe(0);
+    expect(config.supervisor.log).toEqual({ level: 'debug', format: 'pretty' });
+    // The input is not changed.
+    expect(base.supervisor.port).toBe(7420);
+  });
+
+  it('ignores empty values', () => {
+    expect(applyEnvOverrides(base, { MCP_SUPERVISOR_PORT: '', LOG_LEVEL: '' }).supervisor.port).toBe(7420);
+  });
+
+  it.each([
+    [
+      { MCP_SUPERVISOR_PORT: '70000' },
+      'MCP_SUPERVISOR_PORT must be a port number 0-65535, got "70000"; fix or unset it',
+    ],
+    [
+      { MCP_SUPERVISOR_PORT: 'abc' },
+      'MCP_SUPERVISOR_PORT must be a port number 0-65535, got "abc"; fix or unset it',
+    ],
+    [
+      { LOG_LEVEL: 'loud' },
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be "json" or "pretty", got "xml"'],
+  ])('refuses %o with a message that names it', (env, message) => {
+    expect(() => applyEnvOverrides(base, env)).toThrow(message);
+    try {
+      applyEnvOverrides(base, env);
+    } catch (error) {
+      expect(isSupervisorError(error, 'CONFIG_INVALID')).toBe(true);
+    }
+  });
+});
