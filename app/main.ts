@@ -1,11 +1,29 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, Menu, type MenuItemConstructorOptions, Notification, nativeImage, shell, Tray, utilityProcess } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  Menu,
+  type MenuItemConstructorOptions,
+  Notification,
+  nativeImage,
+  shell,
+  Tray,
+  utilityProcess,
+} from 'electron';
 import { ControlClient, readEventStream } from '../supervisor/control/client.ts';
 import { readToken } from '../supervisor/control/token.ts';
 import { resolveHome } from '../supervisor/home.ts';
 import { type ConnectionInfo, IPC_CHANNELS } from './ipc-contract.ts';
-import { type MenuItemModel, type ServerRow, type TrayAction, trayColour, trayMenu, trayTooltip } from './tray-state.ts';
+import {
+  type MenuItemModel,
+  type ServerRow,
+  type TrayAction,
+  trayColour,
+  trayMenu,
+  trayTooltip,
+} from './tray-state.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(here, '..', 'supervisor', 'bin', 'mcp-supervisor.js');
@@ -36,7 +54,9 @@ async function refresh(): Promise<void> {
     servers = undefined;
   }
   if (!tray) return;
-  tray.setImage(nativeImage.createFromPath(path.join(here, '..', 'resources', `tray-${trayColour(servers)}.png`)));
+  tray.setImage(
+    nativeImage.createFromPath(path.join(here, '..', 'resources', `tray-${trayColour(servers)}.png`)),
+  );
   tray.setToolTip(trayTooltip(servers));
   tray.setContextMenu(Menu.buildFromTemplate(toTemplate(trayMenu(servers, { isNotificationsPaused }))));
 }
@@ -56,7 +76,8 @@ function toTemplate(items: MenuItemModel[]): MenuItemConstructorOptions[] {
 
 async function act(action: TrayAction): Promise<void> {
   if (action.kind === 'server') await control.request('POST', `/api/servers/${action.server}/${action.verb}`);
-  else if (action.kind === 'logs') await shell.openPath(path.join(paths.serverLogDir, `${action.server}.err.log`));
+  else if (action.kind === 'logs')
+    await shell.openPath(path.join(paths.serverLogDir, `${action.server}.err.log`));
   else if (action.kind === 'dashboard') openDashboard();
   else if (action.kind === 'toggle-notifications') isNotificationsPaused = !isNotificationsPaused;
   else if (action.kind === 'quit') app.quit();
@@ -67,7 +88,12 @@ function openDashboard(): void {
   const window = new BrowserWindow({
     width: 1100,
     height: 760,
-    webPreferences: { preload: path.join(here, 'preload.js'), contextIsolation: true, sandbox: true, nodeIntegration: false },
+    webPreferences: {
+      preload: path.join(here, 'preload.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+    },
   });
   windows.add(window);
   window.on('closed', () => windows.delete(window));
@@ -77,12 +103,17 @@ function openDashboard(): void {
 /** Alert notifications from the supervisor's event stream. */
 async function followEvents(): Promise<void> {
   try {
-    const response = await control.fetch('GET', '/api/events', { signal: AbortSignal.timeout(24 * 3600_000) });
+    const response = await control.fetch('GET', '/api/events', {
+      signal: AbortSignal.timeout(24 * 3600_000),
+    });
     await readEventStream(response, (event, data) => {
       if (event === 'server') void refresh();
       if (event === 'alert' && !isNotificationsPaused) {
         const alert = data as { type?: string; alert?: { message?: string } };
-        new Notification({ title: 'mcp-supervisor', body: alert.alert?.message ?? String(alert.type) }).show();
+        new Notification({
+          title: 'mcp-supervisor',
+          body: alert.alert?.message ?? String(alert.type),
+        }).show();
       }
     });
   } catch {

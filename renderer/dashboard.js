@@ -1,6 +1,5 @@
 // The dashboard: a static page on the control API only, so it runs in the Electron window (which
 // hands it the connection through the preload bridge) and in a browser at /ui/#token=… alike.
-'use strict';
 
 async function connection() {
   if (window.mcpSupervisor) return window.mcpSupervisor.connection();
@@ -20,7 +19,11 @@ function cell(text, className) {
 function duration(ms) {
   if (!ms) return '-';
   const s = Math.floor(ms / 1000);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return s < 60
+    ? `${s}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m`
+      : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
 async function refresh() {
@@ -31,7 +34,9 @@ async function refresh() {
     return;
   }
   try {
-    const response = await fetch(`${conn.baseUrl}/api/status`, { headers: { authorization: `Bearer ${conn.token}` } });
+    const response = await fetch(`${conn.baseUrl}/api/status`, {
+      headers: { authorization: `Bearer ${conn.token}` },
+    });
     if (!response.ok) throw new Error(`the supervisor answered ${response.status}`);
     const body = await response.json();
     const rows = body.servers.map((s) => {
