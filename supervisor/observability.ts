@@ -353,26 +353,18 @@ export class Observability {
     this.recorder.flush();
     const latest = this.#monitor.latest();
     const servers = names.map((name) => {
-      const points = this.#queries.series({ server: name, from, to, stepMs: roundStep(to - from) });
-      const totals = this.#queries.series({
-        server: name,
-        from,
-        to,
-        stepMs: Math.ceil((to - from + MINUTE_MS) / MINUTE_MS) * MINUTE_MS,
-      });
-      const total = totals[0];
+      const total = this.#queries.totals({ server: name, from, to });
       const sample = latest?.processes.find((p) => p.server === name);
       return {
         server: name,
-        requests: total?.count ?? 0,
-        errors: total?.errors ?? 0,
-        refused: total?.refused ?? 0,
-        p50Ms: total?.p50Ms ?? null,
-        p95Ms: total?.p95Ms ?? null,
-        p99Ms: total?.p99Ms ?? null,
+        requests: total.count,
+        errors: total.errors,
+        refused: total.refused,
+        p50Ms: total.p50Ms,
+        p95Ms: total.p95Ms,
+        p99Ms: total.p99Ms,
         cpuPercent: sample?.cpuPercent ?? null,
         rssBytes: sample?.rssBytes ?? null,
-        points: points.length,
       };
     });
     return { from, to, servers, host: latest?.host ?? null, droppedEvents: this.recorder.droppedEvents };

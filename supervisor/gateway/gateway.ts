@@ -423,7 +423,8 @@ export class Gateway {
       response = resultResponse(id, result);
     } catch (error) {
       response = toErrorResponse(id, error);
-      if (!(error instanceof McpError) && !(error instanceof SupervisorError)) {
+      // A cancel or a disconnect is the client's choice, not a failure of ours.
+      if (!abort.signal.aborted && !(error instanceof McpError) && !(error instanceof SupervisorError)) {
         this.#logger.error({ err: error, method, session: session.id }, 'gateway request failed');
       }
     } finally {

@@ -73,6 +73,8 @@ export interface Queries {
    * Data lags the live traffic by at most one flush (≤ 1 s).
    */
   series(query: RangeQuery & { server?: string; tool?: string }): RequestSeriesPoint[];
+  /** The whole of [from, to) as one point: totals and percentiles over every minute rollup in it. */
+  totals(query: { from: number; to: number; server?: string; tool?: string }): RequestSeriesPoint;
   /** Host samples averaged per step; every step present. */
   hostSeries(query: RangeQuery): HostSeriesPoint[];
   /** One server's process samples per step; every step present. */
@@ -121,6 +123,55 @@ export function createQueries(store: Store): Queries {
     return statement;
   };
 
+  /** Sums the minute rollups of [start, query.to) into `count` steps of `stepMs`. */
+  function rollupPoints(
+    query: { to: number; server?: string; tool?: string },
+    start: number,
+    stepMs: number,
+    count: number,
+  ): RequestSeriesPoint[] {
+    const buckets = Array.from({ length: count }, (_, i) => ({
+      ts: start + i * stepMs,
+      count: 0,
+      errors: 0,
+      refused: 0,
+      histogram: null as Histogram | null,
+    }));
+    let sql =
+      'SELECT minute, count, errors, refused, histogram FROM request_rollups WHERE minute >= ? AND minute < ?';
+    const params: unknown[] = [start, query.to];
+    if (query.server !== undefined) {
+      sql += ' AND server = ?';
+      params.push(query.server);
+    }
+    if (query.tool !== undefined) {
+      sql += ' AND tool = ?';
+      params.push(query.tool);
+    }
+    const rows = prepared(sql).all(...params) as {
+      minute: number;
+      count: number;
+      errors: number;
+      refused: number;
+      histogram: string;
+    }[];
+    for (const row of rows) {
+      const bucket = buckets[Math.floor((row.minute - start) / stepMs)];
+      if (!bucket) continue;
+      bucket.count += row.count;
+      bucket.errors += row.errors;
+      bucket.refused += row.refused;
+      bucket.histogram ??= createHistogram();
+      mergeHistogram(bucket.histogram, decodeHistogram(row.histogram));
+    }
+    return buckets.map(({ histogram, ...rest }) => ({
+      ...rest,
+      p50Ms: histogram ? percentile(histogram, 50) : null,
+      p95Ms: histogram ? percentile(histogram, 95) : null,
+      p99Ms: histogram ? percentile(histogram, 99) : null,
+    }));
+  }
+
   return {
     series(query) {
       if (query.stepMs % MINUTE_MS !== 0) {
@@ -130,46 +181,14 @@ export function createQueries(store: Store): Queries {
         );
       }
       const { start, count } = steps(query, 'series');
-      const buckets = Array.from({ length: count }, (_, i) => ({
-        ts: start + i * query.stepMs,
-        count: 0,
-        errors: 0,
-        refused: 0,
-        histogram: null as Histogram | null,
-      }));
-      let sql =
-        'SELECT minute, count, errors, refused, histogram FROM request_rollups WHERE minute >= ? AND minute < ?';
-      const params: unknown[] = [start, query.to];
-      if (query.server !== undefined) {
-        sql += ' AND server = ?';
-        params.push(query.server);
-      }
-      if (query.tool !== undefined) {
-        sql += ' AND tool = ?';
-        params.push(query.tool);
-      }
-      const rows = prepared(sql).all(...params) as {
-        minute: number;
-        count: number;
-        errors: number;
-        refused: number;
-        histogram: string;
-      }[];
-      for (const row of rows) {
-        const bucket = buckets[Math.floor((row.minute - start) / query.stepMs)];
-        if (!bucket) continue;
-        bucket.count += row.count;
-        bucket.errors += row.errors;
-        bucket.refused += row.refused;
-        bucket.histogram ??= createHistogram();
-        mergeHistogram(bucket.histogram, decodeHistogram(row.histogram));
-      }
-      return buckets.map(({ histogram, ...rest }) => ({
-        ...rest,
-        p50Ms: histogram ? percentile(histogram, 50) : null,
-        p95Ms: histogram ? percentile(histogram, 95) : null,
-        p99Ms: histogram ? percentile(histogram, 99) : null,
-      }));
+      return rollupPoints(query, start, query.stepMs, count);
+    },
+
+    totals(query) {
+      const start = query.from - (query.from % MINUTE_MS);
+      const span = Math.max(MINUTE_MS, query.to - start);
+      const [point] = rollupPoints({ ...query }, start, span, 1);
+      return point as RequestSeriesPoint;
     },
 
     hostSeries(query) {

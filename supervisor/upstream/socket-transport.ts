@@ -27,6 +27,7 @@ export class SocketClientTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T) => void;
+  #delivery: Promise<void> = Promise.resolve();
 
   readonly #path: string;
   readonly #connectTimeoutMs: number;
@@ -48,12 +49,18 @@ export class SocketClientTransport implements Transport {
       maxLineBytes: options.maxLineBytes,
       onError: (error) => this.onerror?.(error),
       onMessage: (message) => {
-        try {
-          this.onmessage?.(message);
-        } catch (error) {
-          // A failing handler must not stop the other messages of the same chunk.
-          this.onerror?.(error instanceof Error ? error : new Error(String(error)));
-        }
+        // One message per microtask, in order. The SDK runs a notification's handler a microtask
+        // after receiving it but settles a response at once, so the last progress notification
+        // of a call, arriving in the same chunk as its result, would find its handler gone
+        // (typescript-sdk#2580). Chaining lets each handler run before the next message.
+        this.#delivery = this.#delivery.then(() => {
+          try {
+            this.onmessage?.(message);
+          } catch (error) {
+            // A failing handler must not stop the other messages of the same chunk.
+            this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+          }
+        });
       },
     });
   }

@@ -17,7 +17,11 @@ const electron = vi.hoisted(() => {
       on: vi.fn((event: string, listener: (...args: unknown[]) => void) => appListeners.set(event, listener)),
       whenReady: vi.fn(() => new Promise(() => {})),
     },
-    ipcMain: { handle: vi.fn((channel: string, handler: (event: unknown) => unknown) => handlers.set(channel, handler)) },
+    ipcMain: {
+      handle: vi.fn((channel: string, handler: (event: unknown) => unknown) =>
+        handlers.set(channel, handler),
+      ),
+    },
   };
 });
 

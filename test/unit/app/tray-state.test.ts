@@ -6,16 +6,29 @@ describe('tray state', () => {
     expect(trayColour(undefined)).toBe('grey');
     expect(trayColour([])).toBe('green');
     expect(trayColour([{ name: 'a', state: 'online' }])).toBe('green');
-    expect(trayColour([{ name: 'a', state: 'online' }, { name: 'b', state: 'restarting' }])).toBe('yellow');
-    expect(trayColour([{ name: 'a', state: 'restarting' }, { name: 'b', state: 'errored' }])).toBe('red');
+    expect(
+      trayColour([
+        { name: 'a', state: 'online' },
+        { name: 'b', state: 'restarting' },
+      ]),
+    ).toBe('yellow');
+    expect(
+      trayColour([
+        { name: 'a', state: 'restarting' },
+        { name: 'b', state: 'errored' },
+      ]),
+    ).toBe('red');
     expect(trayColour([{ name: 'a', state: 'something-new' }])).toBe('red');
   });
 
   it('says how many servers are online', () => {
     expect(trayTooltip(undefined)).toBe('mcp-supervisor: not running');
-    expect(trayTooltip([{ name: 'a', state: 'online' }, { name: 'b', state: 'errored' }])).toBe(
-      'mcp-supervisor: 1/2 servers online',
-    );
+    expect(
+      trayTooltip([
+        { name: 'a', state: 'online' },
+        { name: 'b', state: 'errored' },
+      ]),
+    ).toBe('mcp-supervisor: 1/2 servers online');
   });
 
   it('lists each server with actions that fit its state, then the app items', () => {
