@@ -51,8 +51,11 @@ export function parseBridgeSpec(raw: unknown, source = 'bridge spec'): BridgeSpe
     if (!isText(spec.name)) problems.push('name: expected a non-empty string');
     if (!isText(spec.command)) problems.push('command: expected a non-empty string');
     if (!Array.isArray(spec.args)) problems.push('args: expected an array of strings');
-    else
-      spec.args.forEach((arg, i) => typeof arg !== 'string' && problems.push(`args[${i}]: expected string`));
+    else {
+      for (const [i, arg] of spec.args.entries()) {
+        if (typeof arg !== 'string') problems.push(`args[${i}]: expected string`);
+      }
+    }
     if (spec.cwd !== undefined && !isText(spec.cwd)) problems.push('cwd: expected a non-empty string');
     if (typeof spec.env !== 'object' || spec.env === null || Array.isArray(spec.env)) {
       problems.push('env: expected an object of strings');

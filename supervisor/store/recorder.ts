@@ -263,7 +263,8 @@ export class RequestRecorder {
     const currentSlot = Math.floor(this.#now() / SLOT_MS);
     const histogram = createHistogram();
     for (const entry of slots) {
-      if (entry.slot <= currentSlot - SLOT_COUNT || entry.slot > currentSlot) continue;
+      // The slots array is indexed by slot number modulo SLOT_COUNT: unused indexes are holes.
+      if (!entry || entry.slot <= currentSlot - SLOT_COUNT || entry.slot > currentSlot) continue;
       stats.count += entry.count;
       stats.errors += entry.errors;
       stats.refused += entry.refused;

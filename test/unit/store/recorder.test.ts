@@ -205,6 +205,16 @@ describe('RequestRecorder', () => {
     expect(recorder.lastMinuteStats('alpha').count).toBe(0);
   });
 
+  it('answers lastMinuteStats when the first request lands in a later slot of the window', () => {
+    // Regression: the live window is indexed by slot modulo 6; a first event in slot 3 left holes
+    // at 0-2, and reading them threw, failing every monitor tick (no alert could fire).
+    const store = temp.open();
+    const at = T0 - (T0 % 60_000) + 35_000;
+    const recorder = new RequestRecorder({ store, now: () => at + 1_000 });
+    for (let i = 0; i < 25; i++) recorder.record(event({ ts: at, status: 'error', latencyMs: 5 }));
+    expect(recorder.lastMinuteStats('alpha')).toMatchObject({ count: 25, errors: 25 });
+  });
+
   it('validates its options by name', () => {
     const store = temp.open();
     expect(() => new RequestRecorder({ store, flushIntervalMs: 5000 })).toThrow(/flushIntervalMs/);
