@@ -1,5 +1,5 @@
-import Bottleneck from 'bottleneck';
 import { SupervisorError } from '../errors.ts';
+import { Slots } from './slots.ts';
 
 export type GlobalLimiterStats = {
   /** Requests holding a global slot (their task is running). */
@@ -27,11 +27,10 @@ function checkMaxTotal(value: number): void {
 
 export function createGlobalLimiter(options: { maxTotalConcurrent: number }): GlobalLimiter {
   checkMaxTotal(options.maxTotalConcurrent);
-  let maxConcurrent = options.maxTotalConcurrent;
-  let running = 0;
+  // No bound on waiters: admission is bounded by each server's queue, so this one is bounded by
+  // the sum. A counter, not a Bottleneck pass: see slots.ts for the measured cost.
+  const slots = new Slots({ max: options.maxTotalConcurrent, maxWaiting: Number.MAX_SAFE_INTEGER });
   let isDisposed = false;
-  // No highWater: admission is bounded by each server's queue, so this queue is bounded by the sum.
-  const limiter = new Bottleneck({ maxConcurrent });
   const unavailable = () =>
     new SupervisorError(
       'SERVER_UNAVAILABLE',
@@ -41,34 +40,24 @@ export function createGlobalLimiter(options: { maxTotalConcurrent: number }): Gl
   return {
     async schedule<T>(task: () => Promise<T>): Promise<T> {
       if (isDisposed) throw unavailable();
+      if (!slots.tryAcquire()) await slots.acquire(unavailable);
       try {
-        return await limiter.schedule(async () => {
-          running++;
-          try {
-            return await task();
-          } finally {
-            running--;
-          }
-        });
-      } catch (error) {
-        if (error instanceof Bottleneck.BottleneckError) throw unavailable();
-        throw error;
+        return await task();
+      } finally {
+        slots.release();
       }
     },
-    stats: () => ({ running, queued: limiter.queued(), maxConcurrent }),
+    stats: () => ({ running: slots.running, queued: slots.waiting, maxConcurrent: slots.max }),
     async update(next) {
       checkMaxTotal(next.maxTotalConcurrent);
-      if (next.maxTotalConcurrent === maxConcurrent) return;
-      maxConcurrent = next.maxTotalConcurrent;
-      await limiter.updateSettings({ maxConcurrent });
+      slots.setMax(next.maxTotalConcurrent);
     },
     async dispose() {
       if (isDisposed) return;
       isDisposed = true;
       // Running tasks belong to server guards, which answer their own callers; only the waiting
-      // jobs are dropped here, and stop() is not awaited past them.
-      limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
-      await limiter.disconnect();
+      // ones are answered here.
+      slots.rejectAll(unavailable());
     },
   };
 }

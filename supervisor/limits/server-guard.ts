@@ -4,6 +4,7 @@ import { SupervisorError } from '../errors.ts';
 import { type BreakerState, type CircuitBreaker, createBreaker } from './breaker.ts';
 import type { GlobalLimiter } from './global-limiter.ts';
 import { refusalError } from './refusals.ts';
+import { Slots } from './slots.ts';
 import { createTokenBucket, type TokenBucket } from './token-bucket.ts';
 
 /** One server's limits, every value resolved (see {@link resolveServerLimits}). */
@@ -135,8 +136,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** A Group limiter idle this long is removed; kept well above any request's run time. */
-const MIN_CLIENT_IDLE_MS = 5 * 60_000;
 /** Queue-wait estimate before any request has finished. */
 const DEFAULT_TASK_MS = 1_000;
 
@@ -165,7 +164,6 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
   const pendings = new Set<Pending>();
 
   const effectiveConcurrent = () => Math.max(1, Math.floor(limits.maxConcurrent * scale));
-  const clientIdleMs = () => Math.max(MIN_CLIENT_IDLE_MS, 4 * limits.requestTimeoutMs);
 
   const serverLimiter = new Bottleneck({
     maxConcurrent: effectiveConcurrent(),
@@ -173,13 +171,18 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     strategy: Bottleneck.strategy.OVERFLOW,
   });
   // A client key waiting for its own slot waits here, not in the server queue; its queue is bounded
-  // by the same queueSize so one client cannot hold unbounded work.
-  const clients = new Bottleneck.Group({
-    maxConcurrent: perClientConcurrent,
-    highWater: limits.queueSize,
-    strategy: Bottleneck.strategy.OVERFLOW,
-    timeout: clientIdleMs(),
-  });
+  // by the same queueSize so one client cannot hold unbounded work. Counters, not a Bottleneck
+  // Group: see slots.ts for the measured cost of a Bottleneck pass.
+  const clients = new Map<string, Slots>();
+  const clientSlots = (key: string): Slots => {
+    let slots = clients.get(key);
+    if (!slots) {
+      slots = new Slots({ max: perClientConcurrent, maxWaiting: limits.queueSize });
+      clients.set(key, slots);
+    }
+    return slots;
+  };
+  const clientQueueFull = () => new Error('the client key has queueSize requests waiting');
   let bucket: TokenBucket | undefined = makeBucket(limits);
 
   function makeBucket(next: ServerGuardLimits, initialTokens?: number): TokenBucket | undefined {
@@ -307,15 +310,21 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
         callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
         // The job functions never reject; a rejection here is Bottleneck's own: a drop (the client's
         // or the server's queue is at its high-water mark) or a stopped limiter.
-        clients
-          .key(runOptions.clientKey)
-          .schedule(() =>
-            serverLimiter.schedule(() => global.schedule(() => execute(pending, task, timeoutMs, succeed))),
-          )
-          .catch((error: unknown) => {
+        const key = runOptions.clientKey;
+        const slots = clientSlots(key);
+        const inServer = () =>
+          serverLimiter
+            .schedule(() => global.schedule(() => execute(pending, task, timeoutMs, succeed)))
+            .finally(() => {
+              slots.release();
+              if (slots.isIdle && clients.get(key) === slots) clients.delete(key);
+            });
+        (slots.tryAcquire() ? inServer() : slots.acquire(clientQueueFull, callerSignal).then(inServer)).catch(
+          (error: unknown) => {
             if (error instanceof SupervisorError) pending.fail(unavailable(error));
             else pending.fail(isDisposed ? unavailable(error) : queueFull(error));
-          });
+          },
+        );
       });
     },
 
@@ -342,9 +351,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
       }
       if (previous.queueSize !== next.queueSize || nextPerClient !== perClientConcurrent) {
         perClientConcurrent = nextPerClient;
-        const clientSettings = { maxConcurrent: nextPerClient, highWater: next.queueSize };
-        clients.updateSettings(clientSettings);
-        await Promise.all(clients.limiters().map(({ limiter }) => limiter.updateSettings(clientSettings)));
+        for (const slots of clients.values()) slots.setMax(nextPerClient, next.queueSize);
       }
       if (previous.requestsPerMinute !== next.requestsPerMinute || previous.burst !== next.burst) {
         // A new bucket keeps the tokens left, so a reload cannot be used to refill it.
@@ -377,15 +384,9 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
       // forwarded to the global queue leave it only when they reach its head (as tombstones).
       const stopOptions = { dropWaitingJobs: true };
       serverLimiter.stop(stopOptions).catch(() => undefined);
-      for (const { limiter } of clients.limiters()) limiter.stop(stopOptions).catch(() => undefined);
-      // Bottleneck.Group has no way to stop its idle-cleanup interval (unref'd); clear it so a
-      // disposed guard is not kept alive by it.
-      clearInterval((clients as unknown as { interval?: ReturnType<typeof setInterval> }).interval);
-      await Promise.allSettled([
-        serverLimiter.disconnect(),
-        ...clients.limiters().map(({ limiter }) => limiter.disconnect()),
-        bucket?.dispose(),
-      ]);
+      for (const slots of clients.values()) slots.rejectAll(unavailable());
+      clients.clear();
+      await Promise.allSettled([serverLimiter.disconnect(), bucket?.dispose()]);
       if (ownsBreaker) breaker.dispose();
     },
   };
