@@ -2,9 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../helpers/paths.ts';
+import { freePort, waitFor } from '../../helpers/paths.ts';
 
 /** The repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -131,27 +130,7 @@ export function killLeftovers(runId: string, home: string): string[] {
   return killed;
 }
 
-export { freePort };
-
-/** Polls `probe` until it returns a value; fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  options: { timeoutMs: number; what: string; intervalMs?: number },
-): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(options.intervalMs ?? 100);
-  }
-  const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
-  throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}${detail}`);
-}
+export { freePort, waitFor };
 
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
