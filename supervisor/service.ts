@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import chokidar from 'chokidar';
-import { diffConfigs, isEmptyDiff } from './config/diff.ts';
+import { isEmptyDiff } from './config/diff.ts';
 import { loadConfig } from './config/load.ts';
 import { parseConfig } from './config/parse.ts';
 import type { Config } from './config/schema.ts';
@@ -67,7 +67,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
   }
   const loaded = await loadConfig({ paths, file: options.configFile, env });
   await mkdir(paths.root, { recursive: true, mode: 0o700 });
-  let config = loaded.config;
+  const config = loaded.config;
   const settings = config.supervisor;
   if (!isLoopbackHost(settings.host) && settings.gateway.auth === 'none') {
     throw new SupervisorError(
@@ -168,13 +168,12 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
         if (error instanceof SupervisorError) throw error;
         throw new SupervisorError('CONFIG_INVALID', `cannot read ${file}: ${message}`, { cause: error });
       }
-      const diff = diffConfigs(config, next);
-      if (isEmptyDiff(diff)) {
-        logger.info('config unchanged; nothing to do');
-        return { ...diff, unchanged: diff.unchanged };
-      }
-      config = next;
+      // The core holds the running config; it diffs once and does nothing when nothing changed.
       const applied = await core.applyConfig(next);
+      if (isEmptyDiff(applied)) {
+        logger.info('config unchanged; nothing to do');
+        return applied;
+      }
       logger.info(
         { added: applied.added, removed: applied.removed, changed: applied.changed },
         'config reloaded',

@@ -321,10 +321,7 @@ export function buildProgram(): Command {
     .option('--server <name>', 'only this server')
     .option('--since <duration>', 'window: 15m, 1h, 7d …', '1h')
     .action(async (options: { server?: string; since: string }, command: Command) => {
-      const query = new URLSearchParams({
-        since: options.since,
-        ...(options.server ? { server: options.server } : {}),
-      });
+      const query = windowQuery(options);
       const body = await new ControlClient(homeOf(command)).request<MetricsSummary>(
         'GET',
         `/api/metrics/summary?${query}`,
@@ -370,10 +367,7 @@ export function buildProgram(): Command {
     .option('--server <name>', 'only this server')
     .option('--since <duration>', 'window', '24h')
     .action(async (options: { server?: string; since: string }, command: Command) => {
-      const query = new URLSearchParams({
-        since: options.since,
-        ...(options.server ? { server: options.server } : {}),
-      });
+      const query = windowQuery(options);
       const body = await new ControlClient(homeOf(command)).request<{ events: EventRow[] }>(
         'GET',
         `/api/events/history?${query}`,
@@ -471,6 +465,11 @@ async function startDetached(paths: HomePaths, config: string | undefined, json:
     await sleep(100);
   }
   throw new SupervisorError('TIMEOUT', 'the supervisor did not come up within 120 s');
+}
+
+/** `since=…[&server=…]` for the metrics and events reads. */
+function windowQuery(options: { server?: string; since: string }): URLSearchParams {
+  return new URLSearchParams({ since: options.since, ...(options.server ? { server: options.server } : {}) });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { ServerEvent } from '../core/server-runtime.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
 import { SupervisorError } from '../errors.ts';
 import type { ClientKeys } from '../gateway/client-keys.ts';
@@ -162,11 +161,11 @@ async function handle(
     setImmediate(() => context.requestStop());
     return;
   }
-  const action2 =
+  const extraAction =
     req.method === 'POST' && parts.length === 3
       ? context.extraPostRoutes?.get(`/${first}/${action}`)
       : undefined;
-  if (action2 && name) return sendJson(res, 200, await action2(name));
+  if (extraAction && name) return sendJson(res, 200, await extraAction(name));
   const extra = req.method === 'GET' ? context.extraRoutes?.get(`/${parts.join('/')}`) : undefined;
   if (extra) return sendJson(res, 200, await extra(url));
   if (req.method === 'POST') await readJson(req, MAX_BODY_BYTES).catch(() => undefined);
@@ -187,5 +186,3 @@ async function mergedTail(files: string[], errFile: string, count: number) {
 function timestampOf(line: string): string {
   return /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.exec(line)?.[1] ?? '';
 }
-
-export type { ServerEvent };

@@ -181,31 +181,55 @@ export function sendError(res: ServerResponse, error: unknown): void {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** Writes a JSON response, unless one was already sent or the client has gone. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
+    ...headers,
   });
   res.end(text);
 }
 
-/** Reads a request body up to `maxBytes`; larger bodies are refused with 413, never buffered. */
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads a request body up to `maxBytes`. A larger body is refused (`BAD_REQUEST` with
+ * `details.httpStatus` 413, naming `setting` when given) without buffering it; the rest of it is
+ * drained, not destroyed, so the refusal can still be written on the same connection.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, setting?: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const refuse = () => {
+      req.removeAllListeners('data');
+      req.resume();
+      reject(tooLarge(maxBytes, setting));
+    };
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) return refuse();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    req.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxBytes) return refuse();
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
 
-function tooLarge(maxBytes: number): SupervisorError {
-  return new SupervisorError('BAD_REQUEST', `request body is larger than ${maxBytes} bytes`, {
+export function isBodyTooLarge(error: unknown): error is SupervisorError {
+  return error instanceof SupervisorError && error.details?.httpStatus === 413;
+}
+
+function tooLarge(maxBytes: number, setting?: string): SupervisorError {
+  const hint = setting ? ` (${setting})` : '';
+  return new SupervisorError('BAD_REQUEST', `request body is larger than ${maxBytes} bytes${hint}`, {
     details: { httpStatus: 413 },
   });
 }

@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 
 /** Written by a running supervisor so the CLI and the app can find its control API. */
 export interface SupervisorState {
@@ -12,7 +12,6 @@ export interface SupervisorState {
 export async function writeState(file: string, state: SupervisorState): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(state, null, 2), { mode: 0o600 });
-  const { rename } = await import('node:fs/promises');
   await rename(temp, file);
 }
 

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ConfigDiff, diffConfigs } from '../config/diff.ts';
+import { type ConfigDiff, diffConfigs, isEmptyDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
 import { errorMessage, SupervisorError } from '../errors.ts';
 import type { HomePaths } from '../home.ts';
@@ -146,10 +146,12 @@ export class SupervisorCore {
 
   /**
    * Applies a new config: unchanged servers keep running, added ones start, changed ones restart,
-   * removed or disabled ones stop. The caller has already validated `next`.
+   * removed or disabled ones stop. The caller has already validated `next`. An unchanged config
+   * is a no-op: nothing stops, nothing is announced.
    */
   async applyConfig(next: Config): Promise<ConfigDiff> {
     const diff = diffConfigs(this.#config, next);
+    if (isEmptyDiff(diff)) return diff;
     this.#config = next;
     const removed = [...diff.removed, ...diff.changed];
     await Promise.allSettled(

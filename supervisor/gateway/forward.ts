@@ -33,14 +33,17 @@ export interface ForwardOptions {
 const GUARD_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Sends requests to servers through their limits: one Bottleneck guard per server (per-client
- * group, global cap, queue, rate), a circuit breaker that outlives reloads, and the SDK client's
- * timeout, which is reset by progress so a long call that reports progress stays alive.
+ * Sends requests to servers through their limits: one guard per server (Bottleneck for the
+ * server's queue, concurrency and rate; counting slots for the per-client and global caps), a
+ * circuit breaker per server (a reload that changes the server starts it afresh), and the SDK
+ * client's timeout, which is reset by progress so a long call that reports progress stays alive.
  */
 export class Forwarder {
   readonly #settings: SupervisorSettings;
   readonly #global: GlobalLimiter;
   readonly #guards = new Map<string, ServerGuard>();
+  /** Each server's resolved request timeout, kept with its guard so no call resolves limits again. */
+  readonly #timeoutsMs = new Map<string, number>();
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #onRecord: ((record: RequestRecord) => void) | undefined;
   #scale = 1;
@@ -55,12 +58,14 @@ export class Forwarder {
   guardFor(runtime: ServerRuntime): ServerGuard {
     let guard = this.#guards.get(runtime.name);
     if (!guard) {
+      const limits = resolveServerLimits(this.#settings.limits, runtime.config.limits);
+      this.#timeoutsMs.set(runtime.name, limits.requestTimeoutMs);
       guard = createServerGuard({
         server: runtime.name,
-        limits: resolveServerLimits(this.#settings.limits, runtime.config.limits),
+        limits,
         perClientConcurrent: this.#settings.limits.maxConcurrentPerClient,
         global: this.#global,
-        breaker: this.breakerFor(runtime.name),
+        breaker: this.#breakerFor(runtime.name),
       });
       if (this.#scale !== 1) void guard.setConcurrencyScale(this.#scale);
       this.#guards.set(runtime.name, guard);
@@ -68,7 +73,7 @@ export class Forwarder {
     return guard;
   }
 
-  breakerFor(server: string): CircuitBreaker {
+  #breakerFor(server: string): CircuitBreaker {
     let breaker = this.#breakers.get(server);
     if (!breaker) {
       breaker = createBreaker({ server });
@@ -81,21 +86,11 @@ export class Forwarder {
     return this.#guards;
   }
 
-  /** Applies new limits to a server whose config changed (no request is lost). */
-  async reconfigure(runtime: ServerRuntime): Promise<void> {
-    const guard = this.#guards.get(runtime.name);
-    if (guard) {
-      await guard.update(
-        resolveServerLimits(this.#settings.limits, runtime.config.limits),
-        this.#settings.limits.maxConcurrentPerClient,
-      );
-    }
-  }
-
   /** Answers a removed server's queued requests and forgets its guard and breaker. */
   async remove(server: string): Promise<void> {
     const guard = this.#guards.get(server);
     this.#guards.delete(server);
+    this.#timeoutsMs.delete(server);
     this.#breakers.get(server)?.dispose();
     this.#breakers.delete(server);
     await guard?.dispose();
@@ -121,7 +116,7 @@ export class Forwarder {
   ): Promise<Record<string, unknown>> {
     const startedAt = performance.now();
     const guard = this.guardFor(runtime);
-    const timeoutMs = resolveServerLimits(this.#settings.limits, runtime.config.limits).requestTimeoutMs;
+    const timeoutMs = this.#timeoutsMs.get(runtime.name) ?? this.#settings.limits.requestTimeoutMs;
     const attempt = (callerSignal: AbortSignal) =>
       guard.run(
         async (signal) => {

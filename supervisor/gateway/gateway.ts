@@ -11,6 +11,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { SupervisorSettings } from '../config/schema.ts';
+import { isBodyTooLarge, readBody, sendJson } from '../control/http-server.ts';
 import { bearerToken, isTokenValid } from '../control/token.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
@@ -25,7 +26,6 @@ import {
   JSONRPC_INTERNAL_ERROR,
   JSONRPC_INVALID_PARAMS,
   JSONRPC_INVALID_REQUEST,
-  JSONRPC_METHOD_NOT_FOUND,
   JSONRPC_PARSE_ERROR,
   JSONRPC_SESSION_ERROR,
   type JsonRpcRequest,
@@ -234,9 +234,13 @@ export class Gateway {
     }
     let body: unknown;
     try {
-      body = JSON.parse(await readBody(req, this.#settings.gateway.maxBodyBytes));
+      body = JSON.parse(
+        (
+          await readBody(req, this.#settings.gateway.maxBodyBytes, 'supervisor.gateway.maxBodyBytes')
+        ).toString('utf8'),
+      );
     } catch (error) {
-      if (error instanceof BodyTooLarge) {
+      if (isBodyTooLarge(error)) {
         return sendRpcError(res, 413, null, JSONRPC_INVALID_REQUEST, error.message);
       }
       return sendRpcError(
@@ -322,7 +326,7 @@ export class Gateway {
     try {
       result = this.#dispatcher.initializeResult(server, params.protocolVersion);
     } catch (error) {
-      return sendJson(res, 200, toErrorResponse(request.id, error), {});
+      return sendJson(res, 200, toErrorResponse(request.id, error));
     }
     const session = new Session({
       server,
@@ -659,17 +663,6 @@ export function toErrorResponse(id: RequestId, error: unknown): JsonRpcResponse 
   return errorResponse(id, JSONRPC_INTERNAL_ERROR, `internal error: ${errorMessage(error)}`);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
 function sendRpcError(
   res: ServerResponse,
   status: number,
@@ -677,42 +670,5 @@ function sendRpcError(
   code: number,
   message: string,
 ): void {
-  sendJson(res, status, errorResponse(id, code, message), {});
+  sendJson(res, status, errorResponse(id, code, message));
 }
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBytes) {
-      req.resume();
-      reject(
-        new BodyTooLarge(`request body is larger than ${maxBytes} bytes (supervisor.gateway.maxBodyBytes)`),
-      );
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    req.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > maxBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(
-          new BodyTooLarge(`request body is larger than ${maxBytes} bytes (supervisor.gateway.maxBodyBytes)`),
-        );
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () =>
-      resolve(
-        chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-      ),
-    );
-    req.on('error', reject);
-  });
-}
-
-export { JSONRPC_METHOD_NOT_FOUND };

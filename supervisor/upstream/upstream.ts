@@ -48,7 +48,6 @@ export class Upstream {
   readonly name: string;
   readonly #logger: Logger;
   readonly #version: string;
-  #endpoint: UpstreamEndpoint | undefined;
   #client: Client | undefined;
   #state: UpstreamState = 'idle';
   #tools: Tool[] = [];
@@ -110,7 +109,6 @@ export class Upstream {
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<void> {
     await this.#dropClient();
-    this.#endpoint = endpoint;
     const generation = ++this.#generation;
     this.#setState('connecting');
     const deadline = Date.now() + options.timeoutMs;
@@ -243,10 +241,6 @@ export class Upstream {
     this.#state = state;
     this.#logger.debug({ server: this.name, state }, 'upstream state');
     for (const listener of this.#listeners.state) listener(state);
-  }
-
-  get endpoint(): UpstreamEndpoint | undefined {
-    return this.#endpoint;
   }
 }
 
