@@ -1,4 +1,4 @@
-import Bottleneck from 'bottleneck';
+import Bottleneck from 'bottleneck/light.js';
 
 export type TokenBucketOptions = {
   /** Sustained rate: tokens added per minute. */

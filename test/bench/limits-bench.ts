@@ -9,7 +9,7 @@
  * one. The counts are fixed, so a run is bounded (a few thousand jobs per case).
  */
 import { resolve } from 'node:path';
-import Bottleneck from 'bottleneck';
+import Bottleneck from 'bottleneck/light.js';
 import { createGlobalLimiter } from '../../supervisor/limits/global-limiter.ts';
 import { createServerGuard } from '../../supervisor/limits/server-guard.ts';
 
@@ -66,8 +66,8 @@ async function isBottleneckPatched(): Promise<boolean> {
   const { readFile } = await import('node:fs/promises');
   const { createRequire } = await import('node:module');
   const require = createRequire(import.meta.url);
-  const file = require.resolve('bottleneck/lib/LocalDatastore.js');
-  return (await readFile(file, 'utf8')).includes('setImmediate(resolve)');
+  const file = require.resolve('bottleneck/light.js');
+  return (await readFile(file, 'utf8')).includes('patched (mcp-supervisor)');
 }
 
 export async function runLimitsBench(options: { jobs?: number } = {}): Promise<LimitsBenchResults> {

@@ -1,10 +1,11 @@
-import Bottleneck from 'bottleneck';
+import Bottleneck from 'bottleneck/light.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nextTurn } from './helpers.ts';
 
-// patches/bottleneck+2.19.5.patch makes Bottleneck yield with setImmediate instead of
-// setTimeout(0). These tests fail if the patch is lost (say, `patch-package` did not run after an
-// install): with setTimeout faked and never advanced, the unpatched library cannot finish a job.
+// patches/bottleneck+2.19.5.patch makes Bottleneck's light build (the one we load) yield in
+// microtasks instead of setTimeout(0). These tests fail if the patch is lost (say, `patch-package`
+// did not run after an install): with timers faked and never advanced, the unpatched library
+// cannot finish a job.
 describe('bottleneck zero-delay yields (patch)', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -48,19 +49,44 @@ describe('bottleneck zero-delay yields (patch)', () => {
     expect(await outcomeWithinTurns(second, 500)).toBe('second');
   });
 
-  it('drops a job that was about to start when the limiter is stopped', async () => {
+  it('runs jobs without any turn of the event loop (no setImmediate either)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+    const limiter = new Bottleneck({ maxConcurrent: 2 });
+    const results = Promise.all([1, 2, 3, 4].map((n) => limiter.schedule(async () => n)));
+    // Microtasks only: a bounded number of them, and nothing queued on a (fake) macrotask.
+    let isDone = false;
+    void results.then(() => {
+      isDone = true;
+    });
+    for (let i = 0; i < 10_000 && !isDone; i++) await Promise.resolve();
+    expect(isDone).toBe(true);
+    expect(await results).toEqual([1, 2, 3, 4]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stop() drops the jobs still waiting and never runs them', async () => {
     const limiter = new Bottleneck({ maxConcurrent: 1 });
-    let hasRun = false;
-    const job = limiter.schedule(async () => {
-      hasRun = true;
-    });
-    // Stop as soon as the job is registered (RUNNING) but before its setImmediate start fires.
-    await new Promise<void>((resolve) => {
-      limiter.on('scheduled', () => resolve());
-    });
-    await limiter.stop({ dropWaitingJobs: true });
-    await expect(job).rejects.toThrow('This limiter has been stopped.');
+    const ran: number[] = [];
+    let release = () => {};
+    const first = limiter.schedule(
+      () =>
+        new Promise<void>((resolve) => {
+          ran.push(1);
+          release = resolve;
+        }),
+    );
+    const waiting = [2, 3].map((n) =>
+      limiter.schedule(async () => {
+        ran.push(n);
+      }),
+    );
+    await vi.waitFor(() => expect(ran).toEqual([1]));
+    const stopped = limiter.stop({ dropWaitingJobs: true });
+    for (const job of waiting) await expect(job).rejects.toThrow('This limiter has been stopped.');
+    release();
+    await first;
+    await stopped;
     await nextTurn();
-    expect(hasRun).toBe(false);
+    expect(ran).toEqual([1]);
   });
 });
