@@ -3,7 +3,6 @@ import {
   ErrorCode,
   LATEST_PROTOCOL_VERSION,
   McpError,
-  type Progress,
   type ServerCapabilities,
   SUPPORTED_PROTOCOL_VERSIONS,
   type Tool,
@@ -20,7 +19,7 @@ export interface CallContext {
   inFlight: InFlight;
   signal: AbortSignal;
   /** Set when the request carried `_meta.progressToken`: progress goes back with that token. */
-  onProgress?: (progress: Progress) => void;
+  onProgress?: (progress: Record<string, unknown>) => void;
 }
 
 type Result = Record<string, unknown>;

@@ -1,4 +1,3 @@
-import { ErrorCode, McpError, type Progress, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { SupervisorSettings } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import { SupervisorError } from '../errors.ts';
@@ -7,6 +6,7 @@ import { createGlobalLimiter, type GlobalLimiter } from '../limits/global-limite
 import { refusalError } from '../limits/refusals.ts';
 import { retryIdempotent } from '../limits/retry.ts';
 import { createServerGuard, resolveServerLimits, type ServerGuard } from '../limits/server-guard.ts';
+import { UpstreamRpcError } from '../upstream/request-channel.ts';
 
 /** The outcome of one forwarded request, for metrics and the store. */
 export interface RequestRecord {
@@ -24,13 +24,10 @@ export interface ForwardOptions {
   clientKey: string;
   signal: AbortSignal;
   /** Called with each progress notification the server sends for this request. */
-  onProgress?: (progress: Progress) => void;
+  onProgress?: (progress: Record<string, unknown>) => void;
   /** Tool name, for metrics only. */
   tool?: string;
 }
-
-/** Far beyond any configured timeout: the guard's own timer must not fire before the SDK's. */
-const GUARD_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Sends requests to servers through their limits: one guard per server (Bottleneck for the
@@ -104,7 +101,7 @@ export class Forwarder {
 
   /**
    * Forwards one request to `runtime`'s server and resolves with its result unchanged. Rejects
-   * with an `McpError` carrying the server's own error (code, message, data unchanged), or a
+   * with an `UpstreamRpcError` carrying the server's own error (code, message, data unchanged), or a
    * refusal `SupervisorError` (queue_full, rate_limited, circuit_open, timeout, server_unavailable).
    * A timeout or an abort also sends `notifications/cancelled` upstream (the SDK does it).
    */
@@ -119,26 +116,24 @@ export class Forwarder {
     const timeoutMs = this.#timeoutsMs.get(runtime.name) ?? this.#settings.limits.requestTimeoutMs;
     const attempt = (callerSignal: AbortSignal) =>
       guard.run(
-        async (signal) => {
-          const client = runtime.upstream.client;
-          if (!client) {
-            throw refusalError(
-              { reason: 'server_unavailable', server: runtime.name, retryAfterMs: 1_000 },
-              `server "${runtime.name}" is ${runtime.state}; see: mcp-supervisor status`,
+        (signal) => {
+          const channel = runtime.upstream.channel;
+          if (!channel) {
+            return Promise.reject(
+              refusalError(
+                { reason: 'server_unavailable', server: runtime.name, retryAfterMs: 1_000 },
+                `server "${runtime.name}" is ${runtime.state}; see: mcp-supervisor status`,
+              ),
             );
           }
-          try {
-            return (await client.request({ method, params } as never, ResultSchema, {
-              signal,
-              timeout: timeoutMs,
-              resetTimeoutOnProgress: true,
-              ...(options.onProgress ? { onprogress: options.onProgress } : {}),
-            })) as Record<string, unknown>;
-          } catch (error) {
-            throw translateUpstreamError(error, runtime.name, timeoutMs, signal);
-          }
+          return channel.request(method, params, {
+            signal,
+            timeoutMs,
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          });
         },
-        { clientKey: options.clientKey, signal: callerSignal, timeoutMs: GUARD_TIMEOUT_MS },
+        // The channel times the request (progress resets it); the guard adds no timer of its own.
+        { clientKey: options.clientKey, signal: callerSignal, timeoutMs: Number.POSITIVE_INFINITY },
       );
     let status: RequestRecord['status'] = 'ok';
     let errorCode: string | undefined;
@@ -155,7 +150,7 @@ export class Forwarder {
         errorCode = typeof reason === 'string' ? reason : error.code;
       } else {
         status = 'error';
-        errorCode = error instanceof McpError ? String(error.code) : 'internal';
+        errorCode = error instanceof UpstreamRpcError ? String(error.code) : 'internal';
       }
       throw error;
     } finally {
@@ -175,30 +170,4 @@ export class Forwarder {
   async dispose(): Promise<void> {
     await Promise.allSettled([...this.#guards.keys()].map((server) => this.remove(server)));
   }
-}
-
-/**
- * The SDK reports its own timeout and a dropped connection as McpErrors with codes of its own;
- * those become our refusals (the breaker counts them). Errors the server sent stay as they are.
- */
-function translateUpstreamError(
-  error: unknown,
-  server: string,
-  timeoutMs: number,
-  signal: AbortSignal,
-): unknown {
-  if (signal.aborted && signal.reason instanceof SupervisorError) return signal.reason;
-  if (error instanceof McpError && error.code === ErrorCode.RequestTimeout && !signal.aborted) {
-    return refusalError(
-      { reason: 'timeout', server, retryAfterMs: 0 },
-      `server "${server}" did not answer within ${timeoutMs} ms; the request was cancelled`,
-    );
-  }
-  if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-    return refusalError(
-      { reason: 'server_unavailable', server, retryAfterMs: 1_000 },
-      `server "${server}" went away while answering (it is restarting or stopped); try again`,
-    );
-  }
-  return error;
 }

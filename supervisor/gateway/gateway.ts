@@ -18,6 +18,7 @@ import type { SupervisorCore } from '../core/supervisor.ts';
 import { errorMessage, SupervisorError } from '../errors.ts';
 import { refusalToJsonRpcError } from '../limits/refusals.ts';
 import type { Logger } from '../logging.ts';
+import { UpstreamRpcError } from '../upstream/request-channel.ts';
 import { Dispatcher } from './dispatch.ts';
 import type { Forwarder } from './forward.ts';
 import {
@@ -646,6 +647,7 @@ function aggregateNotification(
 export function toErrorResponse(id: RequestId, error: unknown): JsonRpcResponse {
   const refusal = refusalToJsonRpcError(error);
   if (refusal) return errorResponse(id, refusal.code, refusal.message, refusal.data);
+  if (error instanceof UpstreamRpcError) return errorResponse(id, error.code, error.message, error.data);
   if (error instanceof McpError) {
     // McpError prefixes "MCP error <code>: "; the client gets the server's message unchanged.
     const message = error.message.replace(/^MCP error -?\d+: /, '');

@@ -7,6 +7,7 @@ import {
   IsolatedCircuitError,
 } from 'cockatiel';
 import { SupervisorError } from '../errors.ts';
+import { UpstreamRpcError } from '../upstream/request-channel.ts';
 import { refusalError } from './refusals.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -56,6 +57,8 @@ const LOCAL_TRANSPORT_JSONRPC_CODES = new Set([-32000 /* ConnectionClosed */, -3
  * error responses (an object with a numeric `code`, as the MCP SDK's McpError) are answers.
  */
 export function isTransportFailure(error: unknown): boolean {
+  // The server answered: whatever it said, the transport works.
+  if (error instanceof UpstreamRpcError) return false;
   if (error instanceof SupervisorError)
     return error.code === 'TIMEOUT' || error.code === 'SERVER_UNAVAILABLE';
   if (error instanceof Error && error.name === 'AbortError') return false;

@@ -1,4 +1,4 @@
-import Bottleneck from 'bottleneck';
+import Bottleneck from 'bottleneck/light.js';
 import type { LimitsConfig, ServerLimitsConfig } from '../config/schema.ts';
 import { SupervisorError } from '../errors.ts';
 import { type BreakerState, type CircuitBreaker, createBreaker } from './breaker.ts';
@@ -36,7 +36,7 @@ export type RunOptions = {
   clientKey: string;
   /** Aborts when the caller goes away: a waiting request leaves, a running one is aborted. */
   signal?: AbortSignal;
-  /** Overrides `requestTimeoutMs` for this request. */
+  /** Overrides `requestTimeoutMs` for this request; `Infinity` when the task times itself. */
   timeoutMs?: number;
 };
 
@@ -228,17 +228,19 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     running++;
     const { controller } = pending;
     const startedAt = performance.now();
-    const timer = setTimeout(() => {
-      controller.abort(
-        refusalError(
-          { reason: 'timeout', server, retryAfterMs: 0 },
-          `server "${server}" did not answer within ${timeoutMs} ms; retry, or raise its limits.requestTimeoutMs`,
-        ),
-      );
-    }, timeoutMs);
     // Our own timer rather than AbortSignal.timeout(): its reason is the TIMEOUT refusal the caller
-    // gets, and test clocks can drive it.
-    timer.unref?.();
+    // gets, and test clocks can drive it. None when the task times itself (an infinite timeout).
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => {
+          controller.abort(
+            refusalError(
+              { reason: 'timeout', server, retryAfterMs: 0 },
+              `server "${server}" did not answer within ${timeoutMs} ms; retry, or raise its limits.requestTimeoutMs`,
+            ),
+          );
+        }, timeoutMs)
+      : undefined;
+    timer?.unref?.();
     try {
       const value = await breaker.execute(
         () => untilAborted(new Promise<T>((settle) => settle(task(controller.signal))), controller.signal),

@@ -27,7 +27,17 @@ export class SocketClientTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T) => void;
+  /**
+   * Sees every message first, synchronously and in order; a message it returns true for is its own
+   * and does not reach `onmessage` (see RequestChannel).
+   */
+  intercept?: (message: JSONRPCMessage) => boolean;
   #delivery: Promise<void> = Promise.resolve();
+  #isCorked = false;
+  readonly #uncork = () => {
+    this.#isCorked = false;
+    this.#socket?.uncork();
+  };
 
   readonly #path: string;
   readonly #connectTimeoutMs: number;
@@ -49,6 +59,7 @@ export class SocketClientTransport implements Transport {
       maxLineBytes: options.maxLineBytes,
       onError: (error) => this.onerror?.(error),
       onMessage: (message) => {
+        if (this.intercept?.(message)) return;
         // One message per microtask, in order. The SDK runs a notification's handler a microtask
         // after receiving it but settles a response at once, so the last progress notification
         // of a call, arriving in the same chunk as its result, would find its handler gone
@@ -103,6 +114,28 @@ export class SocketClientTransport implements Transport {
         }
       });
     });
+  }
+
+  /**
+   * Writes one message without waiting for it to be flushed; throws SERVER_UNAVAILABLE when the
+   * socket is gone. Messages written in the same turn of the event loop leave in one system call
+   * (the socket is corked until the turn's I/O callbacks have run), so requests that arrive
+   * together on many downstream connections reach the server together.
+   */
+  write(message: JSONRPCMessage): void {
+    const socket = this.#socket;
+    if (socket === undefined || this.#isClosed || !socket.writable) {
+      throw new SupervisorError(
+        'SERVER_UNAVAILABLE',
+        `not connected to ${this.#path}; the server's bridge has gone`,
+      );
+    }
+    if (!this.#isCorked) {
+      this.#isCorked = true;
+      socket.cork();
+      setImmediate(this.#uncork);
+    }
+    socket.write(encodeJsonRpcMessage(message));
   }
 
   /** Ends the connection; resolves when it is closed (after `onclose`). */

@@ -16,6 +16,7 @@ import {
 import { SupervisorError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { silentLogger } from '../logging.ts';
+import { RequestChannel } from './request-channel.ts';
 import { SocketClientTransport } from './socket-transport.ts';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'unavailable' | 'closed';
@@ -49,6 +50,7 @@ export class Upstream {
   readonly #logger: Logger;
   readonly #version: string;
   #client: Client | undefined;
+  #channel: RequestChannel | undefined;
   #state: UpstreamState = 'idle';
   #tools: Tool[] = [];
   #capabilities: ServerCapabilities | undefined;
@@ -75,6 +77,10 @@ export class Upstream {
   }
   get client(): Client | undefined {
     return this.#state === 'ready' ? this.#client : undefined;
+  }
+  /** The forwarding path beside the client (see RequestChannel); set while `ready`. */
+  get channel(): RequestChannel | undefined {
+    return this.#state === 'ready' ? this.#channel : undefined;
   }
   get tools(): readonly Tool[] {
     return this.#tools;
@@ -127,13 +133,17 @@ export class Upstream {
           await client.close().catch(() => {});
           return;
         }
+        const channel = this.#openChannel(transport, generation);
         this.#client = client;
+        this.#channel = channel;
         this.#capabilities = client.getServerCapabilities();
         this.#serverInfo = client.getServerVersion();
         this.#instructions = client.getInstructions();
         client.onclose = () => {
+          channel.close();
           if (generation !== this.#generation) return;
           this.#client = undefined;
+          this.#channel = undefined;
           this.#setState('unavailable');
         };
         await this.refreshTools();
@@ -192,6 +202,8 @@ export class Upstream {
   async #dropClient(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
+    this.#channel?.close();
+    this.#channel = undefined;
     if (client) await client.close().catch(() => {});
   }
 
@@ -222,6 +234,29 @@ export class Upstream {
     client.setRequestHandler(ElicitRequestSchema, noSession);
     this.#configureClient?.(client);
     return client;
+  }
+
+  /** Puts a {@link RequestChannel} on a connected transport, ahead of the SDK client's handler. */
+  #openChannel(transport: Transport, generation: number): RequestChannel {
+    if (transport instanceof SocketClientTransport) {
+      const channel = new RequestChannel({
+        server: this.name,
+        generation,
+        send: (message) => transport.write(message),
+      });
+      transport.intercept = (message) => channel.intercept(message);
+      return channel;
+    }
+    const channel = new RequestChannel({
+      server: this.name,
+      generation,
+      send: (message) => transport.send(message),
+    });
+    const toClient = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      if (!channel.intercept(message)) toClient?.(message, extra);
+    };
+    return channel;
   }
 
   #emitNotification(notification: Notification): void {
