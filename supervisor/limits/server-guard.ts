@@ -1,6 +1,7 @@
 import Bottleneck from 'bottleneck/light.js';
 import type { LimitsConfig, ServerLimitsConfig } from '../config/schema.ts';
 import { SupervisorError } from '../errors.ts';
+import { MAX_TIMER_MS } from '../upstream/request-channel.ts';
 import { type BreakerState, type CircuitBreaker, createBreaker } from './breaker.ts';
 import type { GlobalLimiter } from './global-limiter.ts';
 import { refusalError } from './refusals.ts';
@@ -229,17 +230,19 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     const { controller } = pending;
     const startedAt = performance.now();
     // Our own timer rather than AbortSignal.timeout(): its reason is the TIMEOUT refusal the caller
-    // gets, and test clocks can drive it. None when the task times itself (an infinite timeout).
-    const timer = Number.isFinite(timeoutMs)
-      ? setTimeout(() => {
-          controller.abort(
-            refusalError(
-              { reason: 'timeout', server, retryAfterMs: 0 },
-              `server "${server}" did not answer within ${timeoutMs} ms; retry, or raise its limits.requestTimeoutMs`,
-            ),
-          );
-        }, timeoutMs)
-      : undefined;
+    // gets, and test clocks can drive it. None when the task times itself (an infinite timeout) or
+    // the timeout is beyond what setTimeout can wait (it would fire after 1 ms).
+    const timer =
+      timeoutMs <= MAX_TIMER_MS
+        ? setTimeout(() => {
+            controller.abort(
+              refusalError(
+                { reason: 'timeout', server, retryAfterMs: 0 },
+                `server "${server}" did not answer within ${timeoutMs} ms; retry, or raise its limits.requestTimeoutMs`,
+              ),
+            );
+          }, timeoutMs)
+        : undefined;
     timer?.unref?.();
     try {
       const value = await breaker.execute(

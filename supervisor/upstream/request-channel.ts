@@ -22,12 +22,15 @@ export type ChannelRequestOptions = {
   onProgress?: (progress: Record<string, unknown>) => void;
 };
 
+/** Longest delay setTimeout honours (~24.8 days); a longer timeout means none at all. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 type Pending = {
   readonly id: string;
   readonly resolve: (result: Record<string, unknown>) => void;
   readonly reject: (error: unknown) => void;
   readonly options: ChannelRequestOptions;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
   onAbort: (() => void) | undefined;
 };
 
@@ -144,7 +147,11 @@ export class RequestChannel {
       if (!pending) return token.startsWith(this.#prefix);
       clearTimeout(pending.timer);
       pending.timer = this.#startTimer(pending.id, pending.options.timeoutMs);
-      pending.options.onProgress?.(record.params as Record<string, unknown>);
+      try {
+        pending.options.onProgress?.(record.params as Record<string, unknown>);
+      } catch {
+        // A downstream that cannot take progress must not break the connection's reading.
+      }
       return true;
     }
     return false;
@@ -159,7 +166,9 @@ export class RequestChannel {
     }
   }
 
-  #startTimer(id: string, timeoutMs: number): NodeJS.Timeout {
+  #startTimer(id: string, timeoutMs: number): NodeJS.Timeout | undefined {
+    // Node would fire an out-of-range delay after 1 ms.
+    if (!(timeoutMs <= MAX_TIMER_MS)) return undefined;
     const timer = setTimeout(() => {
       const pending = this.#pending.get(id);
       if (!pending) return;

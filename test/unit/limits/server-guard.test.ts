@@ -228,6 +228,28 @@ describe('createServerGuard', () => {
     expect(guard.stats()).toMatchObject({ running: 0, queued: 0 });
   });
 
+  it('sets no timer for an infinite timeout or one beyond setTimeout (which would fire after 1 ms)', async () => {
+    const guard = makeGuard();
+    for (const timeoutMs of [Number.POSITIVE_INFINITY, 2 ** 31]) {
+      let taskSignal: AbortSignal | undefined;
+      let finish = (_value: string) => {};
+      const run = guard.run(
+        (signal) => {
+          taskSignal = signal;
+          return new Promise<string>((resolve) => {
+            finish = resolve;
+          });
+        },
+        { clientKey: 'c', timeoutMs },
+      );
+      await until(() => taskSignal !== undefined);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(taskSignal?.aborted).toBe(false);
+      finish('done');
+      expect(await run).toBe('done');
+    }
+  });
+
   it('removes a queued request when its caller aborts; the task never runs', async () => {
     const guard = makeGuard({ maxConcurrent: 1 });
     const tasks = gatedTasks();

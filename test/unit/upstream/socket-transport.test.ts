@@ -3,8 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isSupervisorError } from '../../../supervisor/errors.ts';
+import { RequestChannel } from '../../../supervisor/upstream/request-channel.ts';
 import { SocketClientTransport } from '../../../supervisor/upstream/socket-transport.ts';
 
 let dir: string;
@@ -53,6 +54,45 @@ function readLines(socket: net.Socket, count: number): Promise<string[]> {
     });
     socket.resume();
   });
+}
+
+/** Fails after `ms` instead of letting a lost message hang the test until vitest's timeout. */
+function within<T>(promise: Promise<T>, ms = 2_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Everything the peer receives until the client ends the connection. */
+function readAll(socket: net.Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.once('end', () => resolve(text));
+    socket.resume();
+  });
+}
+
+function catchSync(run: () => void): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/** A started client and the server side of its connection. */
+async function connectedPair(): Promise<{ client: SocketClientTransport; peer: net.Socket }> {
+  await listen();
+  const connected = nextConnection();
+  const client = transport();
+  await client.start();
+  return { client, peer: await connected };
 }
 
 describe('SocketClientTransport', () => {
@@ -137,5 +177,221 @@ describe('SocketClientTransport', () => {
     expect(() => new SocketClientTransport({ path: socketPath, connectTimeoutMs: 0 })).toThrow(
       /connectTimeoutMs/,
     );
+  });
+
+  it('write() sends newline-delimited JSON; many writes in one tick arrive intact and in order', async () => {
+    const { client, peer } = await connectedPair();
+    const messages: JSONRPCMessage[] = [];
+    for (let n = 0; n < 50; n++) {
+      messages.push({ jsonrpc: '2.0', id: `sv1-${n}`, method: 'tools/call', params: { n } });
+    }
+    // Text a naive framing would break: newlines, non-ASCII, and one line bigger than a socket buffer.
+    messages.splice(10, 0, {
+      jsonrpc: '2.0',
+      method: 'notifications/message',
+      params: { text: 'two\nlines\r\n and ünïcödé 🚀' },
+    });
+    messages.splice(30, 0, {
+      jsonrpc: '2.0',
+      id: 'big',
+      method: 'tools/call',
+      params: { text: 'y'.repeat(512 * 1024) },
+    });
+    const lines = readLines(peer, messages.length);
+    for (const message of messages) client.write(message);
+    const received = await within(lines);
+    expect(received).toHaveLength(messages.length);
+    expect(received.map((line) => JSON.parse(line))).toEqual(messages);
+  });
+
+  it('write() flushes on its own, turn after turn, without a later write to push it out', async () => {
+    const { client, peer } = await connectedPair();
+    let text = '';
+    peer.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+    });
+    const lineCount = () => text.split('\n').length - 1;
+    for (let n = 0; n < 3; n++) {
+      client.write({ jsonrpc: '2.0', id: n, method: 'ping' });
+      await expect.poll(lineCount, { timeout: 2_000 }).toBe(n + 1);
+      // A timer's turn, then an I/O turn: each write stands alone.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(
+      text
+        .split('\n')
+        .slice(0, -1)
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      { jsonrpc: '2.0', id: 0, method: 'ping' },
+      { jsonrpc: '2.0', id: 1, method: 'ping' },
+      { jsonrpc: '2.0', id: 2, method: 'ping' },
+    ]);
+  });
+
+  it('write() corks the socket once per turn and uncorks it after, so a turn’s messages leave together', async () => {
+    const { client, peer } = await connectedPair();
+    const cork = vi.spyOn(net.Socket.prototype, 'cork');
+    const uncork = vi.spyOn(net.Socket.prototype, 'uncork');
+    try {
+      const lines = readLines(peer, 5);
+      for (let n = 0; n < 3; n++) client.write({ jsonrpc: '2.0', id: n, method: 'first-turn' });
+      expect(cork).toHaveBeenCalledTimes(1);
+      expect(uncork).not.toHaveBeenCalled();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(uncork).toHaveBeenCalledTimes(1);
+      expect(uncork.mock.contexts[0]).toBe(cork.mock.contexts[0]);
+
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      client.write({ jsonrpc: '2.0', id: 3, method: 'second-turn' });
+      client.write({ jsonrpc: '2.0', id: 4, method: 'second-turn' });
+      expect(cork).toHaveBeenCalledTimes(2);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(uncork).toHaveBeenCalledTimes(2);
+      expect((await within(lines)).map((line) => JSON.parse(line).id)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      cork.mockRestore();
+      uncork.mockRestore();
+    }
+  });
+
+  it('write() and send() keep their order on the wire', async () => {
+    const { client, peer } = await connectedPair();
+    const lines = readLines(peer, 3);
+    client.write({ jsonrpc: '2.0', id: 'a', method: 'first' });
+    const sent = client.send({ jsonrpc: '2.0', id: 1, method: 'second' });
+    client.write({ jsonrpc: '2.0', id: 'b', method: 'third' });
+    await within(sent);
+    expect((await within(lines)).map((line) => JSON.parse(line).method)).toEqual([
+      'first',
+      'second',
+      'third',
+    ]);
+  });
+
+  it('a message written just before close() still reaches the peer', async () => {
+    const { client, peer } = await connectedPair();
+    const everything = readAll(peer);
+    client.write({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'sv1-0' } });
+    await client.close();
+    expect(await within(everything)).toBe(
+      `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'sv1-0' } })}\n`,
+    );
+  });
+
+  it('write() throws SERVER_UNAVAILABLE before start, while connecting, and after close', async () => {
+    const message: JSONRPCMessage = { jsonrpc: '2.0', id: 'sv1-0', method: 'ping' };
+    await listen();
+    const unstarted = transport();
+    const beforeStart = catchSync(() => unstarted.write(message));
+    expect(isSupervisorError(beforeStart, 'SERVER_UNAVAILABLE')).toBe(true);
+    expect((beforeStart as Error).message).toContain(socketPath);
+
+    const connected = nextConnection();
+    const client = transport();
+    const starting = client.start();
+    const whileConnecting = catchSync(() => client.write(message));
+    expect(isSupervisorError(whileConnecting, 'SERVER_UNAVAILABLE')).toBe(true);
+    await starting;
+    // Read, so the peer sees the end and closes its side: close() then needs no timeout.
+    (await connected).resume();
+    expect(catchSync(() => client.write(message))).toBeUndefined();
+
+    await client.close();
+    const afterClose = catchSync(() => client.write(message));
+    expect(isSupervisorError(afterClose, 'SERVER_UNAVAILABLE')).toBe(true);
+  });
+
+  it('write() throws SERVER_UNAVAILABLE once the peer has closed the connection', async () => {
+    const { client, peer } = await connectedPair();
+    let closes = 0;
+    client.onclose = () => closes++;
+    peer.end();
+    await expect.poll(() => closes, { timeout: 2_000 }).toBe(1);
+    const error = catchSync(() => client.write({ jsonrpc: '2.0', id: 'sv1-0', method: 'ping' }));
+    expect(isSupervisorError(error, 'SERVER_UNAVAILABLE')).toBe(true);
+  });
+
+  it('intercept keeps the messages it returns true for from onmessage and lets the others through, in order', async () => {
+    const { client, peer } = await connectedPair();
+    const log: string[] = [];
+    const intercepted: JSONRPCMessage[] = [];
+    const received: JSONRPCMessage[] = [];
+    client.intercept = (message) => {
+      intercepted.push(message);
+      const id = (message as { id?: unknown }).id;
+      log.push(`intercept ${String(id)}`);
+      return typeof id === 'string';
+    };
+    client.onmessage = (message) => {
+      received.push(message);
+      log.push(`onmessage ${String((message as { id?: unknown }).id)}`);
+    };
+    const messages: JSONRPCMessage[] = [
+      { jsonrpc: '2.0', id: 'sv1-0', result: { a: 1 } },
+      { jsonrpc: '2.0', id: 1, result: { b: 2 } },
+      { jsonrpc: '2.0', method: 'notifications/tools/list_changed' },
+      { jsonrpc: '2.0', id: 'sv1-1', error: { code: -1, message: 'no' } },
+      { jsonrpc: '2.0', id: 2, method: 'roots/list' },
+      { jsonrpc: '2.0', id: 'sv1-2', result: {} },
+      { jsonrpc: '2.0', id: 3, result: {} },
+    ];
+    const text = messages.map((message) => `${JSON.stringify(message)}\n`).join('');
+    // One chunk with several messages, then a line split across two chunks.
+    peer.write(text.slice(0, text.length - 10));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    peer.write(text.slice(text.length - 10));
+
+    await expect.poll(() => intercepted.length, { timeout: 2_000 }).toBe(messages.length);
+    await expect.poll(() => received.length, { timeout: 2_000 }).toBe(4);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(intercepted).toEqual(messages);
+    expect(received).toEqual([messages[1], messages[2], messages[4], messages[6]]);
+    // Every message is seen by intercept before it reaches onmessage.
+    for (const id of ['1', 'undefined', '2', '3']) {
+      expect(log.indexOf(`intercept ${id}`)).toBeLessThan(log.indexOf(`onmessage ${id}`));
+    }
+    expect(log).not.toContain('onmessage sv1-0');
+  });
+
+  it('carries a RequestChannel: its answers and progress are taken, the SDK client’s messages go on', async () => {
+    const { client, peer } = await connectedPair();
+    const channel = new RequestChannel({
+      server: 'srv',
+      generation: 2,
+      send: (message) => client.write(message),
+    });
+    client.intercept = (message) => channel.intercept(message);
+    const received: JSONRPCMessage[] = [];
+    client.onmessage = (message) => received.push(message);
+
+    const lines = readLines(peer, 2);
+    const progress: Record<string, unknown>[] = [];
+    const first = channel.request(
+      'tools/call',
+      { name: 'a' },
+      { timeoutMs: 5_000, onProgress: (p) => progress.push(p) },
+    );
+    const second = channel.request('tools/call', { name: 'b' }, { timeoutMs: 5_000 });
+    const requests = (await within(lines)).map((line) => JSON.parse(line));
+    expect(requests.map((request) => request.params.name)).toEqual(['a', 'b']);
+    const [firstId, secondId] = requests.map((request) => request.id as string);
+    expect(firstId).toMatch(/^sv2-/);
+    expect(requests[0].params._meta).toEqual({ progressToken: firstId });
+
+    const replies: JSONRPCMessage[] = [
+      { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: firstId!, progress: 1 } },
+      { jsonrpc: '2.0', id: secondId!, result: { content: [{ type: 'text', text: 'b' }] } },
+      { jsonrpc: '2.0', id: 7, result: {} },
+      { jsonrpc: '2.0', id: firstId!, error: { code: -32602, message: 'bad', data: { x: 1 } } },
+    ];
+    peer.write(replies.map((message) => `${JSON.stringify(message)}\n`).join(''));
+
+    await expect(within(second)).resolves.toEqual({ content: [{ type: 'text', text: 'b' }] });
+    await expect(within(first)).rejects.toMatchObject({ code: -32602, message: 'bad', data: { x: 1 } });
+    expect(progress).toEqual([{ progressToken: firstId, progress: 1 }]);
+    await expect.poll(() => received.length, { timeout: 2_000 }).toBe(1);
+    expect(received).toEqual([{ jsonrpc: '2.0', id: 7, result: {} }]);
+    expect(channel.pendingCount).toBe(0);
   });
 });
