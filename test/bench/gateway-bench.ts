@@ -9,7 +9,7 @@
  * - gateway-server: a real `mcp-supervisor start` process, `/mcp/everything`;
  * - gateway-aggregated: the same supervisor, `/mcp`, tool `everything__echo`;
  * - supergateway: stdio → stateful Streamable HTTP (it spawns one server per session).
- * HTTP targets use {@link LeanMcpClient}: one session per (target, concurrency), node:http with a
+ * HTTP targets use {@link LeanMcpClient}: one session per (target, concurrency), undici's Pool with a
  * keep-alive agent whose socket count equals the concurrency, so at concurrency 16 the 16 workers
  * have 16 requests in flight on one session over 16 connections.
  *
@@ -529,7 +529,7 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       supervisorRssBytes: { afterStart: rssAfterStart, afterRounds: rssAfterRounds },
       method: {
         direct: 'SDK Client + StdioClientTransport, client.request(tools/call, CallToolResultSchema)',
-        http: 'LeanMcpClient: node:http keep-alive Agent, maxSockets = concurrency, one session per case; tools/call answered as SSE and parsed',
+        http: 'LeanMcpClient: undici Pool, one keep-alive connection per concurrent caller, one session per case; answers read whole and parsed (JSON, or SSE when the server streams)',
         concurrency16: '16 workers, each awaiting its own calls, on one session (16 sockets)',
         rounds: `${rounds} interleaved rounds after ${warmupRequests} warm-up requests per case; medians reported`,
         supergateway:
