@@ -48,11 +48,11 @@ export type GatewayTarget = 'direct' | 'gateway-server' | 'gateway-aggregated' |
 export type GatewayBenchOptions = {
   /** Node options for the supervisor process (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
   supervisorExecArgv?: string[];
-  /** Timed requests per case at concurrency 1 (default 1 500). */
+  /** Timed requests per case at concurrency 1 (default 3 000). */
   requestsC1?: number;
-  /** Timed requests per case at concurrency 16 (default 4 000). */
+  /** Timed requests per case at concurrency 16 (default 10 000). */
   requestsC16?: number;
-  /** Untimed requests per case before the first round (default 300). */
+  /** Untimed requests per case before the first round (default 2 000: the JIT settles). */
   warmupRequests?: number;
   /** Interleaved rounds; every figure reported is the median over them (default 3). */
   rounds?: number;
@@ -354,8 +354,8 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const rounds = options.rounds ?? 3;
   const requestsOf = (concurrency: number) =>
-    concurrency === 1 ? (options.requestsC1 ?? 1_500) : (options.requestsC16 ?? 4_000);
-  const warmupRequests = options.warmupRequests ?? 300;
+    concurrency === 1 ? (options.requestsC1 ?? 3_000) : (options.requestsC16 ?? 10_000);
+  const warmupRequests = options.warmupRequests ?? 2_000;
   const startedAt = new Date().toISOString();
   const runId = `gw-${process.pid}-${Date.now().toString(36)}`;
   const supervisorMarker = `${runId}-supervisor`;
