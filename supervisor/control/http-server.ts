@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { SupervisorError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+/** `url` is shared by every request to the same target: read it, never change it. */
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: Readonly<URL>,
+) => Promise<void> | void;
 
 interface Route {
   prefix: string;
@@ -29,6 +34,10 @@ export class HttpServer {
   readonly #requestedPort: number;
   readonly #extraOrigins: Set<string>;
   #port = 0;
+  /** `Host` values already found to name this listener: a client sends the same one each time. */
+  readonly #allowedHostHeaders = new Set<string>();
+  /** Parsed request targets, by `req.url`: clients call the same few paths over and over. */
+  readonly #urls = new Map<string, URL>();
 
   constructor(options: { host: string; port: number; logger: Logger; allowedOrigins?: string[] }) {
     this.#host = options.host;
@@ -95,6 +104,13 @@ export class HttpServer {
   /** Whether `Host` names this listener (loopback aliases included when bound to loopback). */
   isAllowedHost(hostHeader: string | undefined): boolean {
     if (!hostHeader) return false;
+    if (this.#allowedHostHeaders.has(hostHeader)) return true;
+    if (!this.#isHostOfListener(hostHeader)) return false;
+    if (this.#allowedHostHeaders.size < MAX_CACHED) this.#allowedHostHeaders.add(hostHeader);
+    return true;
+  }
+
+  #isHostOfListener(hostHeader: string): boolean {
     const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
     if (!match) return false;
     const [, name = '', port] = match;
@@ -131,7 +147,7 @@ export class HttpServer {
           },
         });
       }
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = this.#urlOf(req.url ?? '/');
       const route = this.#routes.find(
         (r) => url.pathname === r.prefix || url.pathname.startsWith(matchPrefix(r.prefix)),
       );
@@ -144,7 +160,20 @@ export class HttpServer {
       else res.destroy();
     }
   }
+
+  /** The parsed target of a request; handlers only read it, so one object per path is shared. */
+  #urlOf(target: string): URL {
+    let url = this.#urls.get(target);
+    if (url === undefined) {
+      url = new URL(target, 'http://localhost');
+      if (this.#urls.size < MAX_CACHED) this.#urls.set(target, url);
+    }
+    return url;
+  }
 }
+
+/** Bound of each per-listener cache; past it, values are checked or parsed every time. */
+const MAX_CACHED = 256;
 
 function matchPrefix(prefix: string): string {
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
@@ -190,11 +219,15 @@ export function sendJson(
 ): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
+  // The flat-array form skips Node's per-call walk over a headers object.
+  const head: (string | number)[] = [
+    'content-type',
+    'application/json; charset=utf-8',
+    'content-length',
+    Buffer.byteLength(text),
+  ];
+  for (const name in headers) head.push(name, headers[name] as string);
+  res.writeHead(status, head as string[]);
   res.end(text);
 }
 

@@ -90,16 +90,21 @@ export class Dispatcher {
     };
   }
 
-  async handle(
+  /** Not an async function, so a tool call's promise is the forwarder's own (one layer fewer). */
+  handle(
     session: Session,
     method: string,
     params: Result | undefined,
     context: CallContext,
   ): Promise<Result> {
-    if (method === 'ping') return {};
-    return session.server === undefined
-      ? this.#handleAggregated(session, method, params, context)
-      : this.#handleServer(session.server, method, params, context);
+    try {
+      if (method === 'ping') return Promise.resolve({});
+      if (session.server === undefined) return this.#handleAggregated(session, method, params, context);
+      if (method === 'tools/call') return this.#callServerTool(session.server, params, context);
+      return this.#handleServer(session.server, method, params, context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Tools of every online server the session may reach, with aggregated names. */
@@ -123,17 +128,7 @@ export class Dispatcher {
   ): Promise<Result> {
     const runtime = this.#runtime(server);
     const filter = runtime.config.tools;
-    const hasFilter = (filter.allow?.length ?? 0) > 0 || (filter.deny?.length ?? 0) > 0;
-    if (method === 'tools/call') {
-      const name = typeof params?.name === 'string' ? params.name : '';
-      if (hasFilter && !isToolAllowed(name, filter)) {
-        throw new McpError(
-          ErrorCode.InvalidParams,
-          `tool "${name}" of server "${server}" is not allowed by its tools list`,
-        );
-      }
-      return this.#forward(runtime, method, params, context, name);
-    }
+    const hasFilter = hasToolFilter(filter);
     const result = await this.#forward(runtime, method, params, context);
     if (method === 'tools/list' && hasFilter && Array.isArray(result.tools)) {
       return {
@@ -142,6 +137,20 @@ export class Dispatcher {
       };
     }
     return result;
+  }
+
+  /** `tools/call` on `/mcp/<server>`; throws (synchronously) a tool the tools list does not allow. */
+  #callServerTool(server: string, params: Result | undefined, context: CallContext): Promise<Result> {
+    const runtime = this.#runtime(server);
+    const filter = runtime.config.tools;
+    const name = typeof params?.name === 'string' ? params.name : '';
+    if (hasToolFilter(filter) && !isToolAllowed(name, filter)) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `tool "${name}" of server "${server}" is not allowed by its tools list`,
+      );
+    }
+    return this.#forward(runtime, 'tools/call', params, context, name);
   }
 
   async #handleAggregated(
@@ -324,4 +333,8 @@ export class Dispatcher {
     for (const [uri, owner] of this.#resourceOwners) if (owner === server) this.#resourceOwners.delete(uri);
     this.#templates.delete(server);
   }
+}
+
+function hasToolFilter(filter: { allow?: string[]; deny?: string[] }): boolean {
+  return (filter.allow?.length ?? 0) > 0 || (filter.deny?.length ?? 0) > 0;
 }

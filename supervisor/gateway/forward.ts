@@ -4,7 +4,7 @@ import { SupervisorError } from '../errors.ts';
 import { type CircuitBreaker, createBreaker } from '../limits/breaker.ts';
 import { createGlobalLimiter, type GlobalLimiter } from '../limits/global-limiter.ts';
 import { refusalError } from '../limits/refusals.ts';
-import { retryIdempotent } from '../limits/retry.ts';
+import { isIdempotentMethod, retryIdempotent } from '../limits/retry.ts';
 import { createServerGuard, resolveServerLimits, type ServerGuard } from '../limits/server-guard.ts';
 import { UpstreamRpcError } from '../upstream/request-channel.ts';
 
@@ -103,7 +103,7 @@ export class Forwarder {
    * Forwards one request to `runtime`'s server and resolves with its result unchanged. Rejects
    * with an `UpstreamRpcError` carrying the server's own error (code, message, data unchanged), or a
    * refusal `SupervisorError` (queue_full, rate_limited, circuit_open, timeout, server_unavailable).
-   * A timeout or an abort also sends `notifications/cancelled` upstream (the SDK does it).
+   * A timeout or an abort also sends `notifications/cancelled` upstream.
    */
   async forward(
     runtime: ServerRuntime,
@@ -139,7 +139,9 @@ export class Forwarder {
     let errorCode: string | undefined;
     try {
       // Idempotent list calls are retried with backoff and jitter; others run exactly once.
-      return await retryIdempotent(method, attempt, { signal: options.signal });
+      return await (isIdempotentMethod(method)
+        ? retryIdempotent(method, attempt, { signal: options.signal })
+        : attempt(options.signal));
     } catch (error) {
       if (error instanceof SupervisorError) {
         const reason = error.details?.reason;

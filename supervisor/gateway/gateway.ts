@@ -74,6 +74,8 @@ export class Gateway {
   readonly #forwarder: Forwarder;
   readonly #dispatcher: Dispatcher;
   readonly #sessions = new Map<string, Session>();
+  /** `/mcp/<server>` paths already decoded. */
+  readonly #serverByPath = new Map<string, string>();
   readonly #sweep: NodeJS.Timeout;
   readonly #unsubscribe: (() => void)[] = [];
   #isClosed = false;
@@ -172,13 +174,11 @@ export class Gateway {
   /** `undefined` = aggregated, a name = one server, `null` = not an MCP path. */
   #serverOf(pathname: string): string | undefined | null {
     if (pathname === '/mcp' || pathname === '/mcp/') return undefined;
-    const match = /^\/mcp\/([^/]+)\/?$/.exec(pathname);
-    if (!match?.[1]) return null;
-    try {
-      return decodeURIComponent(match[1]);
-    } catch {
-      return null;
-    }
+    const known = this.#serverByPath.get(pathname);
+    if (known !== undefined) return known;
+    const server = parseServerPath(pathname);
+    if (server !== null && this.#serverByPath.size < 1_024) this.#serverByPath.set(pathname, server);
+    return server;
   }
 
   async #authenticate(req: IncomingMessage, res: ServerResponse, server: string | undefined) {
@@ -627,6 +627,17 @@ export class Gateway {
         return { session };
     }
     return undefined;
+  }
+}
+
+/** The server a `/mcp/<server>` path names (percent-decoded), or `null` for any other path. */
+function parseServerPath(pathname: string): string | null {
+  const match = /^\/mcp\/([^/]+)\/?$/.exec(pathname);
+  if (!match?.[1]) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
   }
 }
 

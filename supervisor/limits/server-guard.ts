@@ -137,6 +137,15 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** Calls `task`, turning a synchronous throw into a rejection. */
+function callTask<T>(task: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return task(signal);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** Queue-wait estimate before any request has finished. */
 const DEFAULT_TASK_MS = 1_000;
 
@@ -246,7 +255,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     timer?.unref?.();
     try {
       const value = await breaker.execute(
-        () => untilAborted(new Promise<T>((settle) => settle(task(controller.signal))), controller.signal),
+        () => untilAborted(callTask(task, controller.signal), controller.signal),
         { isNeutral: () => pending.isNeutral },
       );
       if (!pending.isSettled) {
@@ -268,68 +277,81 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     if (!pending.isStarted) queued--;
   }
 
+  /** Queues an admitted request: client key slot → server limiter (Bottleneck) → global slot. */
+  function admit<T>(task: (signal: AbortSignal) => Promise<T>, runOptions: RunOptions): Promise<T> {
+    const callerSignal = runOptions.signal;
+    const timeoutMs = runOptions.timeoutMs ?? limits.requestTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const onCallerAbort = () => {
+        pending.isNeutral = true;
+        if (pending.isStarted) pending.controller.abort(callerSignal?.reason);
+        else pending.fail(callerSignal?.reason);
+      };
+      const pending: Pending = {
+        isSettled: false,
+        isStarted: false,
+        isNeutral: false,
+        controller: new AbortController(),
+        fail(error) {
+          if (pending.isSettled) return;
+          settle(pending);
+          callerSignal?.removeEventListener('abort', onCallerAbort);
+          reject(error);
+        },
+      };
+      const succeed = (value: T) => {
+        callerSignal?.removeEventListener('abort', onCallerAbort);
+        resolve(value);
+      };
+      pendings.add(pending);
+      queued++;
+      callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+      // The job functions never reject; a rejection here is Bottleneck's own: a drop (the client's
+      // or the server's queue is at its high-water mark) or a stopped limiter.
+      const key = runOptions.clientKey;
+      const slots = clientSlots(key);
+      const inServer = () =>
+        serverLimiter
+          .schedule(() => global.schedule(() => execute(pending, task, timeoutMs, succeed)))
+          .finally(() => {
+            slots.release();
+            if (slots.isIdle && clients.get(key) === slots) clients.delete(key);
+          });
+      (slots.tryAcquire() ? inServer() : slots.acquire(clientQueueFull, callerSignal).then(inServer)).catch(
+        (error: unknown) => {
+          if (error instanceof SupervisorError) pending.fail(unavailable(error));
+          else pending.fail(isDisposed ? unavailable(error) : queueFull(error));
+        },
+      );
+    });
+  }
+
   return {
     server,
-    async run<T>(task: (signal: AbortSignal) => Promise<T>, runOptions: RunOptions): Promise<T> {
-      const callerSignal = runOptions.signal;
-      if (isDisposed) throw unavailable();
-      callerSignal?.throwIfAborted();
-      breaker.assertAdmits();
-      const currentBucket = bucket;
-      if (currentBucket !== undefined && !(await currentBucket.tryTake())) {
-        // Refused at once rather than queued until a refill: a caller waiting a minute for a slot
-        // has long given up, and the queue is for bursts of concurrency, not for rate.
-        throw refusalError(
-          { reason: 'rate_limited', server, retryAfterMs: currentBucket.retryAfterMs() },
-          `server "${server}" allows ${currentBucket.requestsPerMinute} requests per minute (burst ${currentBucket.burst}); retry later`,
-        );
+    // Not an async function: without a rate limit, the promise returned is the one that settles
+    // with the task (no extra layer per request).
+    run<T>(task: (signal: AbortSignal) => Promise<T>, runOptions: RunOptions): Promise<T> {
+      try {
+        if (isDisposed) throw unavailable();
+        runOptions.signal?.throwIfAborted();
+        breaker.assertAdmits();
+      } catch (error) {
+        return Promise.reject(error);
       }
-      if (isDisposed) throw unavailable();
-      callerSignal?.throwIfAborted();
-      const timeoutMs = runOptions.timeoutMs ?? limits.requestTimeoutMs;
-
-      return new Promise<T>((resolve, reject) => {
-        const onCallerAbort = () => {
-          pending.isNeutral = true;
-          if (pending.isStarted) pending.controller.abort(callerSignal?.reason);
-          else pending.fail(callerSignal?.reason);
-        };
-        const pending: Pending = {
-          isSettled: false,
-          isStarted: false,
-          isNeutral: false,
-          controller: new AbortController(),
-          fail(error) {
-            if (pending.isSettled) return;
-            settle(pending);
-            callerSignal?.removeEventListener('abort', onCallerAbort);
-            reject(error);
-          },
-        };
-        const succeed = (value: T) => {
-          callerSignal?.removeEventListener('abort', onCallerAbort);
-          resolve(value);
-        };
-        pendings.add(pending);
-        queued++;
-        callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-        // The job functions never reject; a rejection here is Bottleneck's own: a drop (the client's
-        // or the server's queue is at its high-water mark) or a stopped limiter.
-        const key = runOptions.clientKey;
-        const slots = clientSlots(key);
-        const inServer = () =>
-          serverLimiter
-            .schedule(() => global.schedule(() => execute(pending, task, timeoutMs, succeed)))
-            .finally(() => {
-              slots.release();
-              if (slots.isIdle && clients.get(key) === slots) clients.delete(key);
-            });
-        (slots.tryAcquire() ? inServer() : slots.acquire(clientQueueFull, callerSignal).then(inServer)).catch(
-          (error: unknown) => {
-            if (error instanceof SupervisorError) pending.fail(unavailable(error));
-            else pending.fail(isDisposed ? unavailable(error) : queueFull(error));
-          },
-        );
+      const currentBucket = bucket;
+      if (currentBucket === undefined) return admit(task, runOptions);
+      return currentBucket.tryTake().then((isTaken) => {
+        if (!isTaken) {
+          // Refused at once rather than queued until a refill: a caller waiting a minute for a slot
+          // has long given up, and the queue is for bursts of concurrency, not for rate.
+          throw refusalError(
+            { reason: 'rate_limited', server, retryAfterMs: currentBucket.retryAfterMs() },
+            `server "${server}" allows ${currentBucket.requestsPerMinute} requests per minute (burst ${currentBucket.burst}); retry later`,
+          );
+        }
+        if (isDisposed) throw unavailable();
+        runOptions.signal?.throwIfAborted();
+        return admit(task, runOptions);
       });
     },
 
