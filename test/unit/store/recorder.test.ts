@@ -40,6 +40,39 @@ describe('RequestRecorder', () => {
     ]);
   });
 
+  it('persists every raw event exactly, in order, across multi-row batches and the remainder', () => {
+    const store = temp.open();
+    const recorder = new RequestRecorder({ store, now: () => T0 });
+    // 64-row batches: 133 = two full batches and 5 single rows.
+    const events = Array.from({ length: 133 }, (_, i) =>
+      event({
+        ts: T0 + i,
+        server: i % 2 === 0 ? 'alpha' : 'beta',
+        tool: i % 3 === 0 ? null : `tool-${i}`,
+        client: i % 5 === 0 ? undefined : `key-${i}`,
+        status: i % 7 === 0 ? 'refused' : 'ok',
+        latencyMs: i + 0.5,
+        errorCode: i % 7 === 0 ? 'queue_full' : undefined,
+      }),
+    );
+    for (const item of events) recorder.record(item);
+    expect(recorder.flush()).toMatchObject({ events: 133 });
+    const rows = store.db
+      .prepare('SELECT ts, server, tool, client, status, latency_ms, error_code FROM requests ORDER BY rowid')
+      .all();
+    expect(rows).toEqual(
+      events.map((item) => ({
+        ts: item.ts,
+        server: item.server,
+        tool: item.tool ?? null,
+        client: item.client ?? null,
+        status: item.status,
+        latency_ms: item.latencyMs,
+        error_code: item.errorCode ?? null,
+      })),
+    );
+  });
+
   it('adds to an existing rollup row across flushes and across recorders', () => {
     const store = temp.open();
     const first = new RequestRecorder({ store });
