@@ -32,6 +32,8 @@ type Pending = {
   readonly options: ChannelRequestOptions;
   timer: NodeJS.Timeout | undefined;
   onAbort: (() => void) | undefined;
+  /** The last progress value passed on; MCP progress only increases. */
+  lastProgress: number;
 };
 
 /**
@@ -99,6 +101,7 @@ export class RequestChannel {
         options,
         timer: this.#startTimer(id, options.timeoutMs),
         onAbort: undefined,
+        lastProgress: Number.NEGATIVE_INFINITY,
       };
       if (signal) {
         pending.onAbort = () =>
@@ -145,6 +148,13 @@ export class RequestChannel {
       if (typeof token !== 'string') return false;
       const pending = this.#pending.get(token);
       if (!pending) return token.startsWith(this.#prefix);
+      // MCP progress must increase: a value already passed on is a replay (a Streamable HTTP stream
+      // resumed with Last-Event-ID sends its events again) and is dropped.
+      const progress = record.params?.progress;
+      if (typeof progress === 'number') {
+        if (progress <= pending.lastProgress) return true;
+        pending.lastProgress = progress;
+      }
       clearTimeout(pending.timer);
       pending.timer = this.#startTimer(pending.id, pending.options.timeoutMs);
       try {

@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runSupervisor } from '../../../supervisor/service.ts';
+import { UpstreamRpcError } from '../../../supervisor/upstream/request-channel.ts';
 import {
   cleanupTempHomes,
   describeProcesses,
@@ -69,6 +70,34 @@ describe('upstream clients (in-process supervisor, real PM2 and servers)', () =>
         expect(tools.map((t) => t.name)).toContain('echo');
         const echoed = await client!.callTool({ name: 'echo', arguments: { message: `hello ${name}` } });
         expect(textOf(echoed)).toContain(`hello ${name}`);
+      }
+
+      // The forwarding channel beside the client, over the bridge socket and over Streamable
+      // HTTP: answers unchanged, the server's own errors kept, progress routed to its request.
+      for (const name of ['everything', 'web']) {
+        const channel = running.core.server(name).upstream.channel;
+        expect(channel, name).toBeDefined();
+        const echoed = await channel!.request(
+          'tools/call',
+          { name: 'echo', arguments: { message: `via channel ${name}` } },
+          { timeoutMs: 10_000 },
+        );
+        expect(textOf(echoed)).toContain(`via channel ${name}`);
+        const unknown = await channel!.request('no/such-method', {}, { timeoutMs: 10_000 }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(unknown, name).toBeInstanceOf(UpstreamRpcError);
+        expect((unknown as UpstreamRpcError).code, name).toBe(-32601);
+        const progress: unknown[] = [];
+        const done = await channel!.request(
+          'tools/call',
+          { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+          { timeoutMs: 10_000, onProgress: (step) => progress.push(step.progress) },
+        );
+        expect(textOf(done), name).toMatch(/Long running operation completed/);
+        expect(progress, name).toEqual([1, 2, 3]);
+        expect(channel!.pendingCount, name).toBe(0);
       }
 
       const memory = running.core.server('memory').upstream.client!;

@@ -436,6 +436,30 @@ describe('RequestChannel progress', () => {
     await Promise.all(replies);
   });
 
+  it('drops a progress value not above the last one passed on (a replayed stream) and keeps the timer', async () => {
+    const { channel, sent } = harness();
+    const seen: unknown[] = [];
+    const reply = track(
+      channel.request('a', undefined, { timeoutMs: 1_000, onProgress: (p) => seen.push(p.progress) }),
+    );
+    const id = idOf(sent[0]);
+    const progress = (value: number) =>
+      channel.intercept({
+        jsonrpc: '2.0',
+        method: 'notifications/progress',
+        params: { progressToken: id, progress: value, total: 3 },
+      } as JSONRPCMessage);
+    for (const value of [1, 2, 1, 2, 3]) expect(progress(value)).toBe(true);
+    expect(seen).toEqual([1, 2, 3]);
+    // A replayed value does not count as a sign of life: the timeout runs from the last real one.
+    await vi.advanceTimersByTimeAsync(900);
+    expect(progress(3)).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    await flush();
+    expect(reply.state).toBe('rejected');
+    expect(refusalOf(reply.error)?.reason).toBe('timeout');
+  });
+
   it('keeps reading when onProgress throws: the progress is taken and the answer still arrives', async () => {
     const { channel, sent } = harness();
     const onProgress = vi.fn(() => {
