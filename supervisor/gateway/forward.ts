@@ -4,7 +4,7 @@ import { SupervisorError } from '../errors.ts';
 import { type CircuitBreaker, createBreaker } from '../limits/breaker.ts';
 import { createGlobalLimiter, type GlobalLimiter } from '../limits/global-limiter.ts';
 import { refusalError } from '../limits/refusals.ts';
-import { isIdempotentMethod, retryIdempotent } from '../limits/retry.ts';
+import { retryIdempotent } from '../limits/retry.ts';
 import { createServerGuard, resolveServerLimits, type ServerGuard } from '../limits/server-guard.ts';
 import { UpstreamRpcError } from '../upstream/request-channel.ts';
 
@@ -126,11 +126,7 @@ export class Forwarder {
               ),
             );
           }
-          return channel.request(method, params, {
-            signal,
-            timeoutMs,
-            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          });
+          return channel.request(method, params, { signal, timeoutMs, onProgress: options.onProgress });
         },
         // The channel times the request (progress resets it); the guard adds no timer of its own.
         { clientKey: options.clientKey, signal: callerSignal, timeoutMs: Number.POSITIVE_INFINITY },
@@ -139,9 +135,7 @@ export class Forwarder {
     let errorCode: string | undefined;
     try {
       // Idempotent list calls are retried with backoff and jitter; others run exactly once.
-      return await (isIdempotentMethod(method)
-        ? retryIdempotent(method, attempt, { signal: options.signal })
-        : attempt(options.signal));
+      return await retryIdempotent(method, attempt, { signal: options.signal });
     } catch (error) {
       if (error instanceof SupervisorError) {
         const reason = error.details?.reason;

@@ -74,8 +74,6 @@ export class Gateway {
   readonly #forwarder: Forwarder;
   readonly #dispatcher: Dispatcher;
   readonly #sessions = new Map<string, Session>();
-  /** `/mcp/<server>` paths already decoded. */
-  readonly #serverByPath = new Map<string, string>();
   readonly #sweep: NodeJS.Timeout;
   readonly #unsubscribe: (() => void)[] = [];
   #isClosed = false;
@@ -174,11 +172,7 @@ export class Gateway {
   /** `undefined` = aggregated, a name = one server, `null` = not an MCP path. */
   #serverOf(pathname: string): string | undefined | null {
     if (pathname === '/mcp' || pathname === '/mcp/') return undefined;
-    const known = this.#serverByPath.get(pathname);
-    if (known !== undefined) return known;
-    const server = parseServerPath(pathname);
-    if (server !== null && this.#serverByPath.size < 1_024) this.#serverByPath.set(pathname, server);
-    return server;
+    return parseServerPath(pathname);
   }
 
   async #authenticate(req: IncomingMessage, res: ServerResponse, server: string | undefined) {

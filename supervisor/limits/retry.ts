@@ -36,14 +36,29 @@ export type RetryOptions = {
  * `attempt` receives the signal to honour and the attempt number (0 for the first call). Rejects
  * with the last attempt's error, or the signal's reason when aborted.
  */
-export async function retryIdempotent<T>(
+export function retryIdempotent<T>(
   method: string,
   attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
   options: RetryOptions = {},
 ): Promise<T> {
   const signal = options.signal ?? new AbortController().signal;
-  signal.throwIfAborted();
-  if (!isIdempotentMethod(method)) return attempt(signal, 0);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  // Not an async function: a call that is never retried gets the attempt's own promise.
+  if (!isIdempotentMethod(method)) {
+    try {
+      return attempt(signal, 0);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return retryWithBackoff(attempt, signal, options);
+}
+
+async function retryWithBackoff<T>(
+  attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
+  signal: AbortSignal,
+  options: RetryOptions,
+): Promise<T> {
   const maxRetries = options.maxRetries ?? 2;
   const initialDelayMs = options.initialDelayMs ?? 100;
   const maxDelayMs = options.maxDelayMs ?? 2_000;

@@ -339,9 +339,9 @@ export class RequestRecorder {
       .transaction(() => {
         // Rows go in INSERT_BATCH at a time: one statement call per batch costs a fraction of
         // one per row (better-sqlite3's per-call overhead dominated the flush).
-        const row = (i: number) => {
+        const appendRow = (values: unknown[], i: number) => {
           const event = this.#ring[(this.#head + i) % this.#capacity]!;
-          return [
+          values.push(
             event.ts,
             event.server,
             event.method,
@@ -351,15 +351,16 @@ export class RequestRecorder {
             event.latencyMs,
             event.errorCode ?? null,
             event.reason ?? null,
-          ];
+          );
+          return values;
         };
         let i = 0;
         for (; i + INSERT_BATCH <= this.#size; i += INSERT_BATCH) {
           const values: unknown[] = [];
-          for (let j = i; j < i + INSERT_BATCH; j++) values.push(...row(j));
+          for (let j = i; j < i + INSERT_BATCH; j++) appendRow(values, j);
           statements.insertRequests.run(values);
         }
-        for (; i < this.#size; i++) statements.insertRequest.run(row(i));
+        for (; i < this.#size; i++) statements.insertRequest.run(appendRow([], i));
         for (const delta of this.#rollups.values()) {
           const existing = statements.selectRollup.get(delta.server, delta.tool, delta.minute) as
             | RollupRow

@@ -238,24 +238,21 @@ export class Upstream {
 
   /** Puts a {@link RequestChannel} on a connected transport, ahead of the SDK client's handler. */
   #openChannel(transport: Transport, generation: number): RequestChannel {
-    if (transport instanceof SocketClientTransport) {
-      const channel = new RequestChannel({
-        server: this.name,
-        generation,
-        send: (message) => transport.write(message),
-      });
-      transport.intercept = (message) => channel.intercept(message);
-      return channel;
-    }
+    const isSocket = transport instanceof SocketClientTransport;
     const channel = new RequestChannel({
       server: this.name,
       generation,
-      send: (message) => transport.send(message),
+      // The socket transport writes without a promise per message; others send as they do.
+      send: isSocket ? (message) => transport.write(message) : (message) => transport.send(message),
     });
-    const toClient = transport.onmessage;
-    transport.onmessage = (message, extra) => {
-      if (!channel.intercept(message)) toClient?.(message, extra);
-    };
+    if (isSocket) {
+      transport.intercept = (message) => channel.intercept(message);
+    } else {
+      const toClient = transport.onmessage;
+      transport.onmessage = (message, extra) => {
+        if (!channel.intercept(message)) toClient?.(message, extra);
+      };
+    }
     return channel;
   }
 
