@@ -1,11 +1,14 @@
 /**
  * The stdio bridge: the process PM2 runs for a server started from a command. It runs the real
- * server as a child in its own process group and, for a stdio server, exposes the child's
- * stdin/stdout on a Unix socket for one client at a time (the supervisor's upstream client).
+ * server as a child in its own process group. For a stdio server it listens on a Unix socket and,
+ * when the supervisor connects, starts the server with that connection as its stdin and stdout
+ * (as inetd or systemd's socket activation do): the bridge stays out of the data path, so a request
+ * crosses one process boundary, not two. One connection per server process; later ones are refused.
  *
  * Run as `node bridge.ts <spec-file>` (see `bridge-spec.ts`); exits with the child's exit code
  * (128 + signal number when the child was killed by a signal), 127 when the command is not found,
- * 126 when it cannot be executed, 2 for a missing or invalid spec, 1 for other failures.
+ * 126 when it cannot be executed, 2 for a missing or invalid spec, 1 for other failures, and 0 when
+ * stopped before anyone connected.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,7 +27,6 @@ import { type BridgeSpec, readBridgeSpec } from './bridge-spec.ts';
 /** Absolute path of this script, for whoever starts bridges (the PM2 app's `script`). */
 export const BRIDGE_SCRIPT_PATH = fileURLToPath(import.meta.url);
 
-const NEWLINE = 0x0a;
 /** How often the child's process group is checked for survivors while it is being stopped. */
 const GROUP_POLL_MS = 50;
 /** How long output already written by an exited child gets to reach its destination. */
@@ -73,15 +75,29 @@ export async function runBridge(spec: BridgeSpec, options: RunBridgeOptions = {}
     // Closing the server unlinks the file too; this covers a failed close.
     await rm(spec.socketPath, { force: true }).catch(() => {});
   };
-  if (signal?.aborted) {
-    await closeServer();
-    return 0;
+
+  // A stdio server starts when its client connects; the bridge keeps no copy of the connection.
+  let connection: net.Socket | undefined;
+  if (server !== undefined) {
+    connection = await firstConnection(server, signal);
+    server.on('connection', (socket) => {
+      log(
+        'refused a second connection: the server serves the connection it was started for; ' +
+          'restart the server to connect again',
+      );
+      socket.destroy();
+    });
+    if (connection === undefined) {
+      await closeServer();
+      return 0;
+    }
   }
 
   let child: ChildProcess;
   try {
-    child = await spawnChild(spec);
+    child = await spawnChild(spec, connection);
   } catch (error) {
+    connection?.destroy();
     await closeServer();
     const { code } = error as NodeJS.ErrnoException;
     if (code === 'ENOENT') {
@@ -98,13 +114,14 @@ export async function runBridge(spec: BridgeSpec, options: RunBridgeOptions = {}
     log(`cannot start "${spec.command}": ${errorMessage(error)}`);
     return 1;
   }
+  // The child has its own copies of the connection's descriptor; closing ours (close, not
+  // shutdown) leaves the connection open between the client and the server.
+  connection?.destroy();
   const pid = child.pid!;
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 
   child.stderr!.pipe(stderr, { end: false });
-  const forwarder = spec.socketPath === undefined ? undefined : new StdioForwarder(child, log);
-  if (forwarder === undefined) child.stdout!.pipe(stdout, { end: false });
-  server?.on('connection', (socket) => forwarder!.attach(socket));
+  child.stdout?.pipe(stdout, { end: false });
 
   let stopping: Promise<void> | undefined;
   const stopGroup = () => {
@@ -123,20 +140,44 @@ export async function runBridge(spec: BridgeSpec, options: RunBridgeOptions = {}
   // Stop accepting clients, then let the output the child wrote before exiting reach its reader.
   if (server?.listening) server.close();
   await Promise.race([
-    Promise.all([
-      forwarder === undefined ? finishedReading(child.stdout!) : forwarder.flush(),
-      finishedReading(child.stderr!),
-    ]),
+    Promise.all([child.stdout ? finishedReading(child.stdout) : undefined, finishedReading(child.stderr!)]),
     unrefDelay(OUTPUT_FLUSH_MS),
   ]);
   child.stdout?.destroy();
   child.stderr?.destroy();
-  await forwarder?.close();
   await closeServer();
   return code ?? 128 + (os.constants.signals[exitSignal!] ?? 0);
 }
 
-function spawnChild(spec: BridgeSpec): Promise<ChildProcess> {
+/**
+ * The first connection to `server` that is still open, or undefined when `signal` aborts first.
+ * The server pauses connections as they are accepted, so nothing is read from it here.
+ */
+function firstConnection(
+  server: net.Server,
+  signal: AbortSignal | undefined,
+): Promise<net.Socket | undefined> {
+  return new Promise((resolve) => {
+    const onConnection = (socket: net.Socket) => {
+      // A client that gave up before we got to it: wait for the next one.
+      if (socket.destroyed) return;
+      socket.on('error', () => {});
+      finish(socket);
+    };
+    const onAbort = () => finish(undefined);
+    const finish = (socket: net.Socket | undefined) => {
+      server.off('connection', onConnection);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(socket);
+    };
+    server.on('connection', onConnection);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+  });
+}
+
+/** Starts the server; with `connection`, that socket is its stdin and stdout. */
+function spawnChild(spec: BridgeSpec, connection: net.Socket | undefined): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
@@ -145,7 +186,7 @@ function spawnChild(spec: BridgeSpec): Promise<ChildProcess> {
       env: spec.env,
       // Its own process group, so that stopping it reaches every process it started.
       detached: true,
-      stdio: spec.socketPath === undefined ? ['ignore', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+      stdio: connection === undefined ? ['ignore', 'pipe', 'pipe'] : [connection, connection, 'pipe'],
     });
     child.once('spawn', () => {
       child.off('error', reject);
@@ -274,117 +315,6 @@ function finishedReading(stream: Readable): Promise<void> {
 /** A delay that does not keep the process alive on its own. */
 function unrefDelay(ms: number): Promise<void> {
   return delay(ms, undefined, { ref: false });
-}
-
-/**
- * Forwards bytes between the child's stdin/stdout and one socket at a time. The bytes are not
- * parsed (MCP stdio is already newline-delimited JSON-RPC); only the last byte of each chunk is
- * looked at, so that a client leaving in the middle of a line does not corrupt the next client's
- * first message in either direction.
- */
-class StdioForwarder {
-  readonly #child: ChildProcess;
-  readonly #log: (message: string) => void;
-  #socket: net.Socket | undefined;
-  #detach: (() => void) | undefined;
-  #isClosed = false;
-  /** The last byte given to a client was not a newline. */
-  #isStdoutMidLine = false;
-  /** The last byte written to the child was not a newline. */
-  #isStdinMidLine = false;
-
-  constructor(child: ChildProcess, log: (message: string) => void) {
-    this.#child = child;
-    this.#log = log;
-    // Until a client connects, the child's output stays in the pipe, and the child blocks when
-    // the pipe is full: nothing is lost.
-    child.stdout!.pause();
-    child.stdin!.on('error', (error) => {
-      if (!this.#isClosed) this.#log(`writing to the server's stdin failed: ${error.message}`);
-    });
-  }
-
-  attach(socket: net.Socket): void {
-    if (this.#isClosed || this.#socket !== undefined) {
-      this.#log(
-        this.#isClosed
-          ? 'refused a connection: the server has exited'
-          : 'refused a second connection: the bridge serves one client at a time',
-      );
-      socket.destroy();
-      return;
-    }
-    this.#socket = socket;
-    const stdin = this.#child.stdin!;
-    const stdout = this.#child.stdout!;
-    let isSkippingToNewline = this.#isStdoutMidLine;
-
-    const onChildData = (data: Buffer) => {
-      let chunk = data;
-      if (isSkippingToNewline) {
-        const newline = chunk.indexOf(NEWLINE);
-        if (newline === -1) return;
-        isSkippingToNewline = false;
-        this.#isStdoutMidLine = false;
-        chunk = chunk.subarray(newline + 1);
-        if (chunk.length === 0) return;
-      }
-      this.#isStdoutMidLine = chunk[chunk.length - 1] !== NEWLINE;
-      if (!socket.write(chunk)) stdout.pause();
-    };
-    const onClientData = (chunk: Buffer) => {
-      this.#isStdinMidLine = chunk[chunk.length - 1] !== NEWLINE;
-      if (!stdin.write(chunk)) socket.pause();
-    };
-    const onSocketDrain = () => stdout.resume();
-    const onStdinDrain = () => socket.resume();
-    const onSocketError = (error: Error) => this.#log(`client connection error: ${error.message}`);
-
-    this.#detach = () => {
-      stdout.off('data', onChildData);
-      stdout.pause();
-      stdin.off('drain', onStdinDrain);
-      socket.off('data', onClientData);
-      socket.off('drain', onSocketDrain);
-      this.#socket = undefined;
-      this.#detach = undefined;
-      // End the client's unfinished line, so that the next client's first message is not glued to it.
-      if (this.#isStdinMidLine && stdin.writable) stdin.write('\n');
-      this.#isStdinMidLine = false;
-    };
-
-    socket.on('error', onSocketError);
-    socket.once('close', () => this.#detach?.());
-    socket.on('data', onClientData);
-    socket.on('drain', onSocketDrain);
-    stdin.on('drain', onStdinDrain);
-    stdout.on('data', onChildData);
-    socket.resume();
-    stdout.resume();
-  }
-
-  /** Resolves when the child's remaining output has been handed to the client, if there is one. */
-  async flush(): Promise<void> {
-    const stdout = this.#child.stdout!;
-    if (this.#socket === undefined) {
-      // Nobody will read what the exited child wrote; a later client talks to a new child.
-      stdout.destroy();
-      return;
-    }
-    await finishedReading(stdout);
-  }
-
-  /** Ends the client's connection gracefully and refuses later ones. */
-  async close(): Promise<void> {
-    this.#isClosed = true;
-    const socket = this.#socket;
-    this.#detach?.();
-    if (socket === undefined || socket.destroyed) return;
-    socket.end();
-    const closed = once(socket, 'close').catch(() => {});
-    await Promise.race([closed, unrefDelay(OUTPUT_FLUSH_MS)]);
-    socket.destroy();
-  }
 }
 
 /** The process entry: `node bridge.ts <spec-file>`. Resolves with the exit code. */

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -19,12 +20,46 @@ import {
 
 const harness = new BridgeHarness();
 const clients: Client[] = [];
+const sockets: net.Socket[] = [];
 
 beforeEach(() => harness.setup());
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.close().catch(() => {});
+  for (const socket of sockets.splice(0)) socket.destroy();
   await harness.cleanup();
 });
+
+/** A raw connection to the bridge once it listens: what starts a stdio server. */
+async function attach(socketPath: string): Promise<net.Socket> {
+  await waitForFile(socketPath);
+  const socket = net.connect(socketPath);
+  sockets.push(socket);
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return socket;
+}
+
+/** The pids of a process's children (Linux). */
+function childPids(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return text === '' ? [] : text.split(' ').map(Number);
+}
+
+/** What a process's file descriptor points at, e.g. "socket:[1234]" or "pipe:[5678]". */
+function fdTarget(pid: number, fd: number): string {
+  return readlinkSync(`/proc/${pid}/fd/${fd}`);
+}
+
+/** What every file descriptor of a process points at. */
+function fdTargets(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+    try {
+      return [fdTarget(pid, Number(fd))];
+    } catch {
+      return [];
+    }
+  });
+}
 
 async function connect(socketPath: string): Promise<Client> {
   const client = new Client({ name: 'bridge-test', version: '1.0.0' });
@@ -39,11 +74,14 @@ function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
 }
 
 describe('bridge with a stdio MCP server', () => {
-  it('serves MCP on a 0600 socket, to one client at a time, and to the next after a disconnect', async () => {
+  it('starts the server for the first connection, with that connection as its stdin and stdout', async () => {
     const spec = harness.spec({ command: process.execPath, args: [EVERYTHING_SERVER, 'stdio'] });
     const bridge = await harness.start(spec);
     await waitForFile(spec.socketPath!);
     expect((await stat(spec.socketPath!)).mode & 0o777).toBe(0o600);
+    // Nothing runs until a client connects.
+    await delay(200);
+    expect(childPids(bridge.process.pid!)).toEqual([]);
 
     const first = await connect(spec.socketPath!);
     const { tools } = await first.listTools();
@@ -52,19 +90,20 @@ describe('bridge with a stdio MCP server', () => {
       'Echo: hello',
     );
 
-    // A second concurrent connection is closed by the bridge; the first one is unaffected.
+    // The server reads and writes the connection itself; the bridge keeps only its listener.
+    const [server] = childPids(bridge.process.pid!);
+    expect(fdTarget(server!, 0)).toMatch(/^socket:/);
+    expect(fdTarget(server!, 1)).toBe(fdTarget(server!, 0));
+    expect(fdTarget(server!, 2)).not.toBe(fdTarget(server!, 0));
+    expect(fdTargets(bridge.process.pid!)).not.toContain(fdTarget(server!, 0));
+
+    // A second connection is closed by the bridge; the first one is unaffected.
     const intruder = net.connect(spec.socketPath!);
     intruder.on('error', () => {});
     await new Promise((resolve) => intruder.once('close', resolve));
     expect(bridge.stderr()).toContain('refused a second connection');
     expect(textOf(await first.callTool({ name: 'echo', arguments: { message: 'still here' } }))).toBe(
       'Echo: still here',
-    );
-
-    await first.close();
-    const second = await connect(spec.socketPath!);
-    expect(textOf(await second.callTool({ name: 'echo', arguments: { message: 'again' } }))).toBe(
-      'Echo: again',
     );
     expect(bridge.process.exitCode).toBeNull();
   });
@@ -80,8 +119,8 @@ describe('bridge with a stdio MCP server', () => {
     expect(env).not.toHaveProperty('MCPS_TEST_SECRET');
   });
 
-  it('keeps the child output while no client is connected, and delivers all of it', async () => {
-    // 2 MiB of notifications, far more than a pipe holds, written before anyone connects.
+  it('delivers everything the server writes, far more than a pipe holds', async () => {
+    // 2 MiB of notifications, written as soon as the server starts.
     const script =
       'const line = JSON.stringify({ jsonrpc: "2.0", method: "n", params: { pad: "p".repeat(1000) } }) + "\\n";' +
       'for (let i = 0; i < 2000; i++) process.stdout.write(line);' +
@@ -89,7 +128,6 @@ describe('bridge with a stdio MCP server', () => {
     const spec = harness.spec({ command: process.execPath, args: ['-e', script] });
     await harness.start(spec);
     await waitForFile(spec.socketPath!);
-    await delay(300);
     const transport = new SocketClientTransport({ path: spec.socketPath!, connectTimeoutMs: 5_000 });
     let count = 0;
     transport.onmessage = () => count++;
@@ -98,19 +136,18 @@ describe('bridge with a stdio MCP server', () => {
     await transport.close();
   });
 
-  it('ends a line a client left unfinished, so the next client is understood', async () => {
-    const spec = harness.spec({ command: process.execPath, args: [EVERYTHING_SERVER, 'stdio'] });
-    await harness.start(spec);
-    await waitForFile(spec.socketPath!);
-    const quitter = net.connect(spec.socketPath!);
-    await new Promise((resolve) => quitter.once('connect', resolve));
-    quitter.end('{"jsonrpc":"2.0","id":99,"method":"tools/li');
-    await new Promise((resolve) => quitter.once('close', resolve));
-
-    const client = await connect(spec.socketPath!);
-    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'clean' } }))).toBe(
-      'Echo: clean',
+  it("ends the server's input when its client leaves", async () => {
+    const spec = harness.spec({
+      command: process.execPath,
+      args: ['-e', 'process.stdin.on("data", () => {}).on("end", () => process.exit(7))'],
+    });
+    const bridge = await harness.start(spec);
+    const client = await attach(spec.socketPath!);
+    await waitFor('the server to start', () =>
+      childPids(bridge.process.pid!).length > 0 ? true : undefined,
     );
+    client.end();
+    expect((await bridge.exited).code).toBe(7);
   });
 
   it('removes its socket and exits when the child exits', async () => {
@@ -119,8 +156,20 @@ describe('bridge with a stdio MCP server', () => {
       args: ['-e', 'setTimeout(() => process.exit(5), 500)'],
     });
     const bridge = await harness.start(spec);
-    await waitForFile(spec.socketPath!);
+    const client = await attach(spec.socketPath!);
+    const closed = new Promise((resolve) => client.once('close', resolve));
     expect((await bridge.exited).code).toBe(5);
+    await expect(stat(spec.socketPath!)).rejects.toMatchObject({ code: 'ENOENT' });
+    // The client sees the end of the server's output.
+    await closed;
+  });
+
+  it('exits 0 and removes its socket when stopped before anyone connected', async () => {
+    const spec = harness.spec({ command: process.execPath, args: [EVERYTHING_SERVER, 'stdio'] });
+    const bridge = await harness.start(spec);
+    await waitForFile(spec.socketPath!);
+    bridge.process.kill('SIGTERM');
+    expect((await bridge.exited).code).toBe(0);
     await expect(stat(spec.socketPath!)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
@@ -132,6 +181,7 @@ describe('bridge exit codes', () => {
       args: ['-e', 'console.error("child says goodbye"); process.exit(3)'],
     });
     const bridge = await harness.start(spec);
+    await attach(spec.socketPath!);
     expect((await bridge.exited).code).toBe(3);
     expect(bridge.stderr()).toContain('child says goodbye');
   });
@@ -149,7 +199,10 @@ describe('bridge exit codes', () => {
   it('exits 127 naming the command when it is not found', async () => {
     const spec = harness.spec({ command: 'mcps-no-such-command', args: [] });
     const bridge = await harness.start(spec);
+    const client = await attach(spec.socketPath!);
+    const closed = new Promise((resolve) => client.once('close', resolve));
     expect((await bridge.exited).code).toBe(127);
+    await closed;
     expect(bridge.stderr()).toMatch(/command "mcps-no-such-command" was not found; check "command".*PATH/);
     await expect(stat(spec.socketPath!)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -170,6 +223,7 @@ describe('bridge stop', () => {
       args: [path.join(FIXTURES, 'spawn-grandchild.mjs'), pidFile],
     });
     const bridge = await harness.start(spec);
+    await attach(spec.socketPath!);
     const grandchild = await readPidFile(pidFile);
     harness.trackPid(grandchild);
     expect(isAlive(grandchild)).toBe(true);
@@ -205,6 +259,7 @@ describe('bridge stop', () => {
       killTimeoutMs,
     });
     const bridge = await harness.start(spec);
+    await attach(spec.socketPath!);
     const grandchild = await readPidFile(pidFile);
     harness.trackPid(grandchild);
     const startedAt = Date.now();
@@ -224,6 +279,7 @@ describe('bridge stop', () => {
       args: ['-c', `"${process.execPath}" "${sleeper}" "${pidFile}" & sleep 1; exit 4`],
     });
     const bridge = await harness.start(spec);
+    await attach(spec.socketPath!);
     const grandchild = await readPidFile(pidFile);
     harness.trackPid(grandchild);
     expect((await bridge.exited).code).toBe(4);
