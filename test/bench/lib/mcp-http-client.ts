@@ -51,6 +51,7 @@ export function toOutcome(message: unknown, httpStatus: number): RpcOutcome {
  * process it measures, and node:http spent ~0.06 ms per call against undici's ~0.035 ms.
  */
 export class LeanMcpClient {
+  readonly #origin: string;
   readonly #path: string;
   readonly #pool: Pool;
   #sessionId: string | undefined;
@@ -58,6 +59,7 @@ export class LeanMcpClient {
 
   constructor(options: { url: string; maxSockets: number }) {
     const url = new URL(options.url);
+    this.#origin = url.origin;
     this.#path = url.pathname;
     this.#pool = new Pool(url.origin, { connections: options.maxSockets, pipelining: 1 });
   }
@@ -116,31 +118,65 @@ export class LeanMcpClient {
     return this.#send('POST', JSON.stringify(message), signal);
   }
 
-  async #send(
+  /**
+   * One request through undici's `dispatch` with a handler of our own: the response body arrives
+   * as Buffers and is joined once, without the Readable stream and promise per body that
+   * `request()` builds. Measured at 16 callers: ~0.028 ms of client CPU per call against ~0.033,
+   * CPU that the client takes from the processes it measures on the 2-core bench machine.
+   */
+  #send(
     method: 'POST' | 'DELETE',
     body: string | undefined,
     signal?: AbortSignal,
   ): Promise<{ status: number; contentType: string; sessionId: string | undefined; body: string }> {
-    const headers: Record<string, string> = {
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': BENCH_PROTOCOL_VERSION,
-    };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.#sessionId) headers['mcp-session-id'] = this.#sessionId;
-    const response = await this.#pool.request({
-      path: this.#path,
-      method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      ...(signal ? { signal } : {}),
+    const headers = [
+      'accept',
+      'application/json, text/event-stream',
+      'mcp-protocol-version',
+      BENCH_PROTOCOL_VERSION,
+    ];
+    if (body !== undefined) headers.push('content-type', 'application/json');
+    if (this.#sessionId) headers.push('mcp-session-id', this.#sessionId);
+    return new Promise((resolve, reject) => {
+      signal?.throwIfAborted();
+      const chunks: Buffer[] = [];
+      let status = 0;
+      let contentType = '';
+      let sessionId: string | undefined;
+      let onAbort: (() => void) | undefined;
+      const settle = () => {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+      };
+      this.#pool.dispatch(
+        { origin: this.#origin, path: this.#path, method, headers, body: body ?? null },
+        {
+          onRequestStart: (controller) => {
+            if (!signal) return;
+            onAbort = () => controller.abort(signal.reason);
+            signal.addEventListener('abort', onAbort, { once: true });
+          },
+          onResponseStart: (_controller, statusCode, responseHeaders) => {
+            status = statusCode;
+            const type = responseHeaders['content-type'];
+            contentType = typeof type === 'string' ? type : '';
+            const session = responseHeaders['mcp-session-id'];
+            sessionId = typeof session === 'string' ? session : undefined;
+          },
+          onResponseData: (_controller, chunk) => {
+            chunks.push(chunk);
+          },
+          onResponseEnd: () => {
+            settle();
+            const text =
+              chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+            resolve({ status, contentType, sessionId, body: text });
+          },
+          onResponseError: (_controller, error) => {
+            settle();
+            reject(error);
+          },
+        },
+      );
     });
-    const sessionHeader = response.headers['mcp-session-id'];
-    const contentType = response.headers['content-type'];
-    return {
-      status: response.statusCode,
-      contentType: typeof contentType === 'string' ? contentType : '',
-      sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined,
-      body: await response.body.text(),
-    };
   }
 }
