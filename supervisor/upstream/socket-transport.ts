@@ -4,7 +4,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { SupervisorError } from '../errors.ts';
 import { encodeJsonRpcMessage, JsonRpcLineDecoder } from './line-framer.ts';
 
-/** How long `close()` waits for the bridge to close its end before the socket is destroyed. */
+/** How long `close()` waits for what was written to be flushed before the socket is destroyed. */
 const CLOSE_TIMEOUT_MS = 1_000;
 
 export interface SocketClientTransportOptions {
@@ -138,7 +138,12 @@ export class SocketClientTransport implements Transport {
     socket.write(encodeJsonRpcMessage(message));
   }
 
-  /** Ends the connection; resolves when it is closed (after `onclose`). */
+  /**
+   * Ends the connection: what was written is flushed and the server's input ends, then the socket
+   * is destroyed without waiting for the server to close its end (the connection is the server's
+   * stdin and stdout, and many servers run on after their input ends). Resolves when it is closed
+   * (after `onclose`).
+   */
   async close(): Promise<void> {
     const socket = this.#socket;
     if (socket === undefined || socket.destroyed) {
@@ -146,7 +151,8 @@ export class SocketClientTransport implements Transport {
       return;
     }
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.end();
+    socket.end(() => socket.destroy());
+    // A server that does not read keeps the flush from finishing.
     const timer = setTimeout(() => socket.destroy(), CLOSE_TIMEOUT_MS);
     timer.unref();
     await closed;

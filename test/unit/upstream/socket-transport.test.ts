@@ -26,9 +26,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A fake bridge listening on `socketPath`. */
-async function listen(): Promise<void> {
-  server = net.createServer((peer) => peers.push(peer));
+/** A fake bridge (or server) listening on `socketPath`. */
+async function listen(options: net.ServerOpts = {}): Promise<void> {
+  server = net.createServer(options, (peer) => peers.push(peer));
   await new Promise<void>((resolve) => server!.listen(socketPath, resolve));
 }
 
@@ -56,13 +56,17 @@ function readLines(socket: net.Socket, count: number): Promise<string[]> {
   });
 }
 
+// The real timers, for `within` in tests that fake them.
+const realSetTimeout = setTimeout;
+const realClearTimeout = clearTimeout;
+
 /** Fails after `ms` instead of letting a lost message hang the test until vitest's timeout. */
 function within<T>(promise: Promise<T>, ms = 2_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms);
+    timer = realSetTimeout(() => reject(new Error(`nothing after ${ms} ms`)), ms);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => realClearTimeout(timer));
 }
 
 /** Everything the peer receives until the client ends the connection. */
@@ -87,8 +91,10 @@ function catchSync(run: () => void): unknown {
 }
 
 /** A started client and the server side of its connection. */
-async function connectedPair(): Promise<{ client: SocketClientTransport; peer: net.Socket }> {
-  await listen();
+async function connectedPair(
+  options: net.ServerOpts = {},
+): Promise<{ client: SocketClientTransport; peer: net.Socket }> {
+  await listen(options);
   const connected = nextConnection();
   const client = transport();
   await client.start();
@@ -267,6 +273,21 @@ describe('SocketClientTransport', () => {
       'second',
       'third',
     ]);
+  });
+
+  it("close() ends the server's input and returns without waiting for the server to close its end", async () => {
+    const { client, peer } = await connectedPair({ allowHalfOpen: true });
+    // The peer reads to the end but never closes its side, as a server that runs on after its
+    // input ends. Timers are faked and never advanced, so close() cannot lean on its timeout.
+    const everything = readAll(peer);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      client.write({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'sv1-1' } });
+      await within(client.close());
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await within(everything)).toContain('sv1-1');
   });
 
   it('a message written just before close() still reaches the peer', async () => {
