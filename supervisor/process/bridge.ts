@@ -80,6 +80,10 @@ export async function runBridge(spec: BridgeSpec, options: RunBridgeOptions = {}
   let connection: net.Socket | undefined;
   if (server !== undefined) {
     connection = await firstConnection(server, signal);
+    if (connection === undefined) {
+      await closeServer();
+      return 0;
+    }
     server.on('connection', (socket) => {
       log(
         'refused a second connection: the server serves the connection it was started for; ' +
@@ -87,10 +91,6 @@ export async function runBridge(spec: BridgeSpec, options: RunBridgeOptions = {}
       );
       socket.destroy();
     });
-    if (connection === undefined) {
-      await closeServer();
-      return 0;
-    }
   }
 
   let child: ChildProcess;
