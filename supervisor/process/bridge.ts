@@ -61,10 +61,16 @@ export async function runBridge(spec: BridgeSpec, options: RunBridgeOptions = {}
   }
 
   let server: net.Server | undefined;
+  let firstClient: Promise<net.Socket | undefined> | undefined;
   if (spec.socketPath !== undefined) {
+    server = net.createServer({ pauseOnConnect: true });
+    // Wait for the first client before listening: a client may connect as soon as the socket
+    // file exists, while listenOnSocket is still finishing.
+    firstClient = firstConnection(server, signal);
     try {
-      server = await listenOnSocket(spec.socketPath);
+      await listenOnSocket(server, spec.socketPath);
     } catch (error) {
+      server.close();
       log(`cannot listen on ${spec.socketPath}: ${errorMessage(error)}`);
       return 1;
     }
@@ -79,7 +85,7 @@ export async function runBridge(spec: BridgeSpec, options: RunBridgeOptions = {}
   // A stdio server starts when its client connects; the bridge keeps no copy of the connection.
   let connection: net.Socket | undefined;
   if (server !== undefined) {
-    connection = await firstConnection(server, signal);
+    connection = await firstClient;
     if (connection === undefined) {
       await closeServer();
       return 0;
@@ -150,8 +156,9 @@ export async function runBridge(spec: BridgeSpec, options: RunBridgeOptions = {}
 }
 
 /**
- * The first connection to `server` that is still open, or undefined when `signal` aborts first.
- * The server pauses connections as they are accepted, so nothing is read from it here.
+ * The first connection to `server` that is still open, or undefined when `signal` aborts or the
+ * server closes first. The server pauses connections as they are accepted, so nothing is read
+ * from it here.
  */
 function firstConnection(
   server: net.Server,
@@ -167,10 +174,12 @@ function firstConnection(
     const onAbort = () => finish(undefined);
     const finish = (socket: net.Socket | undefined) => {
       server.off('connection', onConnection);
+      server.off('close', onAbort);
       signal?.removeEventListener('abort', onAbort);
       resolve(socket);
     };
     server.on('connection', onConnection);
+    server.once('close', onAbort);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
   });
@@ -256,13 +265,12 @@ function hasLiveMembers(pgid: number): boolean {
   return false;
 }
 
-async function listenOnSocket(socketPath: string): Promise<net.Server> {
+async function listenOnSocket(server: net.Server, socketPath: string): Promise<void> {
   await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   if (await isSocketLive(socketPath)) {
     throw new Error('another process is listening there (is a second bridge for this server running?)');
   }
   await rm(socketPath, { force: true });
-  const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // The socket file is created by bind(), which happens inside listen(); a restrictive umask
@@ -282,7 +290,6 @@ async function listenOnSocket(socketPath: string): Promise<net.Server> {
     }
   });
   await chmod(socketPath, 0o600);
-  return server;
 }
 
 /** True when something accepts connections at `socketPath`; a stale file refuses them. */
