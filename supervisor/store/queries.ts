@@ -22,7 +22,7 @@ export interface RequestSeriesPoint {
   count: number;
   errors: number;
   refused: number;
-  /** Percentiles are bucket upper bounds (see histogram.ts); null for a step without served requests. */
+  /** Percentiles are interpolated inside their histogram bucket (see histogram.ts); null for a step without served requests. */
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
@@ -135,10 +135,11 @@ export function createQueries(store: Store): Queries {
       count: 0,
       errors: 0,
       refused: 0,
+      latencySumMs: 0,
       histogram: null as Histogram | null,
     }));
     let sql =
-      'SELECT minute, count, errors, refused, histogram FROM request_rollups WHERE minute >= ? AND minute < ?';
+      'SELECT minute, count, errors, refused, latency_sum_ms, histogram FROM request_rollups WHERE minute >= ? AND minute < ?';
     const params: unknown[] = [start, query.to];
     if (query.server !== undefined) {
       sql += ' AND server = ?';
@@ -153,6 +154,7 @@ export function createQueries(store: Store): Queries {
       count: number;
       errors: number;
       refused: number;
+      latency_sum_ms: number;
       histogram: string;
     }[];
     for (const row of rows) {
@@ -161,15 +163,19 @@ export function createQueries(store: Store): Queries {
       bucket.count += row.count;
       bucket.errors += row.errors;
       bucket.refused += row.refused;
+      bucket.latencySumMs += row.latency_sum_ms;
       bucket.histogram ??= createHistogram();
       mergeHistogram(bucket.histogram, decodeHistogram(row.histogram));
     }
-    return buckets.map(({ histogram, ...rest }) => ({
-      ...rest,
-      p50Ms: histogram ? percentile(histogram, 50) : null,
-      p95Ms: histogram ? percentile(histogram, 95) : null,
-      p99Ms: histogram ? percentile(histogram, 99) : null,
-    }));
+    return buckets.map(({ histogram, latencySumMs, ...rest }) => {
+      const options = { sumMs: latencySumMs };
+      return {
+        ...rest,
+        p50Ms: histogram ? percentile(histogram, 50, options) : null,
+        p95Ms: histogram ? percentile(histogram, 95, options) : null,
+        p99Ms: histogram ? percentile(histogram, 99, options) : null,
+      };
+    });
   }
 
   return {
