@@ -1,0 +1,156 @@
+import { SupervisorError } from '../errors.ts';
+import type { Store } from './db.ts';
+import type { RequestStatus } from './types.ts';
+
+/** One raw request as the gateway recorded it (the `requests` table). */
+export interface RequestLogRow {
+  /** The row's id (SQLite rowid): with `ts`, the cursor of the next page. */
+  id: number;
+  /** Completion time, ms since the epoch. */
+  ts: number;
+  server: string;
+  method: string;
+  tool: string | null;
+  /** Client key id (or the session's id when the gateway runs without keys). */
+  client: string | null;
+  status: RequestStatus;
+  latencyMs: number;
+  /** A refusal's reason (`queue_full`, …), a JSON-RPC error code as text, or `internal`. */
+  errorCode: string | null;
+  reason: string | null;
+}
+
+export interface RequestLogQuery {
+  /** Inclusive start, ms since the epoch; default: everything kept. */
+  from?: number;
+  /** Exclusive end, ms since the epoch; default: now and later. */
+  to?: number;
+  server?: string;
+  tool?: string;
+  method?: string;
+  client?: string;
+  status?: RequestStatus;
+  errorCode?: string;
+  /** Rows strictly older than this cursor (the `next` of the previous page). */
+  before?: { ts: number; id: number };
+  /** Rows per page, 1..MAX_PAGE_ROWS; default 200. */
+  limit?: number;
+}
+
+export interface RequestLogPage {
+  /** Newest first. */
+  rows: RequestLogRow[];
+  /** Cursor of the next (older) page, or null when this page is the last. */
+  next: { ts: number; id: number } | null;
+}
+
+export const MAX_PAGE_ROWS = 5_000;
+
+interface Row {
+  id: number;
+  ts: number;
+  server: string;
+  method: string;
+  tool: string | null;
+  client: string | null;
+  status: RequestStatus;
+  latency_ms: number;
+  error_code: string | null;
+  reason: string | null;
+}
+
+const EQUALITY_FILTERS = [
+  ['server', 'server'],
+  ['tool', 'tool'],
+  ['method', 'method'],
+  ['client', 'client'],
+  ['status', 'status'],
+  ['errorCode', 'error_code'],
+] as const;
+
+/**
+ * Pages through the raw request log, newest first, with keyset pagination on (ts, rowid), so a
+ * page costs the same at the millionth row as at the first and rows written meanwhile never
+ * shift a page. Reads only; the recorder writes.
+ */
+export function createRequestLog(store: Store) {
+  const cache = new Map<string, ReturnType<Store['db']['prepare']>>();
+  const prepared = (sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = store.db.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+
+  return {
+    /** @throws SupervisorError('BAD_REQUEST') for a limit outside 1..MAX_PAGE_ROWS. */
+    query(query: RequestLogQuery = {}): RequestLogPage {
+      const limit = query.limit ?? 200;
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_ROWS) {
+        throw new SupervisorError(
+          'BAD_REQUEST',
+          `limit must be an integer in 1..${MAX_PAGE_ROWS}, got ${limit}`,
+        );
+      }
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.from !== undefined) {
+        where.push('ts >= ?');
+        params.push(query.from);
+      }
+      if (query.to !== undefined) {
+        where.push('ts < ?');
+        params.push(query.to);
+      }
+      for (const [field, column] of EQUALITY_FILTERS) {
+        const value = query[field];
+        if (value === undefined) continue;
+        where.push(`${column} = ?`);
+        params.push(value);
+      }
+      if (query.before) {
+        where.push('(ts < ? OR (ts = ? AND rowid < ?))');
+        params.push(query.before.ts, query.before.ts, query.before.id);
+      }
+      const sql = `SELECT rowid AS id, ts, server, method, tool, client, status, latency_ms, error_code, reason
+        FROM requests ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY ts DESC, rowid DESC LIMIT ?`;
+      // One more row than asked tells whether there is a next page without a COUNT.
+      const rows = prepared(sql).all(...params, limit + 1) as Row[];
+      const page = rows.slice(0, limit).map(
+        (row): RequestLogRow => ({
+          id: row.id,
+          ts: row.ts,
+          server: row.server,
+          method: row.method,
+          tool: row.tool,
+          client: row.client,
+          status: row.status,
+          latencyMs: row.latency_ms,
+          errorCode: row.error_code,
+          reason: row.reason,
+        }),
+      );
+      const last = page.at(-1);
+      return { rows: page, next: rows.length > limit && last ? { ts: last.ts, id: last.id } : null };
+    },
+
+    /**
+     * Servers and tools seen since `from`, from the minute rollups (far smaller than the raw
+     * log), for the filter menus.
+     */
+    facets(from: number): { servers: string[]; tools: { server: string; tool: string }[] } {
+      const rows = prepared(
+        'SELECT DISTINCT server, tool FROM request_rollups WHERE minute >= ? ORDER BY server, tool',
+      ).all(from - (from % 60_000)) as { server: string; tool: string }[];
+      return {
+        servers: [...new Set(rows.map((row) => row.server))],
+        tools: rows.filter((row) => row.tool !== ''),
+      };
+    },
+  };
+}
+
+export type RequestLog = ReturnType<typeof createRequestLog>;
