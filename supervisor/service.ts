@@ -6,10 +6,11 @@ import { isEmptyDiff } from './config/diff.ts';
 import { loadConfig } from './config/load.ts';
 import { parseConfig } from './config/parse.ts';
 import type { Config } from './config/schema.ts';
+import { consoleFiles } from './control/console-files.ts';
+import { createConsoleRoutes, registerConsoleRoutes } from './control/console-routes.ts';
 import { type ControlContext, registerControlApi } from './control/control-api.ts';
 import { HttpServer, isLoopbackHost } from './control/http-server.ts';
 import { isProcessAlive, readState, removeState, writeState } from './control/state-file.ts';
-import { staticFiles } from './control/static-files.ts';
 import { ensureToken } from './control/token.ts';
 import type { ServerEvent } from './core/server-runtime.ts';
 import { SupervisorCore } from './core/supervisor.ts';
@@ -24,7 +25,7 @@ import { Pm2Manager } from './process/pm2-manager.ts';
 import { openStore } from './store/db.ts';
 
 const require = createRequire(import.meta.url);
-const RENDERER_DIR = fileURLToPath(new URL('../renderer', import.meta.url));
+const CONSOLE_DIR = fileURLToPath(new URL('../renderer/dist', import.meta.url));
 export const VERSION: string = (require('../package.json') as { version: string }).version;
 
 export interface RunOptions {
@@ -221,16 +222,30 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     };
     registerControlApi(http, context);
     observability.register(http, context);
+    const consoleRoutes = createConsoleRoutes({
+      paths,
+      store,
+      servers: () => core.servers,
+      config: () => core.config,
+      configFile: loaded.file,
+      env,
+      recorder: obs.recorder,
+      limiter: (server) => forwarder.guards.get(server)?.stats(),
+      reload,
+      onEvent: context.onEvent,
+    });
+    registerConsoleRoutes(http, context, consoleRoutes);
     http.route('/health', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'ok', uptimeMs: Date.now() - startedAt }));
     });
     http.route('/mcp', (req, res, url) => gateway.handle(req, res, url));
-    http.route('/ui', staticFiles('/ui', RENDERER_DIR));
+    http.route('/ui', consoleFiles('/ui', CONSOLE_DIR));
     await http.listen();
     // Closing the listener first lets requests in flight finish (up to its grace period) while
     // no new ones arrive; then the sessions end and the queues are answered.
     disposers.push({ name: 'HTTP listener', dispose: () => http.close() });
+    disposers.push({ name: 'console routes', dispose: () => consoleRoutes.dispose() });
     await writeState(paths.stateFile, {
       pid: process.pid,
       host: settings.host,
