@@ -1,7 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SupervisorError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import { OPEN_EVENT_STREAM } from './sse.ts';
 
 /** `url` is shared by every request to the same target: read it, never change it. */
 export type RouteHandler = (
@@ -38,6 +39,8 @@ export class HttpServer {
   readonly #allowedHostHeaders = new Set<string>();
   /** Parsed request targets, by `req.url`: clients call the same few paths over and over. */
   readonly #urls = new Map<string, URL>();
+  /** Open connections (per connection, not per request: nothing on the request path). */
+  readonly #sockets = new Set<Socket & { [OPEN_EVENT_STREAM]?: () => void }>();
 
   constructor(options: { host: string; port: number; logger: Logger; allowedOrigins?: string[] }) {
     this.#host = options.host;
@@ -45,6 +48,10 @@ export class HttpServer {
     this.#logger = options.logger;
     this.#extraOrigins = new Set(options.allowedOrigins ?? []);
     this.#server = http.createServer((req, res) => void this.#dispatch(req, res));
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
     // Long MCP calls stream for minutes; the gateway applies its own timeouts.
     this.#server.requestTimeout = 0;
     this.#server.keepAliveTimeout = 65_000;
@@ -90,10 +97,14 @@ export class HttpServer {
     this.#port = (this.#server.address() as AddressInfo).port;
   }
 
-  /** Stops accepting connections, then closes idle ones; open streams get `graceMs` to finish. */
+  /**
+   * Stops accepting connections, ends event streams (they never finish on their own) and closes
+   * idle connections; requests in flight get `graceMs` to finish.
+   */
   async close(graceMs = 2_000): Promise<void> {
     if (!this.#server.listening) return;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const socket of this.#sockets) socket[OPEN_EVENT_STREAM]?.();
     this.#server.closeIdleConnections();
     const timer = setTimeout(() => this.#server.closeAllConnections(), graceMs);
     timer.unref();

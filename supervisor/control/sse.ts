@@ -1,5 +1,11 @@
 import type { ServerResponse } from 'node:http';
 
+/**
+ * Set on the socket of an open event stream: its `end`. An event stream never ends on its own, so
+ * the listener ends it at once when it closes instead of waiting out the grace it gives requests.
+ */
+export const OPEN_EVENT_STREAM = Symbol('open event stream');
+
 /** A Server-Sent Events stream on `res`, with a comment heartbeat so proxies keep it open. */
 export function openEventStream(res: ServerResponse, options: { heartbeatMs?: number } = {}) {
   res.writeHead(200, {
@@ -13,7 +19,10 @@ export function openEventStream(res: ServerResponse, options: { heartbeatMs?: nu
   heartbeat.unref();
   let isClosed = false;
   const closeListeners = new Set<() => void>();
+  const socket = res.socket as (typeof res.socket & { [OPEN_EVENT_STREAM]?: () => void }) | null;
+  if (socket) socket[OPEN_EVENT_STREAM] = () => res.end();
   res.on('close', () => {
+    if (socket) delete socket[OPEN_EVENT_STREAM];
     isClosed = true;
     clearInterval(heartbeat);
     for (const listener of closeListeners) listener();
