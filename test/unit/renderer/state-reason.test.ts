@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { StatusRow } from '../../../renderer/src/api/types.ts';
+import { describeState, needsEvidence, worstTone } from '../../../renderer/src/lib/state-reason.ts';
+
+function row(overrides: Partial<StatusRow>): StatusRow {
+  return {
+    name: 'memory',
+    kind: 'stdio',
+    state: 'online',
+    pid: 10,
+    uptimeMs: 1_000,
+    restarts: 0,
+    cpuPercent: 1,
+    rssBytes: 1,
+    toolCount: 3,
+    upstream: 'ready',
+    health: 'ok',
+    ...overrides,
+  };
+}
+
+describe('state → reason', () => {
+  it('says nothing more for a healthy server', () => {
+    expect(describeState(row({}))).toEqual({ tone: 'ok', label: 'online', reason: null, evidence: [] });
+  });
+
+  it('explains a crash loop with its exit code, its count and the last stderr lines', () => {
+    const reason = describeState(
+      row({
+        state: 'errored',
+        restarts: 9,
+        lastError: 'crash loop: 10 runs shorter than 5000 ms',
+        lastExit: { exitCode: 3, signal: null, at: 1 },
+      }),
+      [
+        'loading settings',
+        'Error: ENOENT: no such file',
+        'loading settings',
+        '',
+        'Error: ENOENT: no such file',
+      ],
+    );
+    expect(reason.tone).toBe('bad');
+    expect(reason.label).toBe('crash loop');
+    expect(reason.reason).toBe(
+      'Exited with exit code 3, 10 times in a row within 5.00 s of starting. It stays down until you start it.',
+    );
+    expect(reason.evidence).toEqual(['loading settings', 'Error: ENOENT: no such file']);
+  });
+
+  it('quotes the upstream error of an unavailable server and names a signal', () => {
+    expect(
+      describeState(row({ state: 'unavailable', lastError: 'did not answer initialize within 60000 ms' }))
+        .reason,
+    ).toBe('Does not answer: did not answer initialize within 60000 ms');
+    expect(
+      describeState(
+        row({ state: 'restarting', restarts: 2, lastExit: { exitCode: null, signal: 'SIGKILL', at: 1 } }),
+      ).reason,
+    ).toBe('Exited with killed by SIGKILL; restart 3 is scheduled.');
+  });
+
+  it('flags a live server whose breaker opened or that misses pings', () => {
+    expect(describeState(row({ breaker: 'open' }))).toMatchObject({
+      tone: 'bad',
+      reason: expect.stringMatching(/breaker open/),
+    });
+    expect(describeState(row({ health: 'failing' }))).toMatchObject({
+      tone: 'warn',
+      reason: expect.stringMatching(/pings/),
+    });
+    expect(describeState(row({ state: 'stopped' }))).toMatchObject({ tone: 'idle', label: 'stopped' });
+  });
+
+  it('knows which rows need evidence and the worst tone of a set', () => {
+    expect(needsEvidence(row({ state: 'errored' }))).toBe(true);
+    expect(needsEvidence(row({ state: 'online' }))).toBe(false);
+    expect(worstTone(['ok', 'warn', 'idle'])).toBe('warn');
+    expect(worstTone(['ok', 'bad'])).toBe('bad');
+    expect(worstTone([])).toBe('idle');
+  });
+});
