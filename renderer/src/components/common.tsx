@@ -1,0 +1,97 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { formatDateTime, formatRelative } from '../lib/format.ts';
+import type { ChartWindow } from '../lib/series.ts';
+import { WINDOWS } from '../lib/series.ts';
+import type { Tone } from '../lib/state-reason.ts';
+import { notify } from '../state/app-state.ts';
+
+export function Badge(props: { tone: Tone; children: ComponentChildren; label?: string }) {
+  return (
+    <span class={`badge tone-${props.tone}`} {...(props.label ? { 'aria-label': props.label } : {})}>
+      {props.children}
+    </span>
+  );
+}
+
+/** A failure in words, announced to screen readers. */
+export function ErrorBanner(props: { message: string | null; title?: string }) {
+  if (!props.message) return null;
+  return (
+    <div class="banner tone-bad" role="alert">
+      <p>
+        {props.title ? <strong>{props.title}: </strong> : null}
+        {props.message}
+      </p>
+    </div>
+  );
+}
+
+export function ViewHead(props: { title: string; children?: ComponentChildren }) {
+  return (
+    <div class="view-head">
+      <h2>{props.title}</h2>
+      {props.children ? <div class="actions">{props.children}</div> : null}
+    </div>
+  );
+}
+
+/** A time with its relative form as tooltip-free text a screen reader reads in full. */
+export function When(props: { ts: number | null; now: number }) {
+  if (props.ts === null) return <span class="when">—</span>;
+  return (
+    <time class="when" dateTime={new Date(props.ts).toISOString()} title={formatDateTime(props.ts)}>
+      {formatRelative(props.ts, props.now)}
+    </time>
+  );
+}
+
+/** Copies `text` and says so; falls back to selecting it when the clipboard is not allowed. */
+export function CopyButton(props: { text: string; label: string; children?: ComponentChildren }) {
+  const [isCopied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(props.text);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1_500);
+    } catch {
+      notify('warn', 'The browser did not allow copying; select the text and copy it by hand.');
+    }
+  };
+  return (
+    <button type="button" aria-label={props.label} onClick={copy}>
+      {isCopied ? 'Copied' : (props.children ?? 'Copy')}
+    </button>
+  );
+}
+
+/** 15 m / 1 h / 24 h / 7 d, as a group of toggle buttons. */
+export function WindowPicker(props: { value: ChartWindow; onChange: (value: ChartWindow) => void }) {
+  return (
+    <fieldset class="segmented">
+      <legend class="visually-hidden">Time window</legend>
+      {WINDOWS.map((window) => (
+        <button
+          key={window}
+          type="button"
+          aria-pressed={props.value === window}
+          onClick={() => props.onChange(window)}
+        >
+          {window}
+        </button>
+      ))}
+    </fieldset>
+  );
+}
+
+/** Triggers a download of `text` as a file. */
+export function download(name: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,0 +1,389 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { exportFileName } from '../lib/export.ts';
+import { formatCount, formatDateTime, formatTime } from '../lib/format.ts';
+import { FilteredLines } from '../lib/log-buffer.ts';
+import { LEVELS, type LogEntry, levelName } from '../lib/log-lines.ts';
+import {
+  compileSearch,
+  indexInSorted,
+  MatchTracker,
+  type Search,
+  splitHighlights,
+  stepMatch,
+} from '../lib/log-search.ts';
+import { computeWindow, isAtBottom, scrollTopForRow } from '../lib/virtual-window.ts';
+import type { LogFeed } from '../state/log-feed.ts';
+import { download } from './common.tsx';
+
+const ROW_HEIGHT = 20;
+
+export interface LogViewerProps {
+  feed: LogFeed;
+  /** `server`: stdout/stderr toggles. `supervisor`: a level filter for the JSON log. */
+  kind: 'server' | 'supervisor';
+  /** The download's file name stem (`memory-log`). */
+  fileStem: string;
+  label: string;
+}
+
+const SOURCE_LABEL: Record<LogEntry['source'], string> = {
+  out: 'stdout',
+  err: 'stderr',
+  supervisor: '',
+  marker: 'event',
+};
+
+function Row(props: {
+  entry: LogEntry;
+  search: Search | null;
+  isCurrent: boolean;
+  kind: LogViewerProps['kind'];
+}) {
+  const { entry, search } = props;
+  const level = props.kind === 'supervisor' ? levelName(entry.level) : '';
+  const segments = search ? splitHighlights(entry.text, search.ranges(entry.text)) : null;
+  const classes = ['log-row', `src-${entry.source}`];
+  if (level) classes.push(`lvl-${level}`);
+  if (props.isCurrent) classes.push('is-current');
+  return (
+    <div class={classes.join(' ')}>
+      <span class="ts">{entry.ts === null ? '        ' : formatTime(entry.ts)}</span>
+      <span class="src">
+        {props.kind === 'supervisor' && entry.source !== 'marker' ? level : SOURCE_LABEL[entry.source]}
+      </span>
+      <span class="text">
+        {segments
+          ? segments.map((segment, i) =>
+              segment.isMatch ? <mark key={i}>{segment.text}</mark> : segment.text,
+            )
+          : entry.text}
+      </span>
+    </div>
+  );
+}
+
+/**
+ * A log of up to 100 000 lines, smooth: fixed-height rows in a virtual list (only the rows on
+ * screen are in the DOM), appends coalesced per frame, filters kept incrementally. Follows the
+ * end until the person scrolls up; search highlights and steps through matches; jumps to a time;
+ * downloads what the filters show.
+ */
+export function LogViewer(props: LogViewerProps) {
+  const { feed } = props;
+  const version = feed.version.value;
+  const viewport = useRef<HTMLElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewportHeight, setViewportHeight] = useState(600);
+  const [isFollowing, setFollowing] = useState(true);
+  const [query, setQuery] = useState('');
+  const [appliedQuery, setAppliedQuery] = useState('');
+  const [isRegex, setRegex] = useState(false);
+  const [isCaseSensitive, setCaseSensitive] = useState(false);
+  const [isOnlyMatching, setOnlyMatching] = useState(false);
+  const [showOut, setShowOut] = useState(true);
+  const [showErr, setShowErr] = useState(true);
+  const [minLevel, setMinLevel] = useState(0);
+  const [currentMatch, setCurrentMatch] = useState(-1);
+  const [jumpTime, setJumpTime] = useState('');
+  const [unseen, setUnseen] = useState(0);
+  const seenSize = useRef(0);
+
+  // Typing is debounced: a search over 100 000 lines runs once per pause, not per key.
+  useEffect(() => {
+    const timer = setTimeout(() => setAppliedQuery(query), 150);
+    return () => clearTimeout(timer);
+  }, [query]);
+
+  const compiled = useMemo(
+    () => compileSearch(appliedQuery, { isRegex, isCaseSensitive }),
+    [appliedQuery, isRegex, isCaseSensitive],
+  );
+  const search = compiled.search;
+
+  const filtered = useMemo(() => new FilteredLines(feed.buffer), [feed]);
+  const tracker = useMemo(() => new MatchTracker(), [feed]);
+  const predicate = useMemo(() => {
+    return (entry: LogEntry) => {
+      if (entry.source === 'out' && !showOut) return false;
+      if (entry.source === 'err' && !showErr) return false;
+      if (
+        props.kind === 'supervisor' &&
+        entry.source !== 'marker' &&
+        minLevel > 0 &&
+        (entry.level ?? 0) < minLevel
+      )
+        return false;
+      if (isOnlyMatching && search && entry.source !== 'marker' && !search.test(entry.text)) return false;
+      return true;
+    };
+  }, [showOut, showErr, minLevel, isOnlyMatching, search, props.kind]);
+  // The filtered view must be current before this render reads it, hence memos, not effects:
+  // a new filter rebuilds it, new lines are only tested themselves.
+  useMemo(() => filtered.setFilter(predicate), [filtered, predicate]);
+  useMemo(() => filtered.sync(), [filtered, version]);
+  const count = filtered.size;
+  // Matches as seqs (positions move when old lines are trimmed); sorted like the lines.
+  const resets = feed.buffer.resets;
+  // A new identity whenever what matches changes.
+  const matchKey = useMemo(() => ({}), [predicate, search, resets]);
+  const matches = tracker.update(filtered, search, matchKey);
+
+  useLayoutEffect(() => {
+    const element = viewport.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() => setViewportHeight(element.clientHeight));
+    observer.observe(element);
+    setViewportHeight(element.clientHeight);
+    return () => observer.disconnect();
+  }, []);
+
+  // Following: stay at the end as lines arrive. Otherwise count what arrived unseen.
+  useLayoutEffect(() => {
+    const element = viewport.current;
+    if (!element) return;
+    if (isFollowing) {
+      element.scrollTop = element.scrollHeight;
+      setScrollTop(element.scrollTop);
+      seenSize.current = count;
+      setUnseen(0);
+    } else if (count > seenSize.current) setUnseen(count - seenSize.current);
+  }, [count, version, isFollowing]);
+
+  const onScroll = () => {
+    const element = viewport.current;
+    if (!element) return;
+    setScrollTop(element.scrollTop);
+    const atEnd = isAtBottom(element.scrollTop, element.clientHeight, element.scrollHeight, ROW_HEIGHT);
+    if (isFollowing && !atEnd) {
+      seenSize.current = count;
+      setFollowing(false);
+    } else if (!isFollowing && atEnd) setFollowing(true);
+  };
+
+  const scrollToPosition = (position: number) => {
+    const element = viewport.current;
+    if (!element || position < 0) return;
+    setFollowing(false);
+    seenSize.current = count;
+    element.scrollTop = scrollTopForRow(position, ROW_HEIGHT, element.clientHeight, 'center');
+    setScrollTop(element.scrollTop);
+  };
+
+  const step = (direction: 1 | -1) => {
+    const next = stepMatch(matches, currentMatch, direction);
+    setCurrentMatch(next);
+    if (next >= 0) scrollToPosition(filtered.positionOfSeq(next));
+  };
+
+  // A new search starts at its first match.
+  useEffect(() => setCurrentMatch(-1), [search]);
+
+  const jump = () => {
+    if (!jumpTime) return;
+    const [hours, minutes, seconds] = jumpTime.split(':').map(Number);
+    const target = new Date();
+    target.setHours(hours ?? 0, minutes ?? 0, seconds ?? 0, 0);
+    // A time later than now means yesterday's.
+    if (target.getTime() > Date.now()) target.setDate(target.getDate() - 1);
+    scrollToPosition(Math.min(count - 1, filtered.indexAtTime(target.getTime())));
+  };
+
+  const onDownload = () => {
+    const lines = filtered
+      .toArray()
+      .map(
+        (e) =>
+          `${e.ts === null ? '' : formatDateTime(e.ts)}\t${props.kind === 'supervisor' ? levelName(e.level) : SOURCE_LABEL[e.source]}\t${e.text}`,
+      );
+    download(exportFileName(props.fileStem, 'log', Date.now()), `${lines.join('\n')}\n`, 'text/plain');
+  };
+
+  const window = computeWindow({ scrollTop, viewportHeight, rowHeight: ROW_HEIGHT, count, overscan: 15 });
+  const rows: preact.JSX.Element[] = [];
+  for (let i = window.start; i < window.end; i++) {
+    const entry = filtered.at(i);
+    if (entry)
+      rows.push(
+        <Row
+          key={entry.seq}
+          entry={entry}
+          search={search}
+          isCurrent={entry.seq === currentMatch}
+          kind={props.kind}
+        />,
+      );
+  }
+  const matchIndex = indexInSorted(matches, currentMatch);
+  const state = feed.state.value;
+
+  return (
+    <section class="log live-data" aria-label={props.label}>
+      <div class="log-toolbar">
+        <label class="field">
+          <span class="visually-hidden">Search the log</span>
+          <input
+            type="search"
+            placeholder="Search…"
+            value={query}
+            onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                setAppliedQuery(query);
+                step(e.shiftKey ? -1 : 1);
+              }
+            }}
+          />
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={isCaseSensitive}
+            onChange={(e) => setCaseSensitive((e.target as HTMLInputElement).checked)}
+          />
+          Match case
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={isRegex}
+            onChange={(e) => setRegex((e.target as HTMLInputElement).checked)}
+          />
+          Regex
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={isOnlyMatching}
+            onChange={(e) => setOnlyMatching((e.target as HTMLInputElement).checked)}
+          />
+          Only matching lines
+        </label>
+        <span class="actions">
+          <button
+            type="button"
+            onClick={() => step(-1)}
+            disabled={matches.length === 0}
+            aria-label="Previous match"
+          >
+            ↑
+          </button>
+          <button
+            type="button"
+            onClick={() => step(1)}
+            disabled={matches.length === 0}
+            aria-label="Next match"
+          >
+            ↓
+          </button>
+        </span>
+        <output aria-live="polite" class="muted">
+          {compiled.error
+            ? compiled.error
+            : search
+              ? `${matchIndex >= 0 ? `${formatCount(matchIndex + 1)} of ` : ''}${formatCount(matches.length)} match${matches.length === 1 ? '' : 'es'}`
+              : ''}
+        </output>
+        {props.kind === 'server' ? (
+          <>
+            <label class="check">
+              <input
+                type="checkbox"
+                checked={showOut}
+                onChange={(e) => setShowOut((e.target as HTMLInputElement).checked)}
+              />
+              stdout
+            </label>
+            <label class="check">
+              <input
+                type="checkbox"
+                checked={showErr}
+                onChange={(e) => setShowErr((e.target as HTMLInputElement).checked)}
+              />
+              stderr
+            </label>
+          </>
+        ) : (
+          <label class="field">
+            <span class="visually-hidden">Lowest level shown</span>
+            <select
+              value={String(minLevel)}
+              onChange={(e) => setMinLevel(Number((e.target as HTMLSelectElement).value))}
+              aria-label="Lowest level shown"
+            >
+              <option value="0">all levels</option>
+              {LEVELS.map((level) => (
+                <option key={level.value} value={String(level.value)}>
+                  {level.name} and above
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <span class="actions">
+          <label class="field">
+            <span class="visually-hidden">Jump to time</span>
+            <input
+              type="time"
+              step="1"
+              value={jumpTime}
+              aria-label="Jump to time"
+              onInput={(e) => setJumpTime((e.target as HTMLInputElement).value)}
+            />
+          </label>
+          <button type="button" onClick={jump} disabled={!jumpTime}>
+            Go to time
+          </button>
+        </span>
+        <span class="actions">
+          <button type="button" aria-pressed={isFollowing} onClick={() => setFollowing(!isFollowing)}>
+            Follow
+          </button>
+          <button type="button" onClick={onDownload}>
+            Download
+          </button>
+        </span>
+      </div>
+      <section
+        class="log-viewport"
+        ref={viewport}
+        onScroll={onScroll}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the scroll box takes focus so arrows and Page Up/Down scroll it.
+        tabIndex={0}
+        aria-label={`${props.label}: lines`}
+      >
+        <div class="log-spacer" style={{ height: `${window.totalPx}px` }}>
+          <div class="log-rows" style={{ transform: `translateY(${window.offsetPx}px)` }}>
+            {rows}
+          </div>
+        </div>
+      </section>
+      <div class="log-status">
+        <span>
+          {formatCount(count)} line{count === 1 ? '' : 's'}
+          {count !== feed.buffer.size ? ` shown of ${formatCount(feed.buffer.size)}` : ''}
+          {feed.buffer.dropped > 0
+            ? ` · ${formatCount(feed.buffer.dropped)} older lines dropped (the viewer keeps ${formatCount(feed.buffer.capacity)})`
+            : ''}
+        </span>
+        <span>
+          {state === 'loading'
+            ? 'loading…'
+            : state === 'reconnecting'
+              ? 'disconnected, reconnecting…'
+              : isFollowing
+                ? 'following'
+                : 'paused'}
+          {!isFollowing && unseen > 0 ? (
+            <>
+              {' · '}
+              <button type="button" onClick={() => setFollowing(true)}>
+                {formatCount(unseen)} new line{unseen === 1 ? '' : 's'}: jump to latest
+              </button>
+            </>
+          ) : null}
+        </span>
+      </div>
+    </section>
+  );
+}
