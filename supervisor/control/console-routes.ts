@@ -271,6 +271,23 @@ export function createConsoleRoutes(deps: ConsoleDeps): ConsoleRoutes {
     return { rows: page.rows, next: page.next ? `${page.next.ts}:${page.next.id}` : null };
   });
 
+  json.set('/requests/refusals', (url) => {
+    const query = parseQuery(
+      samplesSchema.omit({ target: true }).extend({ server: z.string().min(1).optional() }),
+      url,
+      'refusals',
+    );
+    deps.recorder.flush();
+    const { from, to } = rangeOf(query, now(), '1h');
+    const stepMs = query.step
+      ? parseDuration(query.step)
+      : Math.max(60_000, Math.ceil((to - from) / 60 / 60_000) * 60_000);
+    return {
+      stepMs,
+      ...requestLog.refusals({ from, to, stepMs, ...(query.server ? { server: query.server } : {}) }),
+    };
+  });
+
   json.set('/requests/facets', (url) => {
     const query = parseQuery(sinceSchema, url, 'facets');
     return requestLog.facets(rangeOf(query, now(), '7d').from);

@@ -138,6 +138,47 @@ export function createRequestLog(store: Store) {
     },
 
     /**
+     * Refusals per step and reason (`queue_full`, `rate_limited`, …) over [from, to), from the raw
+     * log (the rollups count refusals but not their reasons). Every step is present.
+     */
+    refusals(query: { from: number; to: number; stepMs: number; server?: string }): {
+      reasons: string[];
+      points: { ts: number; counts: Record<string, number> }[];
+    } {
+      const { from, to, stepMs } = query;
+      if (!Number.isInteger(stepMs) || stepMs <= 0 || !(to >= from)) {
+        throw new SupervisorError('BAD_REQUEST', 'refusals: need from ≤ to and a positive integer step');
+      }
+      const start = from - (from % stepMs);
+      const count = Math.max(1, Math.ceil((to - start) / stepMs));
+      if (count > MAX_PAGE_ROWS) {
+        throw new SupervisorError('BAD_REQUEST', `refusals: ${count} points requested; use a larger step`);
+      }
+      // The alias is `refusal`, not `reason`: GROUP BY would take the table's own `reason` column.
+      const rows = prepared(
+        `SELECT CAST((ts - ?) / ? AS INTEGER) AS step, coalesce(error_code, 'unknown') AS refusal, count(*) AS n
+         FROM requests WHERE status = 'refused' AND ts >= ? AND ts < ? ${query.server !== undefined ? 'AND server = ?' : ''}
+         GROUP BY step, refusal`,
+      ).all(start, stepMs, start, to, ...(query.server !== undefined ? [query.server] : [])) as {
+        step: number;
+        refusal: string;
+        n: number;
+      }[];
+      const points = Array.from({ length: count }, (_, i) => ({
+        ts: start + i * stepMs,
+        counts: {} as Record<string, number>,
+      }));
+      const reasons = new Set<string>();
+      for (const row of rows) {
+        const point = points[row.step];
+        if (!point) continue;
+        point.counts[row.refusal] = row.n;
+        reasons.add(row.refusal);
+      }
+      return { reasons: [...reasons].sort(), points };
+    },
+
+    /**
      * Servers and tools seen since `from`, from the minute rollups (far smaller than the raw
      * log), for the filter menus.
      */

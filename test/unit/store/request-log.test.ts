@@ -71,6 +71,32 @@ describe('request log', () => {
     });
   });
 
+  it('counts refusals per step and reason', () => {
+    const store = temp.open();
+    const recorder = new RequestRecorder({ store, now: () => T0 });
+    const refused = (ts: number, reason: string, server = 'alpha') =>
+      recorder.record(event(1, { ts, server, status: 'refused', errorCode: reason }));
+    refused(T0, 'queue_full');
+    refused(T0 + 1_000, 'queue_full');
+    refused(T0 + 2_000, 'rate_limited');
+    refused(T0 + 61_000, 'circuit_open');
+    refused(T0 + 61_000, 'circuit_open', 'beta');
+    recorder.record(event(2, { ts: T0, status: 'ok' }));
+    recorder.stop();
+    const log = createRequestLog(store);
+    const series = log.refusals({ from: T0, to: T0 + 120_000, stepMs: 60_000, server: 'alpha' });
+    expect(series).toEqual({
+      reasons: ['circuit_open', 'queue_full', 'rate_limited'],
+      points: [
+        { ts: T0, counts: { queue_full: 2, rate_limited: 1 } },
+        { ts: T0 + 60_000, counts: { circuit_open: 1 } },
+      ],
+    });
+    expect(log.refusals({ from: T0, to: T0 + 120_000, stepMs: 60_000 }).points[1]?.counts).toEqual({
+      circuit_open: 2,
+    });
+  });
+
   it('refuses a page size it would not serve', () => {
     const log = seeded(1);
     expect(() => log.query({ limit: 0 })).toThrow(/limit must be an integer in 1\.\.5000/);
