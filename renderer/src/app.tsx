@@ -130,8 +130,14 @@ export function App() {
   const worst = worstTone(rows.map((row) => describeState(row).tone));
   const viewKey = routeHash(route);
 
-  // After a navigation, focus goes to the new page's heading (screen readers announce it).
+  // After a navigation (not on the first page load), focus goes to the new page's heading, so a
+  // screen reader announces it.
+  const isFirstView = useRef(true);
   useEffect(() => {
+    if (isFirstView.current) {
+      isFirstView.current = false;
+      return;
+    }
     const heading = main.current?.querySelector<HTMLElement>('h2');
     if (heading && document.activeElement !== heading && !main.current?.contains(document.activeElement)) {
       heading.tabIndex = -1;

@@ -113,17 +113,24 @@ export function sparklinePath(values: readonly (number | null)[], width: number,
   const span = max - min;
   const stepX = values.length > 1 ? width / (values.length - 1) : 0;
   let path = '';
-  let isDrawing = false;
+  let run = 0;
+  // A point alone (between gaps, or the first sample) is drawn as a dot: a zero-length line with
+  // round caps.
+  const endRun = () => {
+    if (run === 1) path += 'h0';
+    run = 0;
+  };
   values.forEach((value, i) => {
     if (value === null || !Number.isFinite(value)) {
-      isDrawing = false;
+      endRun();
       return;
     }
     const x = (i * stepX).toFixed(1);
     const y = (span === 0 ? height / 2 : height - 1 - ((value - min) / span) * (height - 2)).toFixed(1);
-    path += `${isDrawing ? 'L' : 'M'}${x} ${y}`;
-    isDrawing = true;
+    path += `${run > 0 ? 'L' : 'M'}${x} ${y}`;
+    run++;
   });
+  endRun();
   return path;
 }
 

@@ -34,6 +34,19 @@ function Row(props: { row: StatusRow; live: OverviewServer | undefined; onConnec
           {row.name}
         </a>{' '}
         <span class="tag">{row.kind}</span>
+        <div class="row-links">
+          <a href={`${href}/logs`} aria-label={`Log of ${row.name}`}>
+            log
+          </a>
+          <button
+            type="button"
+            class="link-button"
+            onClick={() => props.onConnect(row.name)}
+            aria-label={`Connect a client to ${row.name}`}
+          >
+            connect
+          </button>
+        </div>
       </th>
       <td class="state">
         <Badge tone={state.tone}>{state.label}</Badge>
@@ -82,16 +95,6 @@ function Row(props: { row: StatusRow; live: OverviewServer | undefined; onConnec
       <td>
         <div class="actions">
           <ServerActionButtons name={row.name} actions={actionsFor(row)} />
-          <a class="button" href={`${href}/logs`} aria-label={`Log of ${row.name}`}>
-            Log
-          </a>
-          <button
-            type="button"
-            onClick={() => props.onConnect(row.name)}
-            aria-label={`Connect a client to ${row.name}`}
-          >
-            Connect
-          </button>
         </div>
       </td>
     </tr>
@@ -111,6 +114,10 @@ export function ServersView() {
           Connect a client to all servers
         </button>
       </ViewHead>
+      <p class="muted">
+        Requests, p95 and errors: the last minute. CPU and memory: the whole process tree, with its 15-minute
+        trend.
+      </p>
       {body === null ? (
         <p class="muted">Loading…</p>
       ) : rows.length === 0 ? (

@@ -64,7 +64,11 @@ export async function launchConsoleBrowser(
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
+    // Chromium logs every 4xx answer as a console error; a 422 is the config check's "invalid",
+    // which the page shows in words. Anything else is an error of the page.
+    if (message.type() === 'error' && !/status of 422 \(Unprocessable Entity\)/.test(message.text())) {
+      pageErrors.push(message.text());
+    }
   });
   await context.addInitScript(() => {
     const found: string[] = [];
@@ -128,4 +132,31 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
       help: v.help,
       nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
     }));
+}
+
+/** The console's URL for a route, with the home's control token in the fragment. */
+export async function consoleUrl(port: number, tokenFile: string, route = '/servers'): Promise<string> {
+  const token = (await readFile(tokenFile, 'utf8')).trim();
+  return `http://127.0.0.1:${port}/ui/#${route}?token=${token}`;
+}
+
+/**
+ * Waits until `read()` (what a person sees: text of a locator) matches `pattern`; fails with the
+ * last text seen. Polls every 50 ms.
+ */
+export async function waitForText(
+  read: () => Promise<string>,
+  pattern: RegExp | string,
+  options: { timeoutMs?: number; what?: string } = {},
+): Promise<string> {
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await read().catch(() => '');
+    if (typeof pattern === 'string' ? last.includes(pattern) : pattern.test(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(
+    `timed out after ${options.timeoutMs ?? 15_000} ms waiting for ${options.what ?? String(pattern)}; last seen: ${last.slice(0, 800)}`,
+  );
 }

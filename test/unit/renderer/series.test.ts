@@ -62,7 +62,7 @@ describe('series shaping', () => {
   });
 
   it('draws a sparkline with gaps for missing samples', () => {
-    expect(sparklinePath([1, 3, null, 2], 30, 10)).toBe('M0.0 9.0L10.0 1.0M30.0 5.0');
+    expect(sparklinePath([1, 3, null, 2], 30, 10)).toBe('M0.0 9.0L10.0 1.0M30.0 5.0h0');
     expect(sparklinePath([5, 5], 10, 10)).toBe('M0.0 5.0L10.0 5.0');
     expect(sparklinePath([null, null], 10, 10)).toBe('');
     expect(lastValue([1, 2, null])).toBe(2);
