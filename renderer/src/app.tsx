@@ -120,14 +120,52 @@ function View(props: { route: Route; query: URLSearchParams }) {
   }
 }
 
+/** Version, pid and uptime of the supervisor (re-renders on each poll, alone). */
+function HeaderMeta() {
+  const body = status.value;
+  if (!body) return null;
+  return (
+    <span class="meta">
+      v{body.supervisor.version} · pid {body.supervisor.pid} · up {formatDuration(body.supervisor.uptimeMs)}
+    </span>
+  );
+}
+
+/** The badge of a nav entry: servers down, alerts firing. */
+function NavCount(props: { view: Route['view'] }) {
+  const count =
+    props.view === 'alerts'
+      ? firingAlerts.value.length
+      : props.view === 'servers'
+        ? (status.value?.servers ?? []).filter((row) => describeState(row).tone === 'bad').length
+        : 0;
+  if (count === 0) return null;
+  return (
+    <span class="count tone-bad">
+      {count}
+      <span class="visually-hidden">{props.view === 'alerts' ? ' firing' : ' down'}</span>
+    </span>
+  );
+}
+
+/** `(2) Alerts · mcp-supervisor`: the firing count first, so a background tab shows it. */
+function TitleSync(props: { route: Route }) {
+  const firing = firingAlerts.value.length;
+  const worst = worstTone((status.value?.servers ?? []).map((row) => describeState(row).tone));
+  useEffect(() => {
+    document.title = `${firing > 0 ? `(${firing}) ` : ''}${titleOf(props.route)} · mcp-supervisor`;
+    document.documentElement.dataset.worst = worst;
+  }, [firing, props.route, worst]);
+  return null;
+}
+
+/**
+ * The shell: header, nav, the current view. It reads only the route and whether the data is
+ * stale, so a poll re-renders the views that show its data, not the whole page.
+ */
 export function App() {
   const { route, query } = location.value;
   const main = useRef<HTMLElement>(null);
-  const body = status.value;
-  const rows = body?.servers ?? [];
-  const badServers = rows.filter((row) => describeState(row).tone === 'bad').length;
-  const firing = firingAlerts.value.length;
-  const worst = worstTone(rows.map((row) => describeState(row).tone));
   const viewKey = routeHash(route);
 
   // After a navigation (not on the first page load), focus goes to the new page's heading, so a
@@ -145,12 +183,9 @@ export function App() {
     }
   }, [viewKey]);
 
-  useEffect(() => {
-    document.title = `${firing > 0 ? `(${firing}) ` : ''}${titleOf(route)} · mcp-supervisor`;
-  }, [firing, viewKey]);
-
   return (
-    <div class="app" data-worst={worst}>
+    <div class="app">
+      <TitleSync route={route} />
       {/* A button, not a link: every link here is a route, and #main is not one. */}
       <button type="button" class="skip-link" onClick={() => main.current?.focus()}>
         Skip to content
@@ -158,50 +193,43 @@ export function App() {
       <header class="app-header">
         <h1>mcp-supervisor</h1>
         <LinkIndicator />
-        {body ? (
-          <span class="meta">
-            v{body.supervisor.version} · pid {body.supervisor.pid} · up{' '}
-            {formatDuration(body.supervisor.uptimeMs)}
-          </span>
-        ) : null}
+        <HeaderMeta />
       </header>
       <nav class="app-nav" aria-label="Sections">
         <ul>
-          {SECTIONS.map((section) => {
-            const count = section.view === 'alerts' ? firing : section.view === 'servers' ? badServers : 0;
-            return (
-              <li key={section.view}>
-                <a
-                  href={section.href}
-                  {...(isInSection(route, section.view) ? { 'aria-current': 'page' } : {})}
-                >
-                  <span>{section.label}</span>
-                  {count > 0 ? (
-                    <span class="count tone-bad">
-                      {count}
-                      <span class="visually-hidden">{section.view === 'alerts' ? ' firing' : ' down'}</span>
-                    </span>
-                  ) : null}
-                </a>
-              </li>
-            );
-          })}
+          {SECTIONS.map((section) => (
+            <li key={section.view}>
+              <a
+                href={section.href}
+                {...(isInSection(route, section.view) ? { 'aria-current': 'page' } : {})}
+              >
+                <span>{section.label}</span>
+                <NavCount view={section.view} />
+              </a>
+            </li>
+          ))}
         </ul>
       </nav>
       <main id="main" ref={main} tabIndex={-1} class={isStale.value ? 'is-stale' : ''}>
         <LinkBanner />
         <View key={viewKey} route={route} query={query} />
       </main>
-      <div class="notices" role="status" aria-live="polite">
-        {notices.value.map((notice) => (
-          <div key={notice.id} class={`banner tone-${notice.tone}`}>
-            <p>{notice.text}</p>
-            <button type="button" aria-label="Dismiss" onClick={() => dismissNotice(notice.id)}>
-              ×
-            </button>
-          </div>
-        ))}
-      </div>
+      <Notices />
+    </div>
+  );
+}
+
+function Notices() {
+  return (
+    <div class="notices" role="status" aria-live="polite">
+      {notices.value.map((notice) => (
+        <div key={notice.id} class={`banner tone-${notice.tone}`}>
+          <p>{notice.text}</p>
+          <button type="button" aria-label="Dismiss" onClick={() => dismissNotice(notice.id)}>
+            ×
+          </button>
+        </div>
+      ))}
     </div>
   );
 }

@@ -1,21 +1,12 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { exportFileName } from '../lib/export.ts';
-import { formatCount, formatDateTime, formatTime } from '../lib/format.ts';
+import { formatCount, formatDateTime } from '../lib/format.ts';
 import { FilteredLines } from '../lib/log-buffer.ts';
 import { LEVELS, type LogEntry, levelName } from '../lib/log-lines.ts';
-import {
-  compileSearch,
-  indexInSorted,
-  MatchTracker,
-  type Search,
-  splitHighlights,
-  stepMatch,
-} from '../lib/log-search.ts';
-import { computeWindow, isAtBottom, scrollTopForRow } from '../lib/virtual-window.ts';
+import { compileSearch, indexInSorted, MatchTracker, stepMatch } from '../lib/log-search.ts';
 import type { LogFeed } from '../state/log-feed.ts';
 import { download } from './common.tsx';
-
-const ROW_HEIGHT = 20;
+import { LogRows, SOURCE_LABEL } from './log-rows.tsx';
 
 export interface LogViewerProps {
   feed: LogFeed;
@@ -24,42 +15,6 @@ export interface LogViewerProps {
   /** The download's file name stem (`memory-log`). */
   fileStem: string;
   label: string;
-}
-
-const SOURCE_LABEL: Record<LogEntry['source'], string> = {
-  out: 'stdout',
-  err: 'stderr',
-  supervisor: '',
-  marker: 'event',
-};
-
-function Row(props: {
-  entry: LogEntry;
-  search: Search | null;
-  isCurrent: boolean;
-  kind: LogViewerProps['kind'];
-}) {
-  const { entry, search } = props;
-  const level = props.kind === 'supervisor' ? levelName(entry.level) : '';
-  const segments = search ? splitHighlights(entry.text, search.ranges(entry.text)) : null;
-  const classes = ['log-row', `src-${entry.source}`];
-  if (level) classes.push(`lvl-${level}`);
-  if (props.isCurrent) classes.push('is-current');
-  return (
-    <div class={classes.join(' ')}>
-      <span class="ts">{entry.ts === null ? '        ' : formatTime(entry.ts)}</span>
-      <span class="src">
-        {props.kind === 'supervisor' && entry.source !== 'marker' ? level : SOURCE_LABEL[entry.source]}
-      </span>
-      <span class="text">
-        {segments
-          ? segments.map((segment, i) =>
-              segment.isMatch ? <mark key={i}>{segment.text}</mark> : segment.text,
-            )
-          : entry.text}
-      </span>
-    </div>
-  );
 }
 
 /**
@@ -71,9 +26,6 @@ function Row(props: {
 export function LogViewer(props: LogViewerProps) {
   const { feed } = props;
   const version = feed.version.value;
-  const viewport = useRef<HTMLElement>(null);
-  const [scrollTop, setScrollTop] = useState(0);
-  const [viewportHeight, setViewportHeight] = useState(600);
   const [isFollowing, setFollowing] = useState(true);
   const [query, setQuery] = useState('');
   const [appliedQuery, setAppliedQuery] = useState('');
@@ -85,8 +37,9 @@ export function LogViewer(props: LogViewerProps) {
   const [minLevel, setMinLevel] = useState(0);
   const [currentMatch, setCurrentMatch] = useState(-1);
   const [jumpTime, setJumpTime] = useState('');
-  const [unseen, setUnseen] = useState(0);
-  const seenSize = useRef(0);
+  const [reveal, setReveal] = useState<{ position: number } | null>(null);
+  /** Lines shown when following stopped: what came after is "new". */
+  const [seenCount, setSeenCount] = useState(0);
 
   // Typing is debounced: a search over 100 000 lines runs once per pause, not per key.
   useEffect(() => {
@@ -99,6 +52,8 @@ export function LogViewer(props: LogViewerProps) {
     [appliedQuery, isRegex, isCaseSensitive],
   );
   const search = compiled.search;
+  // The filter depends on the search only when it hides what does not match.
+  const filterSearch = isOnlyMatching ? search : null;
 
   const filtered = useMemo(() => new FilteredLines(feed.buffer), [feed]);
   const tracker = useMemo(() => new MatchTracker(), [feed]);
@@ -111,68 +66,34 @@ export function LogViewer(props: LogViewerProps) {
         entry.source !== 'marker' &&
         minLevel > 0 &&
         (entry.level ?? 0) < minLevel
-      )
+      ) {
         return false;
-      if (isOnlyMatching && search && entry.source !== 'marker' && !search.test(entry.text)) return false;
+      }
+      if (filterSearch && entry.source !== 'marker' && !filterSearch.test(entry.text)) return false;
       return true;
     };
-  }, [showOut, showErr, minLevel, isOnlyMatching, search, props.kind]);
+  }, [showOut, showErr, minLevel, filterSearch, props.kind]);
   // The filtered view must be current before this render reads it, hence memos, not effects:
   // a new filter rebuilds it, new lines are only tested themselves.
   useMemo(() => filtered.setFilter(predicate), [filtered, predicate]);
   useMemo(() => filtered.sync(), [filtered, version]);
   const count = filtered.size;
-  // Matches as seqs (positions move when old lines are trimmed); sorted like the lines.
+  // Matches as seqs (positions move when old lines are trimmed); sorted like the lines. A new
+  // key identity whenever what matches changes.
   const resets = feed.buffer.resets;
-  // A new identity whenever what matches changes.
   const matchKey = useMemo(() => ({}), [predicate, search, resets]);
   const matches = tracker.update(filtered, search, matchKey);
 
-  useLayoutEffect(() => {
-    const element = viewport.current;
-    if (!element) return;
-    const observer = new ResizeObserver(() => setViewportHeight(element.clientHeight));
-    observer.observe(element);
-    setViewportHeight(element.clientHeight);
-    return () => observer.disconnect();
-  }, []);
-
-  // Following: stay at the end as lines arrive. Otherwise count what arrived unseen.
-  useLayoutEffect(() => {
-    const element = viewport.current;
-    if (!element) return;
-    if (isFollowing) {
-      element.scrollTop = element.scrollHeight;
-      setScrollTop(element.scrollTop);
-      seenSize.current = count;
-      setUnseen(0);
-    } else if (count > seenSize.current) setUnseen(count - seenSize.current);
-  }, [count, version, isFollowing]);
-
-  const onScroll = () => {
-    const element = viewport.current;
-    if (!element) return;
-    setScrollTop(element.scrollTop);
-    const atEnd = isAtBottom(element.scrollTop, element.clientHeight, element.scrollHeight, ROW_HEIGHT);
-    if (isFollowing && !atEnd) {
-      seenSize.current = count;
-      setFollowing(false);
-    } else if (!isFollowing && atEnd) setFollowing(true);
+  const onFollowChange = (next: boolean) => {
+    if (!next) setSeenCount(filtered.size);
+    setFollowing(next);
   };
-
-  const scrollToPosition = (position: number) => {
-    const element = viewport.current;
-    if (!element || position < 0) return;
-    setFollowing(false);
-    seenSize.current = count;
-    element.scrollTop = scrollTopForRow(position, ROW_HEIGHT, element.clientHeight, 'center');
-    setScrollTop(element.scrollTop);
-  };
+  const unseen = isFollowing ? 0 : Math.max(0, count - seenCount);
 
   const step = (direction: 1 | -1) => {
     const next = stepMatch(matches, currentMatch, direction);
     setCurrentMatch(next);
-    if (next >= 0) scrollToPosition(filtered.positionOfSeq(next));
+    if (next >= 0) setReveal({ position: filtered.positionOfSeq(next) });
   };
 
   // A new search starts at its first match.
@@ -185,7 +106,7 @@ export function LogViewer(props: LogViewerProps) {
     target.setHours(hours ?? 0, minutes ?? 0, seconds ?? 0, 0);
     // A time later than now means yesterday's.
     if (target.getTime() > Date.now()) target.setDate(target.getDate() - 1);
-    scrollToPosition(Math.min(count - 1, filtered.indexAtTime(target.getTime())));
+    setReveal({ position: Math.max(0, Math.min(count - 1, filtered.indexAtTime(target.getTime()))) });
   };
 
   const onDownload = () => {
@@ -198,21 +119,6 @@ export function LogViewer(props: LogViewerProps) {
     download(exportFileName(props.fileStem, 'log', Date.now()), `${lines.join('\n')}\n`, 'text/plain');
   };
 
-  const window = computeWindow({ scrollTop, viewportHeight, rowHeight: ROW_HEIGHT, count, overscan: 15 });
-  const rows: preact.JSX.Element[] = [];
-  for (let i = window.start; i < window.end; i++) {
-    const entry = filtered.at(i);
-    if (entry)
-      rows.push(
-        <Row
-          key={entry.seq}
-          entry={entry}
-          search={search}
-          isCurrent={entry.seq === currentMatch}
-          kind={props.kind}
-        />,
-      );
-  }
   const matchIndex = indexInSorted(matches, currentMatch);
   const state = feed.state.value;
 
@@ -336,7 +242,7 @@ export function LogViewer(props: LogViewerProps) {
           </button>
         </span>
         <span class="actions">
-          <button type="button" aria-pressed={isFollowing} onClick={() => setFollowing(!isFollowing)}>
+          <button type="button" aria-pressed={isFollowing} onClick={() => onFollowChange(!isFollowing)}>
             Follow
           </button>
           <button type="button" onClick={onDownload}>
@@ -344,20 +250,18 @@ export function LogViewer(props: LogViewerProps) {
           </button>
         </span>
       </div>
-      <section
-        class="log-viewport"
-        ref={viewport}
-        onScroll={onScroll}
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: the scroll box takes focus so arrows and Page Up/Down scroll it.
-        tabIndex={0}
-        aria-label={`${props.label}: lines`}
-      >
-        <div class="log-spacer" style={{ height: `${window.totalPx}px` }}>
-          <div class="log-rows" style={{ transform: `translateY(${window.offsetPx}px)` }}>
-            {rows}
-          </div>
-        </div>
-      </section>
+      <LogRows
+        lines={filtered}
+        count={count}
+        version={version}
+        search={search}
+        currentSeq={currentMatch}
+        kind={props.kind}
+        label={props.label}
+        isFollowing={isFollowing}
+        onFollowChange={onFollowChange}
+        reveal={reveal}
+      />
       <div class="log-status">
         <span>
           {formatCount(count)} line{count === 1 ? '' : 's'}
@@ -377,7 +281,7 @@ export function LogViewer(props: LogViewerProps) {
           {!isFollowing && unseen > 0 ? (
             <>
               {' · '}
-              <button type="button" onClick={() => setFollowing(true)}>
+              <button type="button" onClick={() => onFollowChange(true)}>
                 {formatCount(unseen)} new line{unseen === 1 ? '' : 's'}: jump to latest
               </button>
             </>

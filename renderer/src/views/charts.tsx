@@ -1,3 +1,4 @@
+import { useMemo } from 'preact/hooks';
 import type { ProcessPoint, RequestPoint, Thresholds } from '../api/types.ts';
 import { Chart } from '../components/chart.tsx';
 import { usePoll } from '../components/hooks.ts';
@@ -56,17 +57,26 @@ export function ServerCharts(props: { server: string; window: ChartWindow; thres
     [server, window],
     refreshMsOf(window),
   );
-  const points = requests.data?.points ?? [];
-  const stepMs = points.length > 1 ? (points[1]?.ts ?? 0) - (points[0]?.ts ?? 0) : 60_000;
-  const process = processData(samples.data?.points ?? []);
-  const refusalData: ChartData = [
-    (refusals.data?.points ?? []).map((p) => p.ts / 1_000),
-    ...(refusals.data?.reasons ?? []).map((reason) =>
-      (refusals.data?.points ?? []).map(
-        (p) => (p.counts[reason] ?? 0) / ((refusals.data?.stepMs ?? 60_000) / 1_000),
+  // Chart data is rebuilt only when a load brings new points (a parent re-render must not redraw).
+  const charts = useMemo(() => {
+    const points = requests.data?.points ?? [];
+    const stepMs = points.length > 1 ? (points[1]?.ts ?? 0) - (points[0]?.ts ?? 0) : 60_000;
+    return {
+      rates: requestRateData(points, stepMs),
+      latency: latencyData(points),
+      errors: errorPercentData(points),
+    };
+  }, [requests.data]);
+  const process = useMemo(() => processData(samples.data?.points ?? []), [samples.data]);
+  const refusalData = useMemo((): ChartData => {
+    const data = refusals.data;
+    return [
+      (data?.points ?? []).map((p) => p.ts / 1_000),
+      ...(data?.reasons ?? []).map((reason) =>
+        (data?.points ?? []).map((p) => (p.counts[reason] ?? 0) / ((data?.stepMs ?? 60_000) / 1_000)),
       ),
-    ),
-  ];
+    ];
+  }, [refusals.data]);
   const thresholds = props.thresholds;
   return (
     <div class="chart-grid">
@@ -77,7 +87,7 @@ export function ServerCharts(props: { server: string; window: ChartWindow; thres
           { label: 'errors', color: '--chart-2' },
           { label: 'refused', color: '--chart-3' },
         ]}
-        data={requestRateData(points, stepMs)}
+        data={charts.rates}
         format={formatRate}
       />
       <Chart
@@ -87,14 +97,14 @@ export function ServerCharts(props: { server: string; window: ChartWindow; thres
           { label: 'p95', color: '--chart-1' },
           { label: 'p99', color: '--chart-3' },
         ]}
-        data={latencyData(points)}
+        data={charts.latency}
         format={formatMs}
         thresholds={thresholds ? [{ value: thresholds.responseTimeMs, label: 'p95 alert' }] : []}
       />
       <Chart
         title="Errors"
         series={[{ label: 'errors %', color: '--chart-2' }]}
-        data={errorPercentData(points)}
+        data={charts.errors}
         format={(v) => formatPercent(v)}
         thresholds={thresholds ? [{ value: thresholds.errorRatePercent, label: 'error rate alert' }] : []}
       />

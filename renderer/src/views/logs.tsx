@@ -17,17 +17,12 @@ function useFeed(create: () => LogFeed, deps: readonly unknown[]): LogFeed | nul
   return feed;
 }
 
-/** One server's stdout and stderr, live, with its restarts marked. */
-export function ServerLogsView(props: { name: string }) {
-  const feed = useFeed(() => serverLogFeed(props.name), [props.name]);
+/** The server's state and its controls, re-rendered by the poll without the log below. */
+function ServerHead(props: { name: string }) {
   const row = status.value?.servers.find((s) => s.name === props.name);
   const state = row ? describeState(row) : null;
   return (
-    <div>
-      <p>
-        <a href="#/servers">Servers</a> /{' '}
-        <a href={`#/servers/${encodeURIComponent(props.name)}`}>{props.name}</a> /
-      </p>
+    <>
       <ViewHead title={`Log of ${props.name}`}>
         {state ? <Badge tone={state.tone}>{state.label}</Badge> : null}
         {row ? <ServerActionButtons name={props.name} actions={actionsFor(row)} /> : null}
@@ -35,6 +30,20 @@ export function ServerLogsView(props: { name: string }) {
       {status.value && !row ? (
         <ErrorBanner message={`There is no server named "${props.name}" in the running config.`} />
       ) : null}
+    </>
+  );
+}
+
+/** One server's stdout and stderr, live, with its restarts marked. */
+export function ServerLogsView(props: { name: string }) {
+  const feed = useFeed(() => serverLogFeed(props.name), [props.name]);
+  return (
+    <div>
+      <p>
+        <a href="#/servers">Servers</a> /{' '}
+        <a href={`#/servers/${encodeURIComponent(props.name)}`}>{props.name}</a> /
+      </p>
+      <ServerHead name={props.name} />
       {feed ? <ErrorBanner message={feed.error.value} /> : null}
       {feed ? (
         <LogViewer feed={feed} kind="server" fileStem={`${props.name}-log`} label={`Log of ${props.name}`} />

@@ -82,7 +82,7 @@ describe('console routes (real supervisor process)', () => {
       Record<string, unknown> & { tools: { name: string }[]; catalog: Record<string, unknown> }
     >('/api/server?name=chatty');
     expect(detail.endpointPath).toBe('/mcp/chatty');
-    expect(detail.tools.map((t) => t.name)).toEqual(['say', 'wait', 'fail']);
+    expect(detail.tools.map((t) => t.name)).toEqual(['say', 'wait', 'fail', 'spam']);
     expect(detail.catalog).toMatchObject({
       prompts: [{ name: 'greeting', description: 'Says hello.' }],
       resources: [{ uri: 'console://readme', name: 'readme' }],

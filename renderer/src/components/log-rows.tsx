@@ -1,0 +1,143 @@
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { formatTime } from '../lib/format.ts';
+import type { FilteredLines } from '../lib/log-buffer.ts';
+import { type LogEntry, levelName } from '../lib/log-lines.ts';
+import { type Search, splitHighlights } from '../lib/log-search.ts';
+import { computeWindow, isAtBottom, scrollTopForRow } from '../lib/virtual-window.ts';
+
+export const ROW_HEIGHT = 20;
+
+export const SOURCE_LABEL: Record<LogEntry['source'], string> = {
+  out: 'stdout',
+  err: 'stderr',
+  supervisor: '',
+  marker: 'event',
+};
+
+function Row(props: {
+  entry: LogEntry;
+  search: Search | null;
+  isCurrent: boolean;
+  kind: 'server' | 'supervisor';
+}) {
+  const { entry, search } = props;
+  const level = props.kind === 'supervisor' ? levelName(entry.level) : '';
+  const segments = search ? splitHighlights(entry.text, search.ranges(entry.text)) : null;
+  let classes = `log-row src-${entry.source}`;
+  if (level) classes += ` lvl-${level}`;
+  if (props.isCurrent) classes += ' is-current';
+  return (
+    <div class={classes}>
+      <span class="ts">{entry.ts === null ? '' : formatTime(entry.ts)}</span>
+      <span class="src">
+        {props.kind === 'supervisor' && entry.source !== 'marker' ? level : SOURCE_LABEL[entry.source]}
+      </span>
+      {segments
+        ? segments.map((segment, i) => (segment.isMatch ? <mark key={i}>{segment.text}</mark> : segment.text))
+        : entry.text}
+    </div>
+  );
+}
+
+export interface LogRowsProps {
+  lines: FilteredLines;
+  /** How many lines pass the filters (re-render on change). */
+  count: number;
+  /** Bumped when lines arrive. */
+  version: number;
+  search: Search | null;
+  /** The seq of the current search match, highlighted. */
+  currentSeq: number;
+  kind: 'server' | 'supervisor';
+  label: string;
+  isFollowing: boolean;
+  /** Told when the person scrolls away from the end (false) or back to it (true). */
+  onFollowChange: (isFollowing: boolean) => void;
+  /** A position to bring into view; a new object each time (its identity is the request). */
+  reveal: { position: number } | null;
+}
+
+/**
+ * The scrolling part of the log viewer, on its own so a scroll re-renders only the rows on
+ * screen, not the toolbar: fixed-height rows, a spacer for the whole height, the visible slice
+ * moved into place with a transform.
+ */
+export function LogRows(props: LogRowsProps) {
+  const viewport = useRef<HTMLElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewportHeight, setViewportHeight] = useState(600);
+  const followRef = useRef(props.isFollowing);
+  followRef.current = props.isFollowing;
+
+  useLayoutEffect(() => {
+    const element = viewport.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() => setViewportHeight(element.clientHeight));
+    observer.observe(element);
+    setViewportHeight(element.clientHeight);
+    return () => observer.disconnect();
+  }, []);
+
+  // Following: stay at the end as lines arrive.
+  useLayoutEffect(() => {
+    const element = viewport.current;
+    if (!element || !props.isFollowing) return;
+    element.scrollTop = element.scrollHeight;
+    setScrollTop(element.scrollTop);
+  }, [props.count, props.version, props.isFollowing]);
+
+  useLayoutEffect(() => {
+    const element = viewport.current;
+    if (!element || !props.reveal) return;
+    props.onFollowChange(false);
+    element.scrollTop = scrollTopForRow(props.reveal.position, ROW_HEIGHT, element.clientHeight, 'center');
+    setScrollTop(element.scrollTop);
+  }, [props.reveal]);
+
+  const onScroll = () => {
+    const element = viewport.current;
+    if (!element) return;
+    setScrollTop(element.scrollTop);
+    const atEnd = isAtBottom(element.scrollTop, element.clientHeight, element.scrollHeight, ROW_HEIGHT);
+    if (followRef.current !== atEnd) props.onFollowChange(atEnd);
+  };
+
+  const window = computeWindow({
+    scrollTop,
+    viewportHeight,
+    rowHeight: ROW_HEIGHT,
+    count: props.count,
+    overscan: 8,
+  });
+  const rows = [];
+  for (let i = window.start; i < window.end; i++) {
+    const entry = props.lines.at(i);
+    if (entry) {
+      rows.push(
+        <Row
+          key={entry.seq}
+          entry={entry}
+          search={props.search}
+          isCurrent={entry.seq === props.currentSeq}
+          kind={props.kind}
+        />,
+      );
+    }
+  }
+  return (
+    <section
+      class="log-viewport"
+      ref={viewport}
+      onScroll={onScroll}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: the scroll box takes focus so arrows and Page Up/Down scroll it.
+      tabIndex={0}
+      aria-label={`${props.label}: lines`}
+    >
+      <div class="log-spacer" style={{ height: `${window.totalPx}px` }}>
+        <div class="log-rows" style={{ transform: `translateY(${window.offsetPx}px)` }}>
+          {rows}
+        </div>
+      </div>
+    </section>
+  );
+}

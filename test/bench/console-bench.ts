@@ -1,0 +1,297 @@
+/**
+ * Figures for the operator console, in Debian's Chromium against a real supervisor:
+ * - page weight: the built files, raw and gzipped (target ≤ 200 KB gzipped);
+ * - 50 servers: first render of the servers view (navigation → 50 rows in the DOM), frame times
+ *   while it stays live (polls every 2 s re-render it), frame times while the page scrolls;
+ * - 100 000 log lines: frame times while the lines stream in (a server writes them to stderr as
+ *   fast as it can), while scrolling through them (120 px a frame, a quick wheel) and while
+ *   jumping to random places (dragging the scrollbar), a search over all of them, the JS heap.
+ * Frame times are wall-clock intervals between animation frames (16.7 ms is a frame at 60 Hz);
+ * `busyMsPerFrame` is Chromium's main-thread task time per frame, less sensitive to a loaded
+ * machine. Chromium runs headless with the GPU disabled: painting is in software.
+ * The 50 servers are one real stdio server and 49 remote entries served by one real
+ * server-everything over Streamable HTTP (50 server processes would cost gigabytes on a shared
+ * machine; the console renders a remote row like any other).
+ *
+ * Run: `node test/bench/console-bench.ts` (or `npm run bench`). Bounded, and cleans up.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Page } from 'playwright-core';
+import { consoleServers, mcpSession } from '../e2e/fixtures/index.ts';
+import { buildConsole, consoleUrl, launchConsoleBrowser } from '../e2e/helpers/browser.ts';
+import { freePort, ROOT, SERVER_EVERYTHING, sleep, waitFor } from '../helpers/paths.ts';
+import { startSupervisorProcess } from '../helpers/supervisor-process.ts';
+import { cleanupTempHomes, tempHome } from '../helpers/temp-home.ts';
+
+const PAGE_WEIGHT_TARGET_BYTES = 200 * 1024;
+const SERVERS = 50;
+const LOG_LINES = 100_000;
+
+export interface FrameStats {
+  frames: number;
+  /** Main-thread task time (Chromium's TaskDuration) per frame: the page's own cost, in ms. */
+  busyMsPerFrame: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  /** Frames longer than 50 ms (a person sees those as a stutter). */
+  over50Ms: number;
+}
+
+export interface ConsoleBenchResults {
+  pageWeight: {
+    files: { file: string; bytes: number; gzipBytes: number }[];
+    totalGzipBytes: number;
+    targetGzipBytes: number;
+    isMet: boolean;
+  };
+  servers: { count: number; firstRenderMs: number; liveFrames: FrameStats; scrollFrames: FrameStats };
+  log: {
+    lines: number;
+    appendSeconds: number;
+    appendFrames: FrameStats;
+    scrollFrames: FrameStats;
+    jumpFrames: FrameStats;
+    searchMs: number;
+    matches: number;
+    jsHeapMiB: number | null;
+    domRows: number;
+  };
+  targets: { name: string; value: number; unit: string; goal: string; isMet: boolean }[];
+}
+
+function frameStats(deltas: readonly number[], busyMs: number): FrameStats {
+  const sorted = [...deltas].sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 10) / 10;
+  return {
+    frames: sorted.length,
+    busyMsPerFrame: sorted.length > 0 ? Math.round((busyMs / sorted.length) * 10) / 10 : 0,
+    p50Ms: at(0.5),
+    p95Ms: at(0.95),
+    maxMs: Math.round((sorted.at(-1) ?? 0) * 10) / 10,
+    over50Ms: sorted.filter((d) => d > 50).length,
+  };
+}
+
+/** Frame intervals (requestAnimationFrame deltas) for `ms`, running `step` before each frame. */
+async function recordFrames(
+  page: Page,
+  ms: number,
+  step: 'none' | 'scroll-window' | 'scroll-log' | 'jump-log',
+): Promise<FrameStats> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const taskSeconds = async () =>
+    (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
+  const busyBefore = await taskSeconds();
+  const deltas = await page.evaluate(
+    ({ ms, step }) =>
+      new Promise<number[]>((resolve) => {
+        const out: number[] = [];
+        const viewport = document.querySelector<HTMLElement>('.log-viewport');
+        let last = performance.now();
+        const end = last + ms;
+        let direction = 1;
+        const frame = (now: number) => {
+          out.push(now - last);
+          last = now;
+          if (step === 'scroll-window') {
+            window.scrollBy(0, 40 * direction);
+            if (
+              window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2 ||
+              window.scrollY <= 0
+            )
+              direction *= -1;
+          } else if (viewport && step === 'scroll-log') {
+            viewport.scrollTop += 120 * direction;
+            if (
+              viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - 2 ||
+              viewport.scrollTop <= 0
+            )
+              direction *= -1;
+          } else if (viewport && step === 'jump-log') {
+            viewport.scrollTop = Math.random() * (viewport.scrollHeight - viewport.clientHeight);
+          }
+          if (now < end) requestAnimationFrame(frame);
+          else resolve(out.slice(1));
+        };
+        requestAnimationFrame(frame);
+      }),
+    { ms, step },
+  );
+  const busyMs = ((await taskSeconds()) - busyBefore) * 1_000;
+  await cdp.detach();
+  return frameStats(deltas, busyMs);
+}
+
+async function pageWeight(): Promise<ConsoleBenchResults['pageWeight']> {
+  buildConsole();
+  const files = [];
+  for (const file of ['index.html', 'main.js', 'main.css']) {
+    const body = await readFile(path.join(ROOT, 'renderer/dist', file));
+    files.push({ file, bytes: body.length, gzipBytes: gzipSync(body, { level: 9 }).length });
+  }
+  const totalGzipBytes = files.reduce((sum, f) => sum + f.gzipBytes, 0);
+  return {
+    files,
+    totalGzipBytes,
+    targetGzipBytes: PAGE_WEIGHT_TARGET_BYTES,
+    isMet: totalGzipBytes <= PAGE_WEIGHT_TARGET_BYTES,
+  };
+}
+
+export async function runConsoleBench(): Promise<ConsoleBenchResults> {
+  const weight = await pageWeight();
+  const home = (await tempHome('mcps-cbench-')).path;
+  const httpPort = await freePort();
+  let everything: ChildProcess | undefined;
+  let supervisor: Awaited<ReturnType<typeof startSupervisorProcess>> | undefined;
+  const browser = await launchConsoleBrowser({ viewport: { width: 1400, height: 900 } });
+  try {
+    everything = spawn(process.execPath, [SERVER_EVERYTHING, 'streamableHttp'], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, PORT: String(httpPort), MCPS_TEST_HOME: home },
+      stdio: 'ignore',
+    });
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${httpPort}/mcp`, { method: 'GET' }).catch(() => undefined))
+          ? true
+          : undefined,
+      { what: 'server-everything over HTTP', timeoutMs: 30_000 },
+    );
+    const mcpServers: Record<string, object> = { chatty: consoleServers.chatty(home, 'chatty') };
+    for (let i = 1; i < SERVERS; i++)
+      mcpServers[`remote-${String(i).padStart(2, '0')}`] = { url: `http://127.0.0.1:${httpPort}/mcp` };
+    supervisor = await startSupervisorProcess({
+      home,
+      config: { mcpServers, supervisor: { gateway: { auth: 'none' }, monitor: { intervalMs: 2_000 } } },
+      timeoutMs: 120_000,
+    });
+
+    // 1. First render of 50 servers: navigation → every row in the DOM (measured in the page).
+    const page = browser.page;
+    await page.goto(await consoleUrl(supervisor.port, supervisor.paths.tokenFile, '/servers'));
+    await page.waitForFunction((count) => document.querySelectorAll('tbody tr').length >= count, SERVERS, {
+      polling: 'raf',
+    });
+    const firstRenderMs = Math.round(await page.evaluate(() => performance.now()));
+    await sleep(1_000);
+    const liveFrames = await recordFrames(page, 5_000, 'none');
+    const scrollFrames = await recordFrames(page, 3_000, 'scroll-window');
+
+    // 2. 100 000 log lines streaming in, then scrolling and a search through them.
+    await page.evaluate(() => {
+      window.location.hash = '#/servers/chatty/logs';
+    });
+    const status = page.locator('.log-status');
+    await page.waitForFunction(() =>
+      /following/.test(document.querySelector('.log-status')?.textContent ?? ''),
+    );
+    const shownNow = Number(
+      (await status.innerText()).match(/^([\d\u202f]+) line/)?.[1]?.replaceAll('\u202f', '') ?? 0,
+    );
+    const session = await mcpSession(supervisor.port, 'chatty');
+    const appendStarted = performance.now();
+    const spam = session.callTool('spam', { count: LOG_LINES - shownNow });
+    const appendFrames = await recordFrames(page, 4_000, 'none');
+    await spam;
+    await page.waitForFunction(
+      (lines) =>
+        Number(
+          (document.querySelector('.log-status')?.textContent ?? '')
+            .match(/^([\d\u202f]+) line/)?.[1]
+            ?.replaceAll('\u202f', '') ?? 0,
+        ) >= lines,
+      LOG_LINES,
+      { timeout: 120_000, polling: 200 },
+    );
+    const appendSeconds = Math.round((performance.now() - appendStarted) / 100) / 10;
+    const logScrollFrames = await recordFrames(page, 3_000, 'scroll-log');
+    const jumpFrames = await recordFrames(page, 3_000, 'jump-log');
+    const searchStarted = await page.evaluate(() => performance.now());
+    await page.getByRole('searchbox', { name: 'Search the log' }).fill('WARN slow');
+    await page.waitForFunction(
+      () => /[\d\u202f]+ matches/.test(document.querySelector('.log-toolbar output')?.textContent ?? ''),
+      undefined,
+      {
+        polling: 'raf',
+        timeout: 60_000,
+      },
+    );
+    const searchMs = Math.round((await page.evaluate(() => performance.now())) - searchStarted);
+    const matches = Number(
+      (
+        (await page.locator('.log-toolbar output').innerText()).match(/([\d\u202f]+) matches/)?.[1] ?? '0'
+      ).replaceAll('\u202f', ''),
+    );
+    const jsHeapMiB = await page.evaluate(() => {
+      const memory = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
+      return memory ? Math.round(memory.usedJSHeapSize / 2 ** 20) : null;
+    });
+    const domRows = await page.locator('.log-row').count();
+    const lines = Number(
+      (await status.innerText()).match(/^([\d\u202f]+) line/)?.[1]?.replaceAll('\u202f', '') ?? 0,
+    );
+
+    const targets = [
+      {
+        name: 'page weight (gzip)',
+        value: Math.round(weight.totalGzipBytes / 1024),
+        unit: 'KB',
+        goal: '≤ 200',
+        isMet: weight.isMet,
+      },
+      {
+        name: 'first render, 50 servers',
+        value: firstRenderMs,
+        unit: 'ms',
+        goal: '≤ 1000',
+        isMet: firstRenderMs <= 1_000,
+      },
+      {
+        name: 'log scroll p95 frame, 100k lines',
+        value: logScrollFrames.p95Ms,
+        unit: 'ms',
+        goal: '≤ 33',
+        isMet: logScrollFrames.p95Ms <= 33,
+      },
+      {
+        name: 'log append p95 frame',
+        value: appendFrames.p95Ms,
+        unit: 'ms',
+        goal: '≤ 50',
+        isMet: appendFrames.p95Ms <= 50,
+      },
+    ];
+    return {
+      pageWeight: weight,
+      servers: { count: SERVERS, firstRenderMs, liveFrames, scrollFrames },
+      log: {
+        lines,
+        appendSeconds,
+        appendFrames,
+        scrollFrames: logScrollFrames,
+        jumpFrames,
+        searchMs,
+        matches,
+        jsHeapMiB,
+        domRows,
+      },
+      targets,
+    };
+  } finally {
+    await browser.close();
+    await supervisor?.stop().catch(() => undefined);
+    everything?.kill('SIGTERM');
+    await cleanupTempHomes().catch(() => undefined);
+  }
+}
+
+// Run on its own: print the figures.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await runConsoleBench(), null, 2));
+}
