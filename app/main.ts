@@ -97,7 +97,7 @@ function openDashboard(): void {
   });
   windows.add(window);
   window.on('closed', () => windows.delete(window));
-  void window.loadFile(path.join(here, '..', 'renderer', 'index.html'));
+  void window.loadFile(path.join(here, '..', 'renderer', 'dist', 'index.html'));
 }
 
 /** Alert notifications from the supervisor's event stream. */
