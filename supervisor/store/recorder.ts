@@ -354,6 +354,8 @@ export class RequestRecorder {
             event.latencyMs,
             event.errorCode ?? null,
             event.reason ?? null,
+            event.params ?? null,
+            event.result ?? null,
           );
           return values;
         };
@@ -465,12 +467,13 @@ export class RequestRecorder {
   }
 }
 
-/** Request rows per multi-row INSERT (9 parameters each; SQLite allows 32 766). */
+/** Request rows per multi-row INSERT (11 parameters each; SQLite allows 32 766). */
 const INSERT_BATCH = 64;
 
 function prepareStatements(db: Database) {
-  const columns = '(ts, server, method, tool, client, status, latency_ms, error_code, reason)';
-  const placeholders = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  const columns =
+    '(ts, server, method, tool, client, status, latency_ms, error_code, reason, params, result)';
+  const placeholders = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
   return {
     insertRequest: db.prepare(`INSERT INTO requests ${columns} VALUES ${placeholders}`),
     insertRequests: db.prepare(

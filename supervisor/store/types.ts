@@ -35,6 +35,9 @@ export interface RequestEvent {
   errorCode?: string | null;
   /** Short human reason for an error or refusal. */
   reason?: string | null;
+  /** Captured arguments / result (or error), redacted and bounded JSON; only with capture on. */
+  params?: string | null;
+  result?: string | null;
 }
 
 export interface SystemSample {
