@@ -17,6 +17,7 @@ import { createProcessTreeSampler } from './monitor/process-tree.ts';
 import type { Pm2Manager } from './process/pm2-manager.ts';
 import { createAlertStore } from './store/alert-store.ts';
 import type { Store } from './store/db.ts';
+import { capturePayload } from './store/payload-capture.ts';
 import { createQueries } from './store/queries.ts';
 import { RequestRecorder } from './store/recorder.ts';
 import { RetentionJob } from './store/retention.ts';
@@ -189,9 +190,16 @@ export class Observability {
       status: record.status,
       latencyMs: record.latencyMs,
       errorCode: record.errorCode ?? null,
+      ...(this.#config.supervisor.capture.payloads ? this.#captured(record) : {}),
     };
     this.recorder.record(event);
     this.#metrics.observeRequest(event);
+  }
+
+  /** Opt-in payload capture: redacted, bounded JSON of the params and the result or error. */
+  #captured(record: RequestRecord): { params: string | null; result: string | null } {
+    const options = this.#config.supervisor.capture;
+    return { params: capturePayload(record.params, options), result: capturePayload(record.result, options) };
   }
 
   onServerEvent(event: CoreServerEvent): void {

@@ -18,6 +18,9 @@ export interface RequestRecord {
   status: 'ok' | 'error' | 'refused';
   latencyMs: number;
   errorCode: string | undefined;
+  /** With `supervisor.capture.payloads` only: the request's params and its result or error. */
+  params?: unknown;
+  result?: unknown;
 }
 
 export interface ForwardOptions {
@@ -133,10 +136,13 @@ export class Forwarder {
       );
     let status: RequestRecord['status'] = 'ok';
     let errorCode: string | undefined;
+    let outcome: unknown;
     try {
       // Idempotent list calls are retried with backoff and jitter; others run exactly once.
-      return await retryIdempotent(method, attempt, { signal: options.signal });
+      outcome = await retryIdempotent(method, attempt, { signal: options.signal });
+      return outcome as Record<string, unknown>;
     } catch (error) {
+      if (this.#settings.capture.payloads) outcome = { error: capturedError(error) };
       if (error instanceof SupervisorError) {
         const reason = error.details?.reason;
         status =
@@ -159,6 +165,8 @@ export class Forwarder {
         status,
         latencyMs: performance.now() - startedAt,
         errorCode,
+        // References only: the recorder's side redacts and bounds them, and only when asked to.
+        ...(this.#settings.capture.payloads ? { params, result: outcome } : {}),
       });
     }
   }
@@ -166,4 +174,10 @@ export class Forwarder {
   async dispose(): Promise<void> {
     await Promise.allSettled([...this.#guards.keys()].map((server) => this.remove(server)));
   }
+}
+
+/** What the request log keeps of a failure when payloads are captured: its message and code. */
+function capturedError(error: unknown): unknown {
+  if (!(error instanceof Error)) return String(error);
+  return { message: error.message, ...(error instanceof UpstreamRpcError ? { code: error.code } : {}) };
 }
