@@ -18,6 +18,9 @@ export interface RequestLogRow {
   /** A refusal's reason (`queue_full`, …), a JSON-RPC error code as text, or `internal`. */
   errorCode: string | null;
   reason: string | null;
+  /** Captured arguments and result (redacted, bounded JSON), when `supervisor.capture.payloads` is on. */
+  params: string | null;
+  result: string | null;
 }
 
 export interface RequestLogQuery {
@@ -57,6 +60,8 @@ interface Row {
   latency_ms: number;
   error_code: string | null;
   reason: string | null;
+  params: string | null;
+  result: string | null;
 }
 
 const EQUALITY_FILTERS = [
@@ -114,7 +119,8 @@ export function createRequestLog(store: Store) {
         where.push('(ts < ? OR (ts = ? AND rowid < ?))');
         params.push(query.before.ts, query.before.ts, query.before.id);
       }
-      const sql = `SELECT rowid AS id, ts, server, method, tool, client, status, latency_ms, error_code, reason
+      const sql = `SELECT rowid AS id, ts, server, method, tool, client, status, latency_ms, error_code, reason,
+          params, result
         FROM requests ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY ts DESC, rowid DESC LIMIT ?`;
       // One more row than asked tells whether there is a next page without a COUNT.
@@ -131,6 +137,8 @@ export function createRequestLog(store: Store) {
           latencyMs: row.latency_ms,
           errorCode: row.error_code,
           reason: row.reason,
+          params: row.params,
+          result: row.result,
         }),
       );
       const last = page.at(-1);

@@ -58,6 +58,7 @@ beforeAll(async () => {
         gateway: { auth: 'none' },
         restart: { maxRestarts: 2, backoffMs: 50, maxBackoffMs: 200 },
         monitor: { intervalMs: 1_000, thresholds: { memoryPercent: 100, loadPerCore: 1_000 } },
+        capture: { payloads: true, maxBytes: 2_048 },
       },
     },
     waitForOnline: ['chatty', 'memory'],
@@ -65,6 +66,7 @@ beforeAll(async () => {
   const session = await mcpSession(supervisor.port, 'chatty');
   for (let i = 0; i < 5; i++) await session.callTool('wait', { ms: 30 });
   await session.callTool('fail', { message: 'on purpose' });
+  await session.callTool('say', { text: 'with a secret', token: 'tok-e2e-secret' });
   browser = await launchConsoleBrowser();
   page = browser.page;
   await page.goto(await consoleUrl(supervisor.port, supervisor.paths.tokenFile, '/servers'));
@@ -192,6 +194,24 @@ describe('operator console (Chromium)', () => {
     await waitForText(text('.log-toolbar output'), /1 match/);
     expect(await log.locator('mark').first().innerText()).toBe(marker);
     await browser.screenshot('log-follow-search');
+  });
+
+  it('shows a request’s captured arguments and result, with secrets redacted', async () => {
+    await go('/requests?tool=say&status=ok');
+    const table = page.getByRole('table', { name: 'Requests' });
+    // The oldest `say` is the one made at the start, with a token among its arguments.
+    const row = table.getByRole('row', { name: /say/ }).last();
+    await waitForText(() => row.innerText(), /tools\/call[\s\S]*say[\s\S]*ok/);
+    await row.getByRole('button', { name: 'show' }).click();
+    const shown = await waitForText(
+      () => table.innerText(),
+      /Arguments[\s\S]*with a secret[\s\S]*Result[\s\S]*said/,
+    );
+    expect(shown).toContain('"token": "[redacted]"');
+    expect(shown).not.toContain('tok-e2e-secret');
+    expect(page.url()).toContain('#/requests?tool=say&status=ok');
+    await expectAccessible('/requests with a payload open');
+    await browser.screenshot('requests-payload');
   });
 
   it('shows the schema’s own field error when a broken config is validated', async () => {

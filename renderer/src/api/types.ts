@@ -238,6 +238,9 @@ export interface RequestRow {
   latencyMs: number;
   errorCode: string | null;
   reason: string | null;
+  /** Captured (redacted, bounded) JSON when the config turns payload capture on. */
+  params: string | null;
+  result: string | null;
 }
 
 export interface RequestPage {

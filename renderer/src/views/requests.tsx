@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ClientKey, RequestPage, RequestRow } from '../api/types.ts';
 import { download, ErrorBanner, ViewHead } from '../components/common.tsx';
@@ -23,6 +24,16 @@ const METHODS = [
 const REASONS = ['queue_full', 'rate_limited', 'circuit_open', 'timeout', 'server_unavailable'];
 const EXPORT_LIMIT = 50_000;
 
+/** Captured JSON, indented when it parses (a truncated payload is shown as stored). */
+function prettyJson(text: string | null): string {
+  if (text === null) return '—';
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
 function filtersOf(query: URLSearchParams): Filters {
   return Object.fromEntries(
     FILTERS.map((name) => [name, query.get(name) ?? (name === 'since' ? '1h' : '')]),
@@ -44,6 +55,7 @@ export function RequestsView(props: { query: URLSearchParams }) {
   const [isLive, setLive] = useState(true);
   const [exporting, setExporting] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [openId, setOpenId] = useState<number | null>(null);
   const page = usePoll(
     (signal) => getApi().get<RequestPage>(`/api/requests?${apiQuery(filters, { limit: '200' })}`, { signal }),
     [key],
@@ -102,6 +114,8 @@ export function RequestsView(props: { query: URLSearchParams }) {
     { header: 'status', value: (r) => r.status },
     { header: 'latency_ms', value: (r) => Math.round(r.latencyMs * 100) / 100 },
     { header: 'error_code', value: (r) => r.errorCode },
+    { header: 'params', value: (r) => r.params },
+    { header: 'result', value: (r) => r.result },
   ];
   const exportAll = async (format: 'csv' | 'json') => {
     setError(null);
@@ -216,36 +230,75 @@ export function RequestsView(props: { query: URLSearchParams }) {
                 Latency
               </th>
               <th scope="col">Error / refusal</th>
+              <th scope="col">Payload</th>
             </tr>
           </thead>
           <tbody>
             {rows.length === 0 ? (
               <tr>
-                <td colSpan={8} class="muted">
+                <td colSpan={9} class="muted">
                   {page.isLoading && !page.data ? 'Loading…' : 'No requests match these filters.'}
                 </td>
               </tr>
             ) : (
-              rows.map((row) => (
-                <tr key={row.id}>
-                  <td class="num">{formatDateTime(row.ts)}</td>
-                  <td>{clientName(row.client)}</td>
-                  <td>
-                    <a href={`#/servers/${encodeURIComponent(row.server)}`}>{row.server}</a>
-                  </td>
-                  <td>{row.method}</td>
-                  <td>{row.tool ?? '—'}</td>
-                  <td class={`status-${row.status}`}>{row.status}</td>
-                  <td class="num">{formatMs(row.latencyMs)}</td>
-                  <td>{row.errorCode ?? ''}</td>
-                </tr>
-              ))
+              rows.map((row) => {
+                const hasPayload = row.params !== null || row.result !== null;
+                const isOpen = openId === row.id;
+                return (
+                  <Fragment key={row.id}>
+                    <tr>
+                      <td class="num">{formatDateTime(row.ts)}</td>
+                      <td>{clientName(row.client)}</td>
+                      <td>
+                        <a href={`#/servers/${encodeURIComponent(row.server)}`}>{row.server}</a>
+                      </td>
+                      <td>{row.method}</td>
+                      <td>{row.tool ?? '—'}</td>
+                      <td class={`status-${row.status}`}>{row.status}</td>
+                      <td class="num">{formatMs(row.latencyMs)}</td>
+                      <td>{row.errorCode ?? ''}</td>
+                      <td>
+                        {hasPayload ? (
+                          <button
+                            type="button"
+                            class="link-button"
+                            aria-expanded={isOpen}
+                            aria-controls={`payload-${row.id}`}
+                            onClick={() => setOpenId(isOpen ? null : row.id)}
+                          >
+                            {isOpen ? 'hide' : 'show'}
+                          </button>
+                        ) : (
+                          <span class="muted">—</span>
+                        )}
+                      </td>
+                    </tr>
+                    {isOpen ? (
+                      <tr id={`payload-${row.id}`}>
+                        <td colSpan={9}>
+                          <div class="chart-grid">
+                            <figure class="evidence-figure">
+                              <figcaption class="muted">Arguments</figcaption>
+                              <pre class="code">{prettyJson(row.params)}</pre>
+                            </figure>
+                            <figure class="evidence-figure">
+                              <figcaption class="muted">Result</figcaption>
+                              <pre class="code">{prettyJson(row.result)}</pre>
+                            </figure>
+                          </div>
+                        </td>
+                      </tr>
+                    ) : null}
+                  </Fragment>
+                );
+              })
             )}
           </tbody>
         </table>
       </div>
       <p>
-        {rows.length} row{rows.length === 1 ? '' : 's'} shown.{' '}
+        {rows.length} row{rows.length === 1 ? '' : 's'} shown. Payloads are kept only when{' '}
+        <code>supervisor.capture.payloads</code> is on (redacted, at most <code>capture.maxBytes</code> each).{' '}
         {next ? (
           <button type="button" onClick={() => void loadOlder()} disabled={isStale.value}>
             Load older

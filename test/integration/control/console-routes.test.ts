@@ -107,6 +107,8 @@ describe('console routes (real supervisor process)', () => {
     }>('/api/requests?server=chatty&status=error&since=10m');
     expect(errors.rows.length).toBeGreaterThanOrEqual(2);
     expect(errors.rows.every((row) => row.status === 'error' && row.tool === 'fail')).toBe(true);
+    // Payload capture is off unless the config turns it on.
+    expect(errors.rows.every((row) => (row as { params?: unknown }).params === null)).toBe(true);
     const page = await get<{ rows: unknown[]; next: string | null }>('/api/requests?limit=2');
     expect(page.rows).toHaveLength(2);
     expect(page.next).toMatch(/^\d+:\d+$/);
