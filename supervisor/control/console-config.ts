@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { type ConfigDiff, diffConfigs } from '../config/diff.ts';
 import { defaultConfig } from '../config/load.ts';
@@ -31,6 +31,8 @@ export interface ConfigView {
   problem?: string;
   /** The running config after validation and defaults, secrets masked. */
   running: unknown;
+  /** Identifies the file's text as shown; `apply` refuses when the file changed since. */
+  revision: string;
 }
 
 /** `POST /api/config/check` and `/apply`: the problems, or what would change / what changed. */
@@ -83,6 +85,7 @@ export function createConsoleConfig(deps: ConsoleConfigDeps) {
   return {
     async view(signal?: AbortSignal): Promise<ConfigView> {
       const text = await currentText(signal);
+      const revision = revisionOf(text);
       const masked =
         text === undefined
           ? maskConfigText(JSON.stringify(defaultConfig(deps.paths), null, 2))
@@ -94,6 +97,7 @@ export function createConsoleConfig(deps: ConsoleConfigDeps) {
         form: masked.form,
         ...(masked.problem ? { problem: masked.problem } : {}),
         running: maskConfigObject(deps.running()),
+        revision,
       };
     },
 
@@ -101,15 +105,32 @@ export function createConsoleConfig(deps: ConsoleConfigDeps) {
       return asCheck(async () => diffConfigs(deps.running(), (await prepare(edited, signal)).config));
     },
 
-    /** Validates, writes the file atomically (same mode, 0600 when new), then reloads. */
-    apply(edited: string, signal?: AbortSignal): Promise<ConfigCheck> {
+    /**
+     * Validates, writes the file atomically (same mode, 0600 when new), then reloads. With a
+     * `revision` (from `view`), refuses (409) when the file changed on disk since: an edit made
+     * elsewhere is never overwritten unseen.
+     */
+    apply(edited: string, options: { revision?: string; signal?: AbortSignal } = {}): Promise<ConfigCheck> {
+      const { signal } = options;
       return asCheck(async () => {
+        if (options.revision !== undefined && options.revision !== revisionOf(await currentText(signal))) {
+          throw new SupervisorError(
+            'BAD_REQUEST',
+            `${target} changed on disk since it was opened; load it again (Revert) and redo the edit`,
+            { details: { httpStatus: 409 } },
+          );
+        }
         const { text } = await prepare(edited, signal);
         await writeAtomically(target, text);
         return (await deps.reload()) as ConfigDiff;
       });
     },
   };
+}
+
+/** A short hash of the file's text (`default` when there is no file). */
+function revisionOf(text: string | undefined): string {
+  return text === undefined ? 'default' : createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {

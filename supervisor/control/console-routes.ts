@@ -340,14 +340,17 @@ export function createConsoleRoutes(deps: ConsoleDeps): ConsoleRoutes {
     followFile(supervisorLogFile(deps.paths), (lines) => stream.send('lines', { lines }), abort.signal);
   });
   const configPost = (apply: boolean): RawRoute => {
-    return async (req, res) => {
+    return async (req, res, url) => {
       if (req.method !== 'POST') {
         throw new SupervisorError('BAD_REQUEST', `use POST with the config text as the body`, {
           details: { httpStatus: 405 },
         });
       }
       const text = (await readBody(req, MAX_CONFIG_BYTES)).toString('utf8');
-      const result = apply ? await config.apply(text) : await config.check(text);
+      const revision = url.searchParams.get('revision') ?? undefined;
+      const result = apply
+        ? await config.apply(text, revision ? { revision } : {})
+        : await config.check(text);
       sendJson(res, result.ok ? 200 : 422, result);
     };
   };

@@ -267,6 +267,7 @@ export interface ConfigView {
   form: 'exact' | 'reformatted';
   problem?: string;
   running: unknown;
+  revision: string;
 }
 
 export type ConfigCheck = { ok: true; diff: ConfigDiff } | { ok: false; problems: string[] };

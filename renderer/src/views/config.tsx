@@ -31,14 +31,13 @@ export function ConfigView() {
     setBusy(apply ? 'apply' : 'check');
     setOutcome(null);
     try {
-      const result = await getApi().post<ConfigCheck>(
-        apply ? '/api/config/apply' : '/api/config/check',
-        text,
-        {
-          acceptStatuses: [422],
-          timeoutMs: 120_000,
-        },
-      );
+      const path = apply
+        ? `/api/config/apply?revision=${encodeURIComponent(loaded?.revision ?? '')}`
+        : '/api/config/check';
+      const result = await getApi().post<ConfigCheck>(path, text, {
+        acceptStatuses: [422],
+        timeoutMs: 120_000,
+      });
       if (!result.ok) setOutcome({ kind: 'problems', problems: result.problems });
       else if (apply) {
         setOutcome({ kind: 'applied', text: `Applied: ${describeDiff(result.diff)}.` });
@@ -75,10 +74,12 @@ export function ConfigView() {
         </button>
         <button
           type="button"
-          disabled={!isDirty || busy !== null}
+          disabled={busy !== null}
           onClick={() => {
-            setText(loaded?.text ?? '');
+            // Reads the file again: it may have changed on disk meanwhile.
+            setText(null);
             setOutcome(null);
+            config.reload();
           }}
         >
           Revert

@@ -120,7 +120,9 @@ describe('console routes (real supervisor process)', () => {
   });
 
   it('shows the config masked, checks edits with the schema’s words, applies them as a reload', async () => {
-    const view = await get<{ text: string; form: string; isDefault: boolean }>('/api/config');
+    const view = await get<{ text: string; form: string; isDefault: boolean; revision: string }>(
+      '/api/config',
+    );
     expect(view.isDefault).toBe(false);
     expect(view.text).not.toContain('tok-secret-1');
     expect(view.text).toContain('"API_TOKEN": "••••••"');
@@ -144,6 +146,10 @@ describe('console routes (real supervisor process)', () => {
     const onDisk = await readFile(supervisor.paths.configFile, 'utf8');
     expect(onDisk).toContain('tok-secret-1');
     expect(onDisk).not.toContain('••••••');
+    // An apply based on what the page showed before that change is refused, not written over it.
+    const stale = await post(`/api/config/apply?revision=${view.revision}`, view.text);
+    expect(stale.status).toBe(409);
+    expect((stale.body.error as { message: string }).message).toMatch(/changed on disk since it was opened/);
     await supervisor.waitForStatus(
       (s) => s.servers.some((r) => r.name === 'second' && r.state === 'online'),
       'second online',
