@@ -192,7 +192,7 @@ export async function runConsoleBench(): Promise<ConsoleBenchResults> {
       /following/.test(document.querySelector('.log-status')?.textContent ?? ''),
     );
     const shownNow = Number(
-      (await status.innerText()).match(/^([\d\u202f]+) line/)?.[1]?.replaceAll('\u202f', '') ?? 0,
+      ((await status.textContent()) ?? '').match(/^([\d\u202f]+) line/)?.[1]?.replaceAll('\u202f', '') ?? 0,
     );
     const session = await mcpSession(supervisor.port, 'chatty');
     const appendStarted = performance.now();
@@ -225,7 +225,9 @@ export async function runConsoleBench(): Promise<ConsoleBenchResults> {
     const searchMs = Math.round((await page.evaluate(() => performance.now())) - searchStarted);
     const matches = Number(
       (
-        (await page.locator('.log-toolbar output').innerText()).match(/([\d\u202f]+) matches/)?.[1] ?? '0'
+        ((await page.locator('.log-toolbar output').textContent()) ?? '').match(
+          /([\d\u202f]+) matches/,
+        )?.[1] ?? '0'
       ).replaceAll('\u202f', ''),
     );
     const jsHeapMiB = await page.evaluate(() => {
@@ -234,7 +236,7 @@ export async function runConsoleBench(): Promise<ConsoleBenchResults> {
     });
     const domRows = await page.locator('.log-row').count();
     const lines = Number(
-      (await status.innerText()).match(/^([\d\u202f]+) line/)?.[1]?.replaceAll('\u202f', '') ?? 0,
+      ((await status.textContent()) ?? '').match(/^([\d\u202f]+) line/)?.[1]?.replaceAll('\u202f', '') ?? 0,
     );
 
     const targets = [

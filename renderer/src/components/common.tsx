@@ -65,6 +65,20 @@ export function CopyButton(props: { text: string; label: string; children?: Comp
   );
 }
 
+/** A labelled checkbox bound to a boolean. */
+export function Check(props: { label: string; checked: boolean; onChange: (checked: boolean) => void }) {
+  return (
+    <label class="check">
+      <input
+        type="checkbox"
+        checked={props.checked}
+        onChange={(e) => props.onChange((e.target as HTMLInputElement).checked)}
+      />
+      {props.label}
+    </label>
+  );
+}
+
 /** 15 m / 1 h / 24 h / 7 d, as a group of toggle buttons. */
 export function WindowPicker(props: { value: ChartWindow; onChange: (value: ChartWindow) => void }) {
   return (

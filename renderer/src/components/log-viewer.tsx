@@ -5,7 +5,7 @@ import { FilteredLines } from '../lib/log-buffer.ts';
 import { LEVELS, type LogEntry, levelName } from '../lib/log-lines.ts';
 import { compileSearch, indexInSorted, MatchTracker, stepMatch } from '../lib/log-search.ts';
 import type { LogFeed } from '../state/log-feed.ts';
-import { download } from './common.tsx';
+import { Check, download } from './common.tsx';
 import { LogRows, SOURCE_LABEL } from './log-rows.tsx';
 
 export interface LogViewerProps {
@@ -141,30 +141,9 @@ export function LogViewer(props: LogViewerProps) {
             }}
           />
         </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            checked={isCaseSensitive}
-            onChange={(e) => setCaseSensitive((e.target as HTMLInputElement).checked)}
-          />
-          Match case
-        </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            checked={isRegex}
-            onChange={(e) => setRegex((e.target as HTMLInputElement).checked)}
-          />
-          Regex
-        </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            checked={isOnlyMatching}
-            onChange={(e) => setOnlyMatching((e.target as HTMLInputElement).checked)}
-          />
-          Only matching lines
-        </label>
+        <Check label="Match case" checked={isCaseSensitive} onChange={setCaseSensitive} />
+        <Check label="Regex" checked={isRegex} onChange={setRegex} />
+        <Check label="Only matching lines" checked={isOnlyMatching} onChange={setOnlyMatching} />
         <span class="actions">
           <button
             type="button"
@@ -192,22 +171,8 @@ export function LogViewer(props: LogViewerProps) {
         </output>
         {props.kind === 'server' ? (
           <>
-            <label class="check">
-              <input
-                type="checkbox"
-                checked={showOut}
-                onChange={(e) => setShowOut((e.target as HTMLInputElement).checked)}
-              />
-              stdout
-            </label>
-            <label class="check">
-              <input
-                type="checkbox"
-                checked={showErr}
-                onChange={(e) => setShowErr((e.target as HTMLInputElement).checked)}
-              />
-              stderr
-            </label>
+            <Check label="stdout" checked={showOut} onChange={setShowOut} />
+            <Check label="stderr" checked={showErr} onChange={setShowErr} />
           </>
         ) : (
           <label class="field">

@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ClientKey, RequestPage, RequestRow } from '../api/types.ts';
-import { download, ErrorBanner, ViewHead } from '../components/common.tsx';
+import { Check, download, ErrorBanner, ViewHead } from '../components/common.tsx';
 import { usePoll } from '../components/hooks.ts';
 import { type Column, exportFileName, toCsv, toJsonLines } from '../lib/export.ts';
 import { formatDateTime, formatMs } from '../lib/format.ts';
@@ -205,14 +205,7 @@ export function RequestsView(props: { query: URLSearchParams }) {
           (keys.data?.keys ?? []).map((k) => k.id),
           'all clients',
         )}
-        <label class="check">
-          <input
-            type="checkbox"
-            checked={isLive}
-            onChange={(e) => setLive((e.target as HTMLInputElement).checked)}
-          />
-          Live (newest every 5 s)
-        </label>
+        <Check label="Live (newest every 5 s)" checked={isLive} onChange={setLive} />
       </form>
       {exporting ? <p role="status">{exporting}</p> : null}
       <ErrorBanner message={error ?? page.error} />

@@ -101,6 +101,24 @@ function Row(props: { row: StatusRow; live: OverviewServer | undefined; onConnec
   );
 }
 
+/** The table's columns: label, and whether it holds numbers (right-aligned). */
+const COLUMNS: [string, boolean][] = [
+  ['Server', false],
+  ['State', false],
+  ['PID', true],
+  ['Uptime', true],
+  ['Restarts', true],
+  ['CPU', false],
+  ['Memory', false],
+  ['Req/s', true],
+  ['p95', true],
+  ['Errors', true],
+  ['Queue', true],
+  ['Breaker', false],
+  ['Tools', true],
+  ['Actions', false],
+];
+
 /** One row per server: state and why, process numbers with trends, live traffic, controls. */
 export function ServersView() {
   const [connectTo, setConnectTo] = useState<string | null | undefined>(undefined);
@@ -129,36 +147,11 @@ export function ServersView() {
           <table aria-label="Servers">
             <thead>
               <tr>
-                <th scope="col">Server</th>
-                <th scope="col">State</th>
-                <th scope="col" class="num">
-                  PID
-                </th>
-                <th scope="col" class="num">
-                  Uptime
-                </th>
-                <th scope="col" class="num">
-                  Restarts
-                </th>
-                <th scope="col">CPU</th>
-                <th scope="col">Memory</th>
-                <th scope="col" class="num">
-                  Req/s
-                </th>
-                <th scope="col" class="num">
-                  p95
-                </th>
-                <th scope="col" class="num">
-                  Errors
-                </th>
-                <th scope="col" class="num">
-                  Queue
-                </th>
-                <th scope="col">Breaker</th>
-                <th scope="col" class="num">
-                  Tools
-                </th>
-                <th scope="col">Actions</th>
+                {COLUMNS.map(([label, isNumeric]) => (
+                  <th key={label} scope="col" class={isNumeric ? 'num' : undefined}>
+                    {label}
+                  </th>
+                ))}
               </tr>
             </thead>
             <tbody>
