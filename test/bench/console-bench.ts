@@ -239,6 +239,8 @@ export async function runConsoleBench(): Promise<ConsoleBenchResults> {
       ((await status.textContent()) ?? '').match(/^([\d\u202f]+) line/)?.[1]?.replaceAll('\u202f', '') ?? 0,
     );
 
+    // At 60 Hz frames come every 16.7 ms: "≤ 2 frames" at p95 means at most one frame dropped.
+    const twoFramesMs = (2 * 1_000) / 60 + 0.1;
     const targets = [
       {
         name: 'page weight (gzip)',
@@ -255,19 +257,27 @@ export async function runConsoleBench(): Promise<ConsoleBenchResults> {
         isMet: firstRenderMs <= 1_000,
       },
       {
+        name: 'servers scroll p95 frame',
+        value: scrollFrames.p95Ms,
+        unit: 'ms',
+        goal: '≤ 2 frames',
+        isMet: scrollFrames.p95Ms <= twoFramesMs,
+      },
+      {
+        name: 'log append p95 frame, to 100k lines',
+        value: appendFrames.p95Ms,
+        unit: 'ms',
+        goal: '≤ 2 frames',
+        isMet: appendFrames.p95Ms <= twoFramesMs,
+      },
+      {
         name: 'log scroll p95 frame, 100k lines',
         value: logScrollFrames.p95Ms,
         unit: 'ms',
-        goal: '≤ 33',
-        isMet: logScrollFrames.p95Ms <= 33,
+        goal: '≤ 2 frames',
+        isMet: logScrollFrames.p95Ms <= twoFramesMs,
       },
-      {
-        name: 'log append p95 frame',
-        value: appendFrames.p95Ms,
-        unit: 'ms',
-        goal: '≤ 50',
-        isMet: appendFrames.p95Ms <= 50,
-      },
+      { name: 'search 100k lines', value: searchMs, unit: 'ms', goal: '≤ 500', isMet: searchMs <= 500 },
     ];
     return {
       pageWeight: weight,
