@@ -14,7 +14,7 @@ import {
 } from 'electron';
 import { ControlClient, readEventStream } from '../supervisor/control/client.ts';
 import { readToken } from '../supervisor/control/token.ts';
-import { resolveHome } from '../supervisor/home.ts';
+import { resolveHome } from '../supervisor/shared/home.ts';
 import { type ConnectionInfo, IPC_CHANNELS } from './ipc-contract.ts';
 import {
   type MenuItemModel,

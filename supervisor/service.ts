@@ -13,14 +13,14 @@ import { staticFiles } from './control/static-files.ts';
 import { ensureToken } from './control/token.ts';
 import type { ServerEvent } from './core/server-runtime.ts';
 import { SupervisorCore } from './core/supervisor.ts';
-import { errorMessage, SupervisorError } from './errors.ts';
 import { ClientKeys } from './gateway/client-keys.ts';
 import { Forwarder } from './gateway/forward.ts';
 import { Gateway } from './gateway/gateway.ts';
-import type { HomePaths } from './home.ts';
-import { createLogger, type Logger } from './logging.ts';
 import { Observability } from './observability.ts';
 import { Pm2Manager } from './process/pm2-manager.ts';
+import { errorMessage, SupervisorError } from './shared/errors.ts';
+import type { HomePaths } from './shared/home.ts';
+import { createLogger, type Logger } from './shared/logger.ts';
 import { openStore } from './store/db.ts';
 
 const require = createRequire(import.meta.url);

@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../shared/errors.ts';
 import { type Logger, silentLogger } from '../store/types.ts';
 
 export interface WebhookOptions {

@@ -2,8 +2,8 @@ import { access, constants, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { loadConfig } from '../config/load.ts';
 import { ControlClient } from '../control/client.ts';
-import { errorMessage } from '../errors.ts';
-import type { HomePaths } from '../home.ts';
+import { errorMessage } from '../shared/errors.ts';
+import type { HomePaths } from '../shared/home.ts';
 
 export interface DoctorCheck {
   name: string;

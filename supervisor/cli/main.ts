@@ -9,9 +9,9 @@ import { ControlClient, readEventStream } from '../control/client.ts';
 import { isProcessAlive, readState } from '../control/state-file.ts';
 import { readToken } from '../control/token.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
-import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '../errors.ts';
 import { type ClientKeyRow, ClientKeys } from '../gateway/client-keys.ts';
-import { type HomePaths, resolveHome } from '../home.ts';
+import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '../shared/errors.ts';
+import { type HomePaths, resolveHome } from '../shared/home.ts';
 import { runDoctor } from './doctor.ts';
 import {
   type AlertRow,

@@ -1,5 +1,5 @@
-import { SupervisorError } from '../errors.ts';
-import type { HomePaths } from '../home.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import type { HomePaths } from '../shared/home.ts';
 import { readState, type SupervisorState } from './state-file.ts';
 import { readToken } from './token.ts';
 

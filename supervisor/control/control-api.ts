@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ServerStatus } from '../core/supervisor.ts';
-import { SupervisorError } from '../errors.ts';
 import type { ClientKeys } from '../gateway/client-keys.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import { type HttpServer, readBody, readJson, sendError, sendJson } from './http-server.ts';
 import { followFile, readLastLines } from './log-tail.ts';
 import { openEventStream } from './sse.ts';

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SupervisorError } from '../errors.ts';
-import type { Logger } from '../logging.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
 
 /** `url` is shared by every request to the same target: read it, never change it. */
 export type RouteHandler = (

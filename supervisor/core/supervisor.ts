@@ -4,11 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConfigDiff, diffConfigs, isEmptyDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
-import { errorMessage, SupervisorError } from '../errors.ts';
-import type { HomePaths } from '../home.ts';
-import type { Logger } from '../logging.ts';
 import { prepareBridgeScript } from '../process/bridge-script.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
+import { errorMessage, SupervisorError } from '../shared/errors.ts';
+import type { HomePaths } from '../shared/home.ts';
+import type { Logger } from '../shared/logger.ts';
 import { HealthChecker, type ServerHealth } from './health.ts';
 import { type ServerEvent, ServerRuntime, type ServerState } from './server-runtime.ts';
 

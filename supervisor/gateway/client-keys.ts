@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import type { ClientKeyInfo, ClientKeyVerifier } from './gateway.ts';
 
 export interface ClientKeyRow extends ClientKeyInfo {

@@ -3,8 +3,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { ControlClient } from '../control/client.ts';
 import { readToken } from '../control/token.ts';
-import { errorMessage } from '../errors.ts';
-import type { HomePaths } from '../home.ts';
+import { errorMessage } from '../shared/errors.ts';
+import type { HomePaths } from '../shared/home.ts';
 
 /**
  * `mcp-supervisor connect [SERVER]`: a stdio MCP server for clients that only spawn commands

@@ -6,9 +6,9 @@ import {
   handleWhen,
   IsolatedCircuitError,
 } from 'cockatiel';
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import { refusalError } from '../shared/refusals.ts';
 import { UpstreamRpcError } from '../upstream/request-channel.ts';
-import { refusalError } from './refusals.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

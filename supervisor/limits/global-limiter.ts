@@ -1,4 +1,4 @@
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import { Slots } from './slots.ts';
 
 export type GlobalLimiterStats = {

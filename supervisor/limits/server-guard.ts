@@ -1,10 +1,10 @@
 import Bottleneck from 'bottleneck/light.js';
 import type { LimitsConfig, ServerLimitsConfig } from '../config/schema.ts';
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import { refusalError } from '../shared/refusals.ts';
 import { MAX_TIMER_MS } from '../upstream/request-channel.ts';
 import { type BreakerState, type CircuitBreaker, createBreaker } from './breaker.ts';
 import type { GlobalLimiter } from './global-limiter.ts';
-import { refusalError } from './refusals.ts';
 import { Slots } from './slots.ts';
 import { createTokenBucket, type TokenBucket } from './token-bucket.ts';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { errorMessage, SupervisorError } from '../errors.ts';
+import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import { migrate } from './migrations.ts';
 import { type Logger, silentLogger } from './types.ts';
 

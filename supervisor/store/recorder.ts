@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../shared/errors.ts';
 import type { Store } from './db.ts';
 import {
   addToHistogram,

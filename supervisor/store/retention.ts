@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { RetentionConfig } from '../config/schema.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../shared/errors.ts';
 import type { Store } from './db.ts';
 import { type Clock, type Logger, silentLogger } from './types.ts';
 

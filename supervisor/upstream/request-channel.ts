@@ -1,5 +1,5 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { refusalError } from '../limits/refusals.ts';
+import { refusalError } from '../shared/refusals.ts';
 
 /** An error the server answered with, kept exactly as it sent it (code, message, data). */
 export class UpstreamRpcError extends Error {

@@ -13,9 +13,9 @@ import {
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { SupervisorError } from '../errors.ts';
-import type { Logger } from '../logging.ts';
-import { silentLogger } from '../logging.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { silentLogger } from '../shared/logger.ts';
 import { RequestChannel } from './request-channel.ts';
 import { SocketClientTransport } from './socket-transport.ts';
 

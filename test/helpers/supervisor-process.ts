@@ -3,7 +3,7 @@ import JSON5 from 'json5';
 import { ControlClient } from '../../supervisor/control/client.ts';
 import { isProcessAlive, readState } from '../../supervisor/control/state-file.ts';
 import type { ServerStatus } from '../../supervisor/core/supervisor.ts';
-import { type HomePaths, resolveHome } from '../../supervisor/home.ts';
+import { type HomePaths, resolveHome } from '../../supervisor/shared/home.ts';
 import { type CliProcess, type CliResult, runCli, spawnCli } from './cli.ts';
 import { waitFor } from './paths.ts';
 

@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isSupervisorError, SupervisorError } from '../../../supervisor/errors.ts';
 import { createBreaker } from '../../../supervisor/limits/breaker.ts';
 import { createGlobalLimiter, type GlobalLimiter } from '../../../supervisor/limits/global-limiter.ts';
-import { refusalOf } from '../../../supervisor/limits/refusals.ts';
 import {
   createServerGuard,
   resolveServerLimits,
   type ServerGuard,
   type ServerGuardLimits,
 } from '../../../supervisor/limits/server-guard.ts';
+import { isSupervisorError, SupervisorError } from '../../../supervisor/shared/errors.ts';
+import { refusalOf } from '../../../supervisor/shared/refusals.ts';
 import { type Deferred, deferred, rejectionOf, settle, until } from './helpers.ts';
 
 const BASE_LIMITS: ServerGuardLimits = { maxConcurrent: 50, queueSize: 100, requestTimeoutMs: 30_000 };

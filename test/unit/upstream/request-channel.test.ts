@@ -1,7 +1,7 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isSupervisorError, SupervisorError } from '../../../supervisor/errors.ts';
-import { refusalOf } from '../../../supervisor/limits/refusals.ts';
+import { isSupervisorError, SupervisorError } from '../../../supervisor/shared/errors.ts';
+import { refusalOf } from '../../../supervisor/shared/refusals.ts';
 import { RequestChannel, UpstreamRpcError } from '../../../supervisor/upstream/request-channel.ts';
 
 type SendMode = 'ok' | 'throw' | 'reject';

@@ -1,4 +1,4 @@
-import { SupervisorError, type SupervisorErrorCode } from '../errors.ts';
+import { SupervisorError, type SupervisorErrorCode } from './errors.ts';
 
 /** Why the supervisor answered a request itself instead of passing it to the server. */
 export type RefusalReason = 'queue_full' | 'rate_limited' | 'circuit_open' | 'timeout' | 'server_unavailable';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveHome, socketPathFor } from '../../../supervisor/home.ts';
+import { resolveHome, socketPathFor } from '../../../supervisor/shared/home.ts';
 
 describe('resolveHome', () => {
   it('puts everything under an explicit home', () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { SupervisorError } from '../../../supervisor/errors.ts';
+import { SupervisorError } from '../../../supervisor/shared/errors.ts';
 import {
   REFUSAL_JSONRPC_CODES,
   REFUSAL_REASONS,
   refusalError,
   refusalOf,
   refusalToJsonRpcError,
-} from '../../../supervisor/limits/refusals.ts';
+} from '../../../supervisor/shared/refusals.ts';
 
 describe('refusals', () => {
   it('gives every reason a distinct code in the JSON-RPC server-error range', () => {
