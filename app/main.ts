@@ -12,8 +12,8 @@ import {
   Tray,
   utilityProcess,
 } from 'electron';
-import { ControlClient, readEventStream } from '../supervisor/control/client.ts';
-import { readToken } from '../supervisor/control/token.ts';
+import { ControlClient, readEventStream } from '../supervisor/client/control-client.ts';
+import { readToken } from '../supervisor/client/token.ts';
 import { resolveHome } from '../supervisor/shared/home.ts';
 import { type ConnectionInfo, IPC_CHANNELS } from './ipc-contract.ts';
 import {

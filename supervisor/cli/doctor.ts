@@ -1,7 +1,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { ControlClient } from '../client/control-client.ts';
 import { loadConfig } from '../config/load.ts';
-import { ControlClient } from '../control/client.ts';
 import { errorMessage } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 

@@ -1,8 +1,8 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { ControlClient } from '../control/client.ts';
-import { readToken } from '../control/token.ts';
+import { ControlClient } from '../client/control-client.ts';
+import { readToken } from '../client/token.ts';
 import { errorMessage } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 

@@ -10,11 +10,11 @@ import {
   type Notification,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
+import { bearerToken, isTokenValid } from '../client/token.ts';
 import type { SupervisorSettings } from '../config/schema.ts';
-import { isBodyTooLarge, readBody, sendJson } from '../control/http-server.ts';
-import { bearerToken, isTokenValid } from '../control/token.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
+import { isBodyTooLarge, readBody, sendJson } from '../http/server.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { refusalToJsonRpcError } from '../shared/refusals.ts';

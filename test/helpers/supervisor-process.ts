@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import JSON5 from 'json5';
-import { ControlClient } from '../../supervisor/control/client.ts';
-import { isProcessAlive, readState } from '../../supervisor/control/state-file.ts';
+import { ControlClient } from '../../supervisor/client/control-client.ts';
+import { isProcessAlive, readState } from '../../supervisor/client/state-file.ts';
 import type { ServerStatus } from '../../supervisor/core/supervisor.ts';
 import { type HomePaths, resolveHome } from '../../supervisor/shared/home.ts';
 import { type CliProcess, type CliResult, runCli, spawnCli } from './cli.ts';
