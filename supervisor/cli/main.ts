@@ -9,10 +9,10 @@ import { isProcessAlive, readState } from '../client/state-file.ts';
 import { readToken } from '../client/token.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
-import { type ClientKeyRow, ClientKeys } from '../gateway/client-keys.ts';
 import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '../shared/errors.ts';
 import { type HomePaths, resolveHome } from '../shared/home.ts';
-import { runDoctor } from './doctor.ts';
+import { type ClientKeyRow, ClientKeys } from '../store/client-keys.ts';
+import { runDoctor } from './commands/doctor.ts';
 import {
   type AlertRow,
   type EventRow,
@@ -67,7 +67,7 @@ export function buildProgram(): Command {
     .action(async (options: { config?: string; detach?: boolean }, command: Command) => {
       const paths = homeOf(command);
       if (options.detach) return startDetached(paths, options.config, isJson(command));
-      const { runSupervisor } = await import('../service.ts');
+      const { runSupervisor } = await import('../boot/run.ts');
       const running = await runSupervisor({ paths, configFile: options.config, logToStdout: true });
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals) => {
@@ -231,7 +231,7 @@ export function buildProgram(): Command {
       'a client key (default: the home control token, which opens every server); env MCP_SUPERVISOR_KEY',
     )
     .action(async (serverName: string | undefined, options: { key?: string }, command: Command) => {
-      const { runConnect } = await import('../gateway/connect.ts');
+      const { runConnect } = await import('./commands/connect.ts');
       await runConnect({
         paths: homeOf(command),
         ...(serverName ? { server: serverName } : {}),

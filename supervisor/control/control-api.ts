@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { bearerToken, isTokenValid } from '../client/token.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
-import type { ClientKeys } from '../gateway/client-keys.ts';
 import { type HttpServer, readBody, readJson, sendError, sendJson } from '../http/server.ts';
 import { openEventStream } from '../http/sse.ts';
 import { SupervisorError } from '../shared/errors.ts';
+import type { ClientKeys } from '../store/client-keys.ts';
 import { followFile, readLastLines } from './log-tail.ts';
 
 /** What the control API needs from the running supervisor. */

@@ -9,8 +9,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
+import type { Forwarder } from '../limits/forwarder.ts';
 import { refusalError } from '../shared/refusals.ts';
-import type { Forwarder } from './forward.ts';
 import { isToolAllowed, qualify, unqualify } from './names.ts';
 import type { InFlight, Session } from './session.ts';
 

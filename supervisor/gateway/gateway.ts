@@ -15,12 +15,12 @@ import type { SupervisorSettings } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
 import { isBodyTooLarge, readBody, sendJson } from '../http/server.ts';
+import type { Forwarder } from '../limits/forwarder.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { refusalToJsonRpcError } from '../shared/refusals.ts';
 import { UpstreamRpcError } from '../upstream/request-channel.ts';
 import { Dispatcher } from './dispatch.ts';
-import type { Forwarder } from './forward.ts';
 import {
   classifyMessage,
   errorResponse,

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { ClientKeyInfo, ClientKeyVerifier } from '../gateway/gateway.ts';
 import { SupervisorError } from '../shared/errors.ts';
-import type { ClientKeyInfo, ClientKeyVerifier } from './gateway.ts';
 
 export interface ClientKeyRow extends ClientKeyInfo {
   createdAt: number;

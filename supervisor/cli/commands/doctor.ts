@@ -1,9 +1,9 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { ControlClient } from '../client/control-client.ts';
-import { loadConfig } from '../config/load.ts';
-import { errorMessage } from '../shared/errors.ts';
-import type { HomePaths } from '../shared/home.ts';
+import { ControlClient } from '../../client/control-client.ts';
+import { loadConfig } from '../../config/load.ts';
+import { errorMessage } from '../../shared/errors.ts';
+import type { HomePaths } from '../../shared/home.ts';
 
 export interface DoctorCheck {
   name: string;

@@ -1,12 +1,12 @@
 import type { SupervisorSettings } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
-import { type CircuitBreaker, createBreaker } from '../limits/breaker.ts';
-import { createGlobalLimiter, type GlobalLimiter } from '../limits/global-limiter.ts';
-import { retryIdempotent } from '../limits/retry.ts';
-import { createServerGuard, resolveServerLimits, type ServerGuard } from '../limits/server-guard.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
 import { UpstreamRpcError } from '../upstream/request-channel.ts';
+import { type CircuitBreaker, createBreaker } from './breaker.ts';
+import { createGlobalLimiter, type GlobalLimiter } from './global-limiter.ts';
+import { retryIdempotent } from './retry.ts';
+import { createServerGuard, resolveServerLimits, type ServerGuard } from './server-guard.ts';
 
 /** The outcome of one forwarded request, for metrics and the store. */
 export interface RequestRecord {
