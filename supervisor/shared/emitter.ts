@@ -1,5 +1,5 @@
-import { type Logger, silentLogger } from '../store/types.ts';
 import { errorMessage } from './errors.ts';
+import { type Logger, silentLogger } from './logger.ts';
 
 export type Listener<T> = (event: T) => void;
 

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { errorMessage } from '../shared/errors.ts';
+import { type Logger, silentLogger } from '../shared/logger.ts';
 import type { Store } from './db.ts';
 import {
   addToHistogram,
@@ -10,15 +11,7 @@ import {
   mergeHistogram,
   percentile,
 } from './histogram.ts';
-import {
-  type Clock,
-  type Logger,
-  type ProcessSample,
-  type RequestEvent,
-  type ServerEvent,
-  type SystemSample,
-  silentLogger,
-} from './types.ts';
+import type { Clock, ProcessSample, RequestEvent, ServerEvent, SystemSample } from './types.ts';
 
 const MINUTE_MS = 60_000;
 /** The live window behind `lastMinuteStats`: six 10-second slots, i.e. the last 50–60 s. */
