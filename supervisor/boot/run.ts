@@ -1,5 +1,4 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import chokidar from 'chokidar';
 import { isProcessAlive, readState, removeState, writeState } from '../client/state-file.ts';
@@ -19,13 +18,12 @@ import { Pm2Manager } from '../process/pm2-manager.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
+import { VERSION } from '../shared/version.ts';
 import { ClientKeys } from '../store/client-keys.ts';
 import { openStore } from '../store/db.ts';
 import { Observability } from './observability.ts';
 
-const require = createRequire(import.meta.url);
 const RENDERER_DIR = fileURLToPath(new URL('../../renderer', import.meta.url));
-export const VERSION: string = (require('../../package.json') as { version: string }).version;
 
 export interface RunOptions {
   paths: HomePaths;

@@ -11,6 +11,7 @@ import { loadConfig } from '../config/load.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
 import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '../shared/errors.ts';
 import { type HomePaths, resolveHome } from '../shared/home.ts';
+import { isAbortError, sleep } from '../shared/timers.ts';
 import { type ClientKeyRow, ClientKeys } from '../store/client-keys.ts';
 import { runDoctor } from './commands/doctor.ts';
 import {
@@ -173,7 +174,7 @@ export function buildProgram(): Command {
           const { stream: source, lines: newLines } = data as { stream: string; lines: string[] };
           for (const line of newLines) print(json ? JSON.stringify({ stream: source, line }) : line);
         }).catch((error: unknown) => {
-          if ((error as Error).name !== 'AbortError') throw error;
+          if (!isAbortError(error)) throw error;
         });
       },
     );
@@ -357,7 +358,7 @@ export function buildProgram(): Command {
             : `${new Date().toISOString()}  ${type === 'alert.fired' ? 'FIRED   ' : 'RESOLVED'}  ${alert.key}  ${alert.message}`,
         );
       }).catch((error: unknown) => {
-        if ((error as Error).name !== 'AbortError') throw error;
+        if (!isAbortError(error)) throw error;
       });
     });
 
@@ -470,10 +471,6 @@ async function startDetached(paths: HomePaths, config: string | undefined, json:
 /** `since=…[&server=…]` for the metrics and events reads. */
 function windowQuery(options: { server?: string; since: string }): URLSearchParams {
   return new URLSearchParams({ since: options.since, ...(options.server ? { server: options.server } : {}) });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Runs the CLI; returns the process exit code (documented in the README). */

@@ -11,6 +11,7 @@ import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
 import type { Forwarder } from '../limits/forwarder.ts';
 import { refusalError } from '../shared/refusals.ts';
+import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
 import { isToolAllowed, qualify, unqualify } from './names.ts';
 import type { InFlight, Session } from './session.ts';
 
@@ -31,7 +32,7 @@ const LIST_KEYS: Partial<Record<string, string>> = {
   'resources/templates/list': 'resourceTemplates',
 };
 
-const SERVER_INFO = { name: 'mcp-supervisor', version: '0.1.0' };
+const SERVER_INFO = { name: PRODUCT_NAME, version: VERSION };
 
 /**
  * Answers downstream MCP requests: transparently for one server (`/mcp/<server>`: every request,

@@ -19,7 +19,7 @@ import type { Forwarder } from '../limits/forwarder.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { refusalToJsonRpcError } from '../shared/refusals.ts';
-import { UpstreamRpcError } from '../upstream/request-channel.ts';
+import { UpstreamRpcError } from '../shared/upstream-error.ts';
 import { Dispatcher } from './dispatch.ts';
 import {
   classifyMessage,

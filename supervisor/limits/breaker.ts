@@ -8,7 +8,8 @@ import {
 } from 'cockatiel';
 import { SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
-import { UpstreamRpcError } from '../upstream/request-channel.ts';
+import { isAbortError } from '../shared/timers.ts';
+import { UpstreamRpcError } from '../shared/upstream-error.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -61,7 +62,7 @@ export function isTransportFailure(error: unknown): boolean {
   if (error instanceof UpstreamRpcError) return false;
   if (error instanceof SupervisorError)
     return error.code === 'TIMEOUT' || error.code === 'SERVER_UNAVAILABLE';
-  if (error instanceof Error && error.name === 'AbortError') return false;
+  if (isAbortError(error)) return false;
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') {
     return LOCAL_TRANSPORT_JSONRPC_CODES.has(error.code);
   }

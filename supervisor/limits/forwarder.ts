@@ -2,7 +2,7 @@ import type { SupervisorSettings } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
-import { UpstreamRpcError } from '../upstream/request-channel.ts';
+import { UpstreamRpcError } from '../shared/upstream-error.ts';
 import { type CircuitBreaker, createBreaker } from './breaker.ts';
 import { createGlobalLimiter, type GlobalLimiter } from './global-limiter.ts';
 import { retryIdempotent } from './retry.ts';

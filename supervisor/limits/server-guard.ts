@@ -2,7 +2,7 @@ import Bottleneck from 'bottleneck/light.js';
 import type { LimitsConfig, ServerLimitsConfig } from '../config/schema.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
-import { MAX_TIMER_MS } from '../upstream/request-channel.ts';
+import { MAX_TIMER_MS, untilAborted } from '../shared/timers.ts';
 import { type BreakerState, type CircuitBreaker, createBreaker } from './breaker.ts';
 import type { GlobalLimiter } from './global-limiter.ts';
 import { Slots } from './slots.ts';
@@ -116,25 +116,6 @@ function sameLimits(a: ServerGuardLimits, b: ServerGuardLimits): boolean {
     a.queueSize === b.queueSize &&
     a.requestTimeoutMs === b.requestTimeoutMs
   );
-}
-
-/** Resolves or rejects with `promise`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Calls `task`, turning a synchronous throw into a rejection. */

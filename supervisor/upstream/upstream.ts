@@ -16,6 +16,7 @@ import {
 import { SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';
+import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
 import { RequestChannel } from './request-channel.ts';
 import { SocketClientTransport } from './socket-transport.ts';
 
@@ -69,7 +70,7 @@ export class Upstream {
   constructor(options: { name: string; logger?: Logger; version?: string }) {
     this.name = options.name;
     this.#logger = options.logger ?? silentLogger;
-    this.#version = options.version ?? '0.1.0';
+    this.#version = options.version ?? VERSION;
   }
 
   get state(): UpstreamState {
@@ -209,7 +210,7 @@ export class Upstream {
 
   #newClient(): Client {
     const client = new Client(
-      { name: 'mcp-supervisor', version: this.#version },
+      { name: PRODUCT_NAME, version: this.#version },
       { capabilities: UPSTREAM_CLIENT_CAPABILITIES },
     );
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
