@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 
 /** Reads the control API token, creating it (32 random bytes, hex, mode 0600) on first use. */
@@ -20,17 +20,4 @@ export async function readToken(file: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** Compares a presented bearer token with the expected one in constant time. */
-export function isTokenValid(presented: string | undefined, expected: string): boolean {
-  if (!presented) return false;
-  const a = Buffer.from(presented);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  return match?.[1];
 }

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { bearerToken, isTokenValid } from '../client/token.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
-import { type HttpServer, readBody, readJson, sendError, sendJson } from '../http/server.ts';
+import { bearerToken, isTokenValid } from '../http/bearer.ts';
+import { readBody, readJson } from '../http/body.ts';
+import { sendError, sendJson } from '../http/respond.ts';
+import type { HttpServer } from '../http/server.ts';
 import { openEventStream } from '../http/sse.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import type { ClientKeys } from '../store/client-keys.ts';
@@ -117,7 +119,7 @@ async function handle(
         const isErr = file === files.err;
         followFile(
           file,
-          (lines) => stream.send('lines', { stream: isErr ? 'err' : 'out', lines }),
+          (lines) => stream.send({ stream: isErr ? 'err' : 'out', lines }, 'lines'),
           abort.signal,
         );
       }
@@ -134,7 +136,7 @@ async function handle(
   }
   if (route === 'GET /events') {
     const stream = openEventStream(res);
-    const unsubscribe = context.onEvent((type, data) => stream.send(type, data));
+    const unsubscribe = context.onEvent((type, data) => stream.send(data, type));
     stream.onClose(unsubscribe);
     return;
   }

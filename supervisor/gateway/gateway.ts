@@ -10,11 +10,13 @@ import {
   type Notification,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
-import { bearerToken, isTokenValid } from '../client/token.ts';
 import type { SupervisorSettings } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
-import { isBodyTooLarge, readBody, sendJson } from '../http/server.ts';
+import { bearerToken, isTokenValid } from '../http/bearer.ts';
+import { isBodyTooLarge, readBody } from '../http/body.ts';
+import { sendJson } from '../http/respond.ts';
+import { SseWriter } from '../http/sse.ts';
 import type { Forwarder } from '../limits/forwarder.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -34,7 +36,7 @@ import {
   type RequestId,
   resultResponse,
 } from './jsonrpc.ts';
-import { type InFlight, Session, SseWriter } from './session.ts';
+import { type InFlight, Session } from './session.ts';
 
 /** A client key as the gateway needs it. */
 export interface ClientKeyInfo {
@@ -394,7 +396,7 @@ export class Gateway {
     const isStreamed =
       accept.includes('text/event-stream') &&
       (progressToken !== undefined || (canBeAsked && STREAMED_METHODS.has(method)));
-    if (isStreamed) inFlight.stream = new SseWriter(res, { [SESSION_HEADER]: session.id });
+    if (isStreamed) inFlight.stream = new SseWriter(res, { headers: { [SESSION_HEADER]: session.id } });
     // The client going away mid-request cancels it upstream.
     const onClose = () => {
       if (session.inFlight.get(id) === inFlight) abort.abort(new Error('the client disconnected'));
@@ -461,15 +463,12 @@ export class Gateway {
         'this session already has an open GET stream',
       );
     }
-    const stream = new SseWriter(res, { [SESSION_HEADER]: session.id });
+    const stream = new SseWriter(res, { headers: { [SESSION_HEADER]: session.id }, heartbeatMs: 15_000 });
     // The client's fetch resolves on the headers: send them (with a comment) at once.
     stream.comment('stream open');
     session.standalone = stream;
     session.lastActiveAt = Date.now();
-    const heartbeat = setInterval(() => stream.comment('ping'), 15_000);
-    heartbeat.unref();
     stream.onClose(() => {
-      clearInterval(heartbeat);
       if (session.standalone === stream) session.standalone = undefined;
       session.lastActiveAt = Date.now();
     });

@@ -1,53 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
+import type { SseWriter } from '../http/sse.ts';
 import { errorResponse, JSONRPC_SESSION_ERROR, type JsonRpcResponse, type RequestId } from './jsonrpc.ts';
-
-/** One open SSE response: a POST answered as a stream, or the session's standalone GET stream. */
-export class SseWriter {
-  readonly #res: ServerResponse;
-  #isClosed = false;
-
-  constructor(res: ServerResponse, headers: Record<string, string>) {
-    this.#res = res;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      ...headers,
-    });
-    // No flushHeaders(): the headers leave with the first event, one write fewer per request.
-    res.on('close', () => {
-      this.#isClosed = true;
-    });
-  }
-
-  get isClosed(): boolean {
-    return this.#isClosed || this.#res.destroyed;
-  }
-
-  /** Writes one JSON-RPC message as an SSE `message` event; false when the stream is gone. */
-  send(message: unknown): boolean {
-    if (this.isClosed) return false;
-    this.#res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-    return true;
-  }
-
-  comment(text: string): void {
-    if (!this.isClosed) this.#res.write(`: ${text}\n\n`);
-  }
-
-  end(message?: unknown): void {
-    if (this.isClosed) return;
-    this.#isClosed = true;
-    this.#res.end(message === undefined ? undefined : `event: message\ndata: ${JSON.stringify(message)}\n\n`);
-  }
-
-  onClose(listener: () => void): void {
-    if (this.isClosed) listener();
-    else this.#res.on('close', listener);
-  }
-}
 
 /** A downstream request being served. */
 export interface InFlight {

@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { sendError, sendJson } from './respond.ts';
 
 /** `url` is shared by every request to the same target: read it, never change it. */
 export type RouteHandler = (
@@ -177,102 +178,4 @@ const MAX_CACHED = 256;
 
 function matchPrefix(prefix: string): string {
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
-}
-
-const STATUS_BY_CODE: Partial<Record<string, number>> = {
-  BAD_REQUEST: 400,
-  CONFIG_INVALID: 422,
-  CONFIG_NOT_FOUND: 404,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  UNKNOWN_SERVER: 404,
-  SERVER_UNAVAILABLE: 503,
-  QUEUE_FULL: 429,
-  RATE_LIMITED: 429,
-  CIRCUIT_OPEN: 503,
-  TIMEOUT: 504,
-};
-
-export function sendError(res: ServerResponse, error: unknown): void {
-  if (error instanceof SupervisorError) {
-    const httpStatus = error.details?.httpStatus;
-    sendJson(res, typeof httpStatus === 'number' ? httpStatus : (STATUS_BY_CODE[error.code] ?? 500), {
-      error: {
-        code: error.code,
-        message: error.message,
-        ...(error.details ? { details: error.details } : {}),
-      },
-    });
-  } else {
-    sendJson(res, 500, {
-      error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) },
-    });
-  }
-}
-
-/** Writes a JSON response, unless one was already sent or the client has gone. */
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  // The flat-array form skips Node's per-call walk over a headers object.
-  const head: (string | number)[] = [
-    'content-type',
-    'application/json; charset=utf-8',
-    'content-length',
-    Buffer.byteLength(text),
-  ];
-  for (const name in headers) head.push(name, headers[name] as string);
-  res.writeHead(status, head as string[]);
-  res.end(text);
-}
-
-/**
- * Reads a request body up to `maxBytes`. A larger body is refused (`BAD_REQUEST` with
- * `details.httpStatus` 413, naming `setting` when given) without buffering it; the rest of it is
- * drained, not destroyed, so the refusal can still be written on the same connection.
- */
-export function readBody(req: IncomingMessage, maxBytes: number, setting?: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const refuse = () => {
-      req.removeAllListeners('data');
-      req.resume();
-      reject(tooLarge(maxBytes, setting));
-    };
-    if (Number(req.headers['content-length'] ?? 0) > maxBytes) return refuse();
-    const chunks: Buffer[] = [];
-    let total = 0;
-    req.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > maxBytes) return refuse();
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-export function isBodyTooLarge(error: unknown): error is SupervisorError {
-  return error instanceof SupervisorError && error.details?.httpStatus === 413;
-}
-
-function tooLarge(maxBytes: number, setting?: string): SupervisorError {
-  const hint = setting ? ` (${setting})` : '';
-  return new SupervisorError('BAD_REQUEST', `request body is larger than ${maxBytes} bytes${hint}`, {
-    details: { httpStatus: 413 },
-  });
-}
-
-export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const body = await readBody(req, maxBytes);
-  if (body.length === 0) return {};
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw new SupervisorError('BAD_REQUEST', `request body is not valid JSON: ${(error as Error).message}`);
-  }
 }

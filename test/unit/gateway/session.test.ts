@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type InFlight, Session, SseWriter } from '../../../supervisor/gateway/session.ts';
+import { type InFlight, Session } from '../../../supervisor/gateway/session.ts';
+import { SseWriter } from '../../../supervisor/http/sse.ts';
 
 /** Just enough of a ServerResponse for SseWriter: records what is written. */
 class FakeResponse extends EventEmitter {
