@@ -1,3 +1,4 @@
+import type { AlertRow, MetricsSummary } from '../client/wire-types.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
 
 export function formatDuration(ms: number): string {
@@ -52,22 +53,6 @@ export function formatStatusTable(servers: ServerStatus[]): string {
   );
 }
 
-export interface MetricsSummary {
-  servers: {
-    server: string;
-    requests: number;
-    errors: number;
-    refused: number;
-    p50Ms: number | null;
-    p95Ms: number | null;
-    p99Ms: number | null;
-    cpuPercent: number | null;
-    rssBytes: number | null;
-  }[];
-  host: { cpuPercent: number; memPercent: number; load1: number; load5: number; load15: number } | null;
-  droppedEvents: number;
-}
-
 function ms(value: number | null): string {
   return value === null ? '-' : value < 10 ? value.toFixed(1) : String(Math.round(value));
 }
@@ -115,19 +100,6 @@ export function formatMetricsTable(summary: MetricsSummary, since: string): stri
   return lines.join('\n');
 }
 
-export interface AlertRow {
-  id: number;
-  key: string;
-  severity: string;
-  message: string;
-  value: number;
-  threshold: number;
-  firedAt: number;
-  resolvedAt: number | null;
-  suppressedCount: number;
-  acknowledgedAt: number | null;
-}
-
 export function formatAlertsTable(alerts: AlertRow[]): string {
   if (alerts.length === 0) return 'no alerts';
   return formatTable(
@@ -143,12 +115,4 @@ export function formatAlertsTable(alerts: AlertRow[]): string {
       a.message,
     ]),
   );
-}
-
-export interface EventRow {
-  ts: number;
-  server: string;
-  kind: string;
-  exitCode?: number | null;
-  detail?: Record<string, unknown> | null;
 }

@@ -7,22 +7,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { ControlClient, readEventStream } from '../client/control-client.ts';
 import { isProcessAlive, readState } from '../client/state-file.ts';
 import { readToken } from '../client/token.ts';
+import type { AlertRow, ClientKeyRow, EventRow, MetricsSummary } from '../client/wire-types.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ServerStatus } from '../core/supervisor.ts';
 import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '../shared/errors.ts';
 import { type HomePaths, resolveHome } from '../shared/home.ts';
 import { isAbortError, sleep } from '../shared/timers.ts';
-import { type ClientKeyRow, ClientKeys } from '../store/client-keys.ts';
+import { ClientKeys } from '../store/client-keys.ts';
 import { runDoctor } from './commands/doctor.ts';
-import {
-  type AlertRow,
-  type EventRow,
-  formatAlertsTable,
-  formatMetricsTable,
-  formatStatusTable,
-  formatTable,
-  type MetricsSummary,
-} from './format.ts';
+import { formatAlertsTable, formatMetricsTable, formatStatusTable, formatTable } from './format.ts';
 
 const CLI_FILE = fileURLToPath(new URL('../bin/mcp-supervisor.js', import.meta.url));
 

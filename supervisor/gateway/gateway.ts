@@ -10,6 +10,7 @@ import {
   type Notification,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { ClientKeyInfo } from '../client/wire-types.ts';
 import type { SupervisorSettings } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
@@ -37,14 +38,6 @@ import {
   resultResponse,
 } from './jsonrpc.ts';
 import { type InFlight, Session } from './session.ts';
-
-/** A client key as the gateway needs it. */
-export interface ClientKeyInfo {
-  id: string;
-  name: string;
-  /** Servers the key may reach; `null` = all. */
-  servers: string[] | null;
-}
 
 export interface ClientKeyVerifier {
   verify(token: string): Promise<ClientKeyInfo | undefined> | ClientKeyInfo | undefined;

@@ -1,15 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { ClientKeyInfo, ClientKeyVerifier } from '../gateway/gateway.ts';
+import type { ClientKeyInfo, ClientKeyRow } from '../client/wire-types.ts';
 import { SupervisorError } from '../shared/errors.ts';
-
-export interface ClientKeyRow extends ClientKeyInfo {
-  createdAt: number;
-  revokedAt: number | null;
-  lastUsedAt: number | null;
-  /** The first characters of the key, to tell keys apart in a list; never enough to use it. */
-  prefix: string;
-}
 
 const KEY_PREFIX = 'mcps_';
 /** How long a verified (or refused) token is trusted before the database is asked again. */
@@ -25,7 +17,7 @@ function hashKey(token: string): string {
  * five minutes, so the database is not on the request path; a revoke clears the cache at once in
  * this process (a revoke from another process takes effect within the TTL).
  */
-export class ClientKeys implements ClientKeyVerifier {
+export class ClientKeys {
   readonly #db: Database;
   readonly #now: () => number;
   readonly #cache = new Map<string, { key: ClientKeyInfo | undefined; expiresAt: number }>();
