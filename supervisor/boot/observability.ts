@@ -3,7 +3,7 @@ import { AlertEngine, type AlertEvent } from '../alerts/engine.ts';
 import { createWebhookNotifier } from '../alerts/webhook.ts';
 import type { Config } from '../config/schema.ts';
 import type { ControlContext } from '../control/control-api.ts';
-import type { ServerEvent as CoreServerEvent } from '../core/server-runtime.ts';
+import type { ServerEvent } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
 import type { HttpServer } from '../http/server.ts';
 import { AdaptiveConcurrency } from '../limits/adaptive.ts';
@@ -20,7 +20,7 @@ import type { Store } from '../store/db.ts';
 import { createQueries } from '../store/queries.ts';
 import { RequestRecorder } from '../store/recorder.ts';
 import { RetentionJob } from '../store/retention.ts';
-import type { ServerEventKind } from '../store/types.ts';
+import { toServerEventRow } from '../store/server-events.ts';
 
 const MINUTE_MS = 60_000;
 const DURATION_PATTERN = /^(\d+)(s|m|h|d)$/;
@@ -194,20 +194,9 @@ export class Observability {
     this.#metrics.observeRequest(event);
   }
 
-  onServerEvent(event: CoreServerEvent): void {
-    const kind = STORED_KINDS[event.kind];
-    if (!kind) return;
-    const detail: Record<string, unknown> = { state: event.state };
-    if (event.message !== undefined) detail.message = event.message;
-    if (event.delayMs !== undefined) detail.delayMs = event.delayMs;
-    if (event.signal) detail.signal = event.signal;
-    this.recorder.recordServerEvent({
-      ts: event.at,
-      server: event.server,
-      kind,
-      detail,
-      exitCode: event.exitCode ?? null,
-    });
+  onServerEvent(event: ServerEvent): void {
+    const row = toServerEventRow(event);
+    if (row) this.recorder.recordServerEvent(row);
   }
 
   #onSample(sample: MonitorSample): void {
@@ -392,12 +381,3 @@ export class Observability {
 function roundStep(spanMs: number): number {
   return Math.max(1, Math.ceil(spanMs / 60 / MINUTE_MS)) * MINUTE_MS;
 }
-
-const STORED_KINDS: Partial<Record<CoreServerEvent['kind'], ServerEventKind>> = {
-  start: 'start',
-  exit: 'exit',
-  restart: 'restart',
-  crash_loop: 'crash_loop',
-  stop: 'stop',
-  error: 'error',
-};

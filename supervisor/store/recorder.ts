@@ -11,7 +11,8 @@ import {
   mergeHistogram,
   percentile,
 } from './histogram.ts';
-import type { Clock, ProcessSample, RequestEvent, ServerEvent, SystemSample } from './types.ts';
+import type { ServerEventRow } from './queries.ts';
+import type { Clock, ProcessSample, RequestEvent, SystemSample } from './types.ts';
 
 const MINUTE_MS = 60_000;
 /** The live window behind `lastMinuteStats`: six 10-second slots, i.e. the last 50–60 s. */
@@ -121,7 +122,7 @@ export class RequestRecorder {
   readonly #live = new Map<string, LiveSlot[]>();
   #systemSamples: SystemSample[] = [];
   #processSamples: ProcessSample[] = [];
-  #serverEvents: ServerEvent[] = [];
+  #serverEvents: ServerEventRow[] = [];
 
   #recordedEvents = 0;
   #persistedEvents = 0;
@@ -241,7 +242,8 @@ export class RequestRecorder {
     this.#enqueue(this.#processSamples, sample);
   }
 
-  recordServerEvent(event: ServerEvent): void {
+  /** Queues a server lifecycle event row (see `toServerEventRow`) for the next flush. */
+  recordServerEvent(event: ServerEventRow): void {
     this.#enqueue(this.#serverEvents, event);
   }
 

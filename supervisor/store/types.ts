@@ -46,11 +46,3 @@ export interface ProcessSample {
 }
 
 export type ServerEventKind = 'start' | 'exit' | 'restart' | 'crash_loop' | 'stop' | 'reload' | 'error';
-
-export interface ServerEvent {
-  ts: number;
-  server: string;
-  kind: ServerEventKind;
-  detail?: Record<string, unknown> | null;
-  exitCode?: number | null;
-}
