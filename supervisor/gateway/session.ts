@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { SseWriter } from '../http/sse.ts';
-import { errorResponse, JSONRPC_SESSION_ERROR, type JsonRpcResponse, type RequestId } from './jsonrpc.ts';
+import { errorResponse, type JsonRpcResponse, type RequestId } from './jsonrpc.ts';
+import { JSONRPC_REQUEST_CANCELLED, JSONRPC_REQUEST_TIMEOUT, JSONRPC_SESSION_ERROR } from './rpc-errors.ts';
 
 /** A downstream request being served. */
 export interface InFlight {
   readonly id: RequestId;
   readonly method: string;
+  /** What the client sent: server→client requests find the server a request went to from it. */
+  readonly params?: Record<string, unknown> | undefined;
   readonly abort: AbortController;
-  /** The server the request went to (set once routed); server→client requests follow it. */
-  server?: string;
   /** The POST's own SSE stream, when the request is answered as a stream. */
   stream?: SseWriter;
   readonly startedAt: number;
@@ -103,7 +104,11 @@ export class Session {
       const timer = setTimeout(
         () =>
           finish(
-            errorResponse(id, -32001, `the client did not answer ${method} within ${options.timeoutMs} ms`),
+            errorResponse(
+              id,
+              JSONRPC_REQUEST_TIMEOUT,
+              `the client did not answer ${method} within ${options.timeoutMs} ms`,
+            ),
           ),
         options.timeoutMs,
       );
@@ -117,7 +122,7 @@ export class Session {
             method: 'notifications/cancelled',
             params: { requestId: id, reason: 'cancelled' },
           });
-          finish(errorResponse(id, -32800, 'request cancelled'));
+          finish(errorResponse(id, JSONRPC_REQUEST_CANCELLED, 'request cancelled'));
         },
         { once: true },
       );

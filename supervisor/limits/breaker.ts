@@ -1,3 +1,4 @@
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -50,7 +51,7 @@ export type CircuitBreaker = {
 };
 
 /** SDK codes for failures produced locally by the client transport rather than by the server. */
-const LOCAL_TRANSPORT_JSONRPC_CODES = new Set([-32000 /* ConnectionClosed */, -32001 /* RequestTimeout */]);
+const LOCAL_TRANSPORT_JSONRPC_CODES = new Set<number>([ErrorCode.ConnectionClosed, ErrorCode.RequestTimeout]);
 
 /**
  * The default failure predicate of the breaker (and of retries): timeouts, an unavailable server

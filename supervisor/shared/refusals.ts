@@ -11,20 +11,6 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'server_unavailable',
 ];
 
-/**
- * Stable JSON-RPC error codes the gateway answers a refused request with, one per reason, in the
- * implementation-defined server-error range (-32000..-32099). They start at -32010 so they never
- * collide with the MCP SDK's own codes (-32000 ConnectionClosed, -32001 RequestTimeout, -32002
- * resource not found, -32042 URL elicitation required). Clients may rely on them: never renumber.
- */
-export const REFUSAL_JSONRPC_CODES: Readonly<Record<RefusalReason, number>> = {
-  queue_full: -32010,
-  rate_limited: -32011,
-  circuit_open: -32012,
-  timeout: -32013,
-  server_unavailable: -32014,
-};
-
 const ERROR_CODE_OF: Readonly<Record<RefusalReason, SupervisorErrorCode>> = {
   queue_full: 'QUEUE_FULL',
   rate_limited: 'RATE_LIMITED',
@@ -68,17 +54,4 @@ export function refusalOf(error: unknown): Refusal | undefined {
     return undefined;
   if (typeof server !== 'string' || typeof retryAfterMs !== 'number') return undefined;
   return { reason: reason as RefusalReason, server, retryAfterMs };
-}
-
-/** The JSON-RPC error object (code, message, data) for a refusal error; undefined if not one. */
-export function refusalToJsonRpcError(
-  error: unknown,
-): { code: number; message: string; data: Refusal } | undefined {
-  const refusal = refusalOf(error);
-  if (refusal === undefined) return undefined;
-  return {
-    code: REFUSAL_JSONRPC_CODES[refusal.reason],
-    message: (error as Error).message,
-    data: refusal,
-  };
 }

@@ -3,6 +3,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { ControlClient } from '../../client/control-client.ts';
 import { readToken } from '../../client/token.ts';
+import { JSONRPC_SESSION_ERROR } from '../../gateway/rpc-errors.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import type { HomePaths } from '../../shared/home.ts';
 
@@ -49,7 +50,7 @@ export async function runConnect(options: {
           jsonrpc: '2.0',
           id: message.id,
           error: {
-            code: -32000,
+            code: JSONRPC_SESSION_ERROR,
             message: `mcp-supervisor at ${base} did not take the request: ${errorMessage(error)}; is it running? (mcp-supervisor status)`,
           },
         });
