@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AlertEngine, type AlertEvent } from '../alerts/engine.ts';
 import { createWebhookNotifier } from '../alerts/webhook.ts';
 import type { Config } from '../config/schema.ts';
-import type { ControlContext } from '../control/control-api.ts';
+import type { ControlContext } from '../control/server-routes.ts';
 import type { ServerEvent } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
 import type { HttpServer } from '../http/server.ts';

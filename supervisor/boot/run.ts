@@ -7,7 +7,7 @@ import { isEmptyDiff } from '../config/diff.ts';
 import { loadConfig } from '../config/load.ts';
 import { parseConfig } from '../config/parse.ts';
 import type { Config } from '../config/schema.ts';
-import { type ControlContext, registerControlApi } from '../control/control-api.ts';
+import { type ControlContext, registerControlApi } from '../control/server-routes.ts';
 import type { ServerEvent } from '../core/server-runtime.ts';
 import { SupervisorCore } from '../core/supervisor.ts';
 import { Gateway } from '../gateway/gateway.ts';
