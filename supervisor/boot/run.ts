@@ -1,27 +1,31 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import chokidar from 'chokidar';
 import { isProcessAlive, readState, removeState, writeState } from '../client/state-file.ts';
 import { ensureToken } from '../client/token.ts';
-import { isEmptyDiff } from '../config/diff.ts';
+import type { ControlEventName } from '../client/wire-types.ts';
 import { loadConfig } from '../config/load.ts';
-import { parseConfig } from '../config/parse.ts';
-import type { Config } from '../config/schema.ts';
-import { type ControlContext, registerControlApi } from '../control/server-routes.ts';
-import type { ServerEvent } from '../core/server-runtime.ts';
+import type { SupervisorSettings } from '../config/schema.ts';
+import type { ControlEvent } from '../control/event-routes.ts';
+import { registerRoutes } from '../control/router.ts';
 import { SupervisorCore } from '../core/supervisor.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { HttpServer, isLoopbackHost } from '../http/server.ts';
 import { staticFiles } from '../http/static-files.ts';
 import { Forwarder } from '../limits/forwarder.ts';
+import { ServerGuards } from '../limits/guards.ts';
 import { Pm2Manager } from '../process/pm2-manager.ts';
-import { errorMessage, SupervisorError } from '../shared/errors.ts';
+import { TypedEmitter } from '../shared/emitter.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { VERSION } from '../shared/version.ts';
 import { ClientKeys } from '../store/client-keys.ts';
 import { openStore } from '../store/db.ts';
-import { Observability } from './observability.ts';
+import { controlRouteGroups } from './control-context.ts';
+import { createObservability } from './observability.ts';
+import { createReload, watchConfig } from './reload.ts';
+import { Shutdown } from './shutdown.ts';
+import { statusRows } from './status.ts';
 
 const RENDERER_DIR = fileURLToPath(new URL('../../renderer', import.meta.url));
 
@@ -46,97 +50,64 @@ export interface RunningSupervisor {
   reload(): Promise<unknown>;
 }
 
-type Disposer = { name: string; dispose: () => Promise<void> | void };
-
 /**
- * Starts the whole supervisor for one home: config, log, private PM2, servers, HTTP listener
- * (control API, later the gateway and metrics), config watcher. Everything started is registered
- * as a disposer and stopped in reverse order, each step isolated, within a deadline.
+ * Starts the whole supervisor for one home. This is the composition root: it builds every part
+ * in order, wires them, and registers each one's stop step as it starts (so the clean stop
+ * undoes them in reverse: config watcher, state file, listener, gateway sessions, limits,
+ * servers and PM2, metrics and monitor, database, log). It implements nothing itself.
  */
 export async function runSupervisor(options: RunOptions): Promise<RunningSupervisor> {
   const { paths } = options;
   const env = options.env ?? process.env;
-  const previous = await readState(paths.stateFile);
-  if (previous && previous.pid !== process.pid && isProcessAlive(previous.pid)) {
-    throw new SupervisorError(
-      'ALREADY_RUNNING',
-      `a supervisor (pid ${previous.pid}) is already running for home ${paths.root}; stop it with: mcp-supervisor stop --home ${paths.root}`,
-    );
-  }
+  await refuseSecondInstance(paths);
   const loaded = await loadConfig({ paths, file: options.configFile, env });
   await mkdir(paths.root, { recursive: true, mode: 0o700 });
-  const config = loaded.config;
+  const { config } = loaded;
   const settings = config.supervisor;
-  if (!isLoopbackHost(settings.host) && settings.gateway.auth === 'none') {
-    throw new SupervisorError(
-      'CONFIG_INVALID',
-      `supervisor.gateway.auth "none" is allowed only on a loopback host, not "${settings.host}"; use "keys"`,
-    );
-  }
+  refuseOpenGateway(settings);
+
+  // 1. The log, and the stop steps (the log is the last thing stopped).
   const { logger, close: closeLogger } = createLogger({
     level: settings.log.level,
     format: settings.log.format,
     logDir: paths.logDir,
     toStdout: options.logToStdout,
   });
-  const disposers: Disposer[] = [{ name: 'log', dispose: closeLogger }];
+  const shutdown = new Shutdown({ logger, deadlineMs: options.stopDeadlineMs ?? 30_000 });
+  shutdown.add('log', closeLogger);
+  const stop = (reason = 'requested') => shutdown.stop(reason);
   const startedAt = Date.now();
-  const eventListeners = new Set<(type: string, data: unknown) => void>();
-  const publish = (type: string, data: unknown) => {
-    for (const listener of eventListeners) listener(type, data);
-  };
-
-  let resolveStopped!: () => void;
-  const stopped = new Promise<void>((resolve) => {
-    resolveStopped = resolve;
-  });
-  let stopping: Promise<void> | undefined;
-  const stop = (reason = 'requested'): Promise<void> => {
-    stopping ??= (async () => {
-      logger.info({ reason }, 'stopping');
-      const deadline = setTimeout(() => {
-        logger.error(`clean stop did not finish within ${options.stopDeadlineMs ?? 30_000} ms`);
-        resolveStopped();
-      }, options.stopDeadlineMs ?? 30_000);
-      deadline.unref();
-      for (const disposer of disposers.toReversed()) {
-        try {
-          await disposer.dispose();
-        } catch (error) {
-          // The log may already be closed; stderr is the last resort.
-          process.stderr.write(`mcp-supervisor: stopping ${disposer.name} failed: ${errorMessage(error)}\n`);
-        }
-      }
-      clearTimeout(deadline);
-      resolveStopped();
-    })();
-    return stopping;
-  };
+  // 2. The event bus of `GET /api/events`: server lifecycle, config reloads, alerts.
+  const events = new TypedEmitter<ControlEvent>(logger);
+  const publish = (type: ControlEventName, data: unknown) => events.emit({ type, data });
 
   try {
+    // 3. The database (metrics, alerts, events, client keys).
+    const store = openStore(paths.databaseFile, { logger });
+    shutdown.add('database', () => store.close());
+    const keys = new ClientKeys(store.db);
+
+    // 4. The core: the servers of the config under the home's private PM2 (no IO until start).
     const token = await ensureToken(paths.tokenFile);
     const pm2 = new Pm2Manager({ pm2Home: paths.pm2Home, logger });
     const core = new SupervisorCore({ paths, config, pm2, logger });
-    disposers.push({ name: 'servers and PM2', dispose: () => core.stop() });
-    core.onEvent((event: ServerEvent) => publish('server', event));
+    core.onEvent((event) => publish('server', event));
 
-    const store = openStore(paths.databaseFile, { logger });
-    disposers.splice(1, 0, { name: 'database', dispose: () => store.close() });
-    const keys = new ClientKeys(store.db);
-
-    let observability: Observability | undefined;
-    const forwarder = new Forwarder({ settings, onRecord: (record) => observability?.onRequest(record) });
-    disposers.push({ name: 'limits', dispose: () => forwarder.dispose() });
-    observability = new Observability({ store, core, forwarder, pm2, config, logger, publish });
-    const obs = observability;
-    core.onEvent((event) => obs.onServerEvent(event));
-    disposers.splice(2, 0, { name: 'metrics and monitor', dispose: () => obs.stop() });
-    core.setLimiterStats((server) => {
-      const guard = forwarder.guards.get(server);
-      if (!guard) return undefined;
-      const stats = guard.stats();
-      return { breaker: stats.breaker, queued: stats.queued, running: stats.running };
+    // 5. Limits (one guard per server, the global cap) and what watches: recorder, alerts,
+    //    monitor, metrics, retention.
+    const guards = new ServerGuards({ settings });
+    const observability = createObservability({ store, core, pm2, guards, config, logger, publish });
+    shutdown.add('metrics and monitor', () => observability.stop());
+    shutdown.add('servers and PM2', () => core.stop());
+    const forwarder = new Forwarder({ guards, onRequest: observability.onRequest });
+    shutdown.add('limits', () => guards.dispose());
+    // A removed (or changed) server's queue is answered and its guard and breaker forgotten.
+    core.onServersChanged(({ removed }) => {
+      for (const name of removed) void guards.remove(name);
     });
+    const status = () => statusRows({ core, guards, monitor: observability.monitor });
+
+    // 6. The MCP gateway.
     const gateway = new Gateway({
       core,
       settings,
@@ -145,90 +116,42 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       keys: settings.gateway.auth === 'keys' ? keys : undefined,
       ownerToken: token,
     });
-    disposers.push({ name: 'gateway sessions', dispose: () => gateway.close() });
+    shutdown.add('gateway sessions', () => gateway.close());
 
+    // 7. The listener: control API, health and metrics, gateway, dashboard.
+    const reload = createReload({ core, file: loaded.file ?? paths.configFile, env, logger, publish });
     const http = new HttpServer({
       host: settings.host,
       port: settings.port,
       logger,
       allowedOrigins: settings.gateway.allowedOrigins,
     });
-    const applyReload = async () => {
-      const file = loaded.file ?? paths.configFile;
-      let next: Config;
-      try {
-        const text = await readFile(file, 'utf8');
-        next = parseConfig(text, { source: file, env });
-      } catch (error) {
-        const message = errorMessage(error);
-        logger.error({ file }, `config reload refused, nothing changed: ${message}`);
-        publish('config', { ok: false, message, at: Date.now() });
-        if (error instanceof SupervisorError) throw error;
-        throw new SupervisorError('CONFIG_INVALID', `cannot read ${file}: ${message}`, { cause: error });
-      }
-      // The core holds the running config; it diffs once and does nothing when nothing changed.
-      const applied = await core.applyConfig(next);
-      if (isEmptyDiff(applied)) {
-        logger.info('config unchanged; nothing to do');
-        return applied;
-      }
-      logger.info(
-        { added: applied.added, removed: applied.removed, changed: applied.changed },
-        'config reloaded',
-      );
-      if (applied.supervisorChanged) {
-        logger.warn('supervisor settings changed; port, host and log settings apply at the next start');
-      }
-      publish('config', { ok: true, diff: applied, at: Date.now() });
-      return applied;
-    };
-
-    // One reload at a time: the file watcher, SIGHUP and the API may ask at once.
-    let reloadChain: Promise<unknown> = Promise.resolve();
-    const reload = () => {
-      const next = reloadChain.then(applyReload, applyReload);
-      reloadChain = next.catch(() => {});
-      return next;
-    };
-
-    const context: ControlContext = {
+    registerRoutes(http, {
       token,
-      version: VERSION,
-      startedAt,
-      configFile: loaded.file,
-      status: () => core.status(),
-      serverAction: async (name, action) => {
-        const server = core.server(name);
-        if (action === 'start') await server.start();
-        else if (action === 'stop') await server.stop();
-        else await server.restart();
-      },
-      reload,
-      validateConfig: (text) => parseConfig(text, { source: 'config', env }),
-      logFiles: (name) => {
-        const server = core.server(name);
-        return { out: server.outLogFile, err: server.errLogFile };
-      },
-      onEvent: (listener) => {
-        eventListeners.add(listener);
-        return () => eventListeners.delete(listener);
-      },
-      requestStop: () => void stop('control API'),
-      keys,
-      extraRoutes: new Map(),
-    };
-    registerControlApi(http, context);
-    observability.register(http, context);
-    http.route('/health', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'ok', uptimeMs: Date.now() - startedAt }));
+      groups: controlRouteGroups({
+        version: VERSION,
+        startedAt,
+        configFile: loaded.file,
+        env,
+        core,
+        store,
+        keys,
+        observability,
+        monitorIntervalMs: settings.monitor.intervalMs,
+        status,
+        reload,
+        onEvent: (listener) => events.on(listener),
+        requestStop: () => void stop('control API'),
+      }),
     });
     http.route('/mcp', (req, res, url) => gateway.handle(req, res, url));
     http.route('/ui', staticFiles('/ui', RENDERER_DIR));
     await http.listen();
     // Closing the listener first lets requests in flight finish (up to its grace period) while
     // no new ones arrive; then the sessions end and the queues are answered.
-    disposers.push({ name: 'HTTP listener', dispose: () => http.close() });
+    shutdown.add('HTTP listener', () => http.close());
+
+    // 8. The state file the CLI and the app find the supervisor by.
     await writeState(paths.stateFile, {
       pid: process.pid,
       host: settings.host,
@@ -236,7 +159,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       startedAt,
       version: VERSION,
     });
-    disposers.push({ name: 'state file', dispose: () => removeState(paths.stateFile) });
+    shutdown.add('state file', () => removeState(paths.stateFile));
     logger.info(
       { home: paths.root, url: http.origin, config: loaded.file ?? 'built-in default' },
       'supervisor listening',
@@ -247,37 +170,42 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       );
     }
 
+    // 9. Start watching, then start the servers.
     observability.start();
     await core.start();
     logger.info({ servers: [...core.servers.keys()] }, 'servers started');
 
-    const watchedFile = loaded.file ?? paths.configFile;
-    const watcher = chokidar.watch(watchedFile, {
-      ignoreInitial: true,
-      awaitWriteFinish: { stabilityThreshold: 200 },
-    });
-    let reloadTimer: NodeJS.Timeout | undefined;
-    watcher.on('all', () => {
-      clearTimeout(reloadTimer);
-      reloadTimer = setTimeout(() => {
-        reload().catch(() => {
-          // Logged and published by reload(); the running config stays as it was.
-        });
-      }, 100);
-      reloadTimer.unref();
-    });
-    disposers.push({
-      name: 'config watcher',
-      dispose: async () => {
-        clearTimeout(reloadTimer);
-        await watcher.close();
-      },
-    });
+    // 10. Reload when the config file changes.
+    shutdown.add('config watcher', watchConfig(loaded.file ?? paths.configFile, reload));
 
-    return { core, http, logger, stopped, stop, reload };
+    return { core, http, logger, stopped: shutdown.stopped, stop, reload };
   } catch (error) {
     logger.error({ err: error }, 'supervisor failed to start');
     await stop('start failed');
     throw error;
+  }
+}
+
+/** One supervisor per home: a live pid in the state file means one runs already. */
+async function refuseSecondInstance(paths: HomePaths): Promise<void> {
+  const previous = await readState(paths.stateFile);
+  if (previous && previous.pid !== process.pid && isProcessAlive(previous.pid)) {
+    throw new SupervisorError(
+      'ALREADY_RUNNING',
+      `a supervisor (pid ${previous.pid}) is already running for home ${paths.root}; stop it with: mcp-supervisor stop --home ${paths.root}`,
+    );
+  }
+}
+
+/**
+ * An open gateway only on loopback. Checked at start until the config schema itself refuses
+ * such a config (so that `config validate` says so too).
+ */
+function refuseOpenGateway(settings: SupervisorSettings): void {
+  if (!isLoopbackHost(settings.host) && settings.gateway.auth === 'none') {
+    throw new SupervisorError(
+      'CONFIG_INVALID',
+      `supervisor.gateway.auth "none" is allowed only on a loopback host, not "${settings.host}"; use "keys"`,
+    );
   }
 }

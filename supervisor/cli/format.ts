@@ -1,5 +1,4 @@
-import type { AlertRow, MetricsSummary } from '../client/wire-types.ts';
-import type { ServerStatus } from '../core/supervisor.ts';
+import type { AlertRow, MetricsSummary, ServerStatus } from '../client/wire-types.ts';
 
 export function formatDuration(ms: number): string {
   if (ms <= 0) return '-';

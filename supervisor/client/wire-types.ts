@@ -5,6 +5,46 @@
  * strings: a client meets values it does not know yet and must show them, not fail.
  */
 
+/** One row of `GET /api/status` (and of a server action's answer). */
+export interface ServerStatus {
+  name: string;
+  /** `stdio`, `http` or `remote`. */
+  kind: string;
+  /** `starting`, `online`, `restarting`, `errored`, `unavailable`, `stopping`, `stopped`. */
+  state: string;
+  /** 0 when no process runs. */
+  pid: number;
+  uptimeMs: number;
+  restarts: number;
+  /** CPU of the server's whole process tree (once sampled; PM2's figure for its top process before). */
+  cpuPercent: number;
+  rssBytes: number;
+  toolCount: number;
+  /** The upstream MCP session: `idle`, `connecting`, `ready`, `unavailable`, `closed`. */
+  upstream: string;
+  /** Result of the last MCP ping to the real server: `ok`, `failing`, `unknown`. */
+  health: string;
+  lastPingMs?: number;
+  /** Circuit breaker (`closed`, `open`, `half-open`) and limiter state, once the server has a guard. */
+  breaker?: string;
+  queued?: number;
+  running?: number;
+  lastError?: string;
+  lastExit?: { exitCode: number | null; signal: string | null; at: number };
+}
+
+/** `GET /api/status`. */
+export interface StatusBody {
+  supervisor: {
+    pid: number;
+    version: string;
+    startedAt: number;
+    uptimeMs: number;
+    configFile: string | null;
+  };
+  servers: ServerStatus[];
+}
+
 /** A client key as the gateway checks it. */
 export interface ClientKeyInfo {
   id: string;

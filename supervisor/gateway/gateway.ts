@@ -22,7 +22,6 @@ import { StreamableHttp } from './streamable-http.ts';
  * - `rpc-errors.ts` — every JSON-RPC code and the mapping of errors to them.
  */
 export class Gateway {
-  readonly #forwarder: Forwarder;
   readonly #sessions: SessionRegistry;
   readonly #dispatcher: Dispatcher;
   readonly #notifications: Notifications;
@@ -42,7 +41,6 @@ export class Gateway {
     ownerToken?: string;
   }) {
     const { core, settings, logger } = options;
-    this.#forwarder = options.forwarder;
     this.#sessions = new SessionRegistry({
       maxSessions: settings.gateway.maxSessions,
       sessionIdleMs: settings.gateway.sessionIdleMs,
@@ -68,7 +66,6 @@ export class Gateway {
     this.#unsubscribe.push(
       core.onServersChanged(({ added, removed }) => {
         for (const name of removed) {
-          void this.#forwarder.remove(name);
           this.#dispatcher.forget(name);
           for (const session of this.#sessions.values()) {
             if (session.server === name)

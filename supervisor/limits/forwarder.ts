@@ -1,24 +1,13 @@
-import type { SupervisorSettings } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
 import { UpstreamRpcError } from '../shared/upstream-error.ts';
-import { type CircuitBreaker, createBreaker } from './breaker.ts';
-import { createGlobalLimiter, type GlobalLimiter } from './global-limiter.ts';
+import type { RequestEvent } from '../store/types.ts';
+import type { ServerGuards } from './guards.ts';
 import { retryIdempotent } from './retry.ts';
-import { createServerGuard, resolveServerLimits, type ServerGuard } from './server-guard.ts';
 
-/** The outcome of one forwarded request, for metrics and the store. */
-export interface RequestRecord {
-  at: number;
-  server: string;
-  method: string;
-  tool: string | undefined;
-  client: string;
-  status: 'ok' | 'error' | 'refused';
-  latencyMs: number;
-  errorCode: string | undefined;
-}
+/** Where the outcome of every forwarded request goes (the recorder and the request metrics). */
+export type RequestEventSink = (event: RequestEvent) => void;
 
 export interface ForwardOptions {
   clientKey: string;
@@ -30,73 +19,17 @@ export interface ForwardOptions {
 }
 
 /**
- * Sends requests to servers through their limits: one guard per server (Bottleneck for the
- * server's queue, concurrency and rate; counting slots for the per-client and global caps), a
- * circuit breaker per server (a reload that changes the server starts it afresh), and the SDK
- * client's timeout, which is reset by progress so a long call that reports progress stays alive.
+ * Sends requests to servers through their limits (see {@link ServerGuards}) and the request
+ * channel's timeout, which is reset by progress so a long call that reports progress stays
+ * alive; retries idempotent list calls; and hands the outcome of each request to the sink.
  */
 export class Forwarder {
-  readonly #settings: SupervisorSettings;
-  readonly #global: GlobalLimiter;
-  readonly #guards = new Map<string, ServerGuard>();
-  /** Each server's resolved request timeout, kept with its guard so no call resolves limits again. */
-  readonly #timeoutsMs = new Map<string, number>();
-  readonly #breakers = new Map<string, CircuitBreaker>();
-  readonly #onRecord: ((record: RequestRecord) => void) | undefined;
-  #scale = 1;
+  readonly #guards: ServerGuards;
+  readonly #onRequest: RequestEventSink | undefined;
 
-  constructor(options: { settings: SupervisorSettings; onRecord?: (record: RequestRecord) => void }) {
-    this.#settings = options.settings;
-    this.#global = createGlobalLimiter({ maxTotalConcurrent: options.settings.limits.maxTotalConcurrent });
-    this.#onRecord = options.onRecord;
-  }
-
-  /** The guard of a server, created on first use and updated when its config changes. */
-  guardFor(runtime: ServerRuntime): ServerGuard {
-    let guard = this.#guards.get(runtime.name);
-    if (!guard) {
-      const limits = resolveServerLimits(this.#settings.limits, runtime.config.limits);
-      this.#timeoutsMs.set(runtime.name, limits.requestTimeoutMs);
-      guard = createServerGuard({
-        server: runtime.name,
-        limits,
-        perClientConcurrent: this.#settings.limits.maxConcurrentPerClient,
-        global: this.#global,
-        breaker: this.#breakerFor(runtime.name),
-      });
-      if (this.#scale !== 1) void guard.setConcurrencyScale(this.#scale);
-      this.#guards.set(runtime.name, guard);
-    }
-    return guard;
-  }
-
-  #breakerFor(server: string): CircuitBreaker {
-    let breaker = this.#breakers.get(server);
-    if (!breaker) {
-      breaker = createBreaker({ server });
-      this.#breakers.set(server, breaker);
-    }
-    return breaker;
-  }
-
-  get guards(): ReadonlyMap<string, ServerGuard> {
-    return this.#guards;
-  }
-
-  /** Answers a removed server's queued requests and forgets its guard and breaker. */
-  async remove(server: string): Promise<void> {
-    const guard = this.#guards.get(server);
-    this.#guards.delete(server);
-    this.#timeoutsMs.delete(server);
-    this.#breakers.get(server)?.dispose();
-    this.#breakers.delete(server);
-    await guard?.dispose();
-  }
-
-  /** Adaptive limits: scales every server's concurrency (1 = as configured). */
-  async setConcurrencyScale(scale: number): Promise<void> {
-    this.#scale = scale;
-    await Promise.all([...this.#guards.values()].map((guard) => guard.setConcurrencyScale(scale)));
+  constructor(options: { guards: ServerGuards; onRequest?: RequestEventSink }) {
+    this.#guards = options.guards;
+    this.#onRequest = options.onRequest;
   }
 
   /**
@@ -112,8 +45,8 @@ export class Forwarder {
     options: ForwardOptions,
   ): Promise<Record<string, unknown>> {
     const startedAt = performance.now();
-    const guard = this.guardFor(runtime);
-    const timeoutMs = this.#timeoutsMs.get(runtime.name) ?? this.#settings.limits.requestTimeoutMs;
+    const guard = this.#guards.guardFor(runtime);
+    const timeoutMs = this.#guards.timeoutMsOf(runtime.name);
     const attempt = (callerSignal: AbortSignal) =>
       guard.run(
         (signal) => {
@@ -131,7 +64,7 @@ export class Forwarder {
         // The channel times the request (progress resets it); the guard adds no timer of its own.
         { clientKey: options.clientKey, signal: callerSignal, timeoutMs: Number.POSITIVE_INFINITY },
       );
-    let status: RequestRecord['status'] = 'ok';
+    let status: RequestEvent['status'] = 'ok';
     let errorCode: string | undefined;
     try {
       // Idempotent list calls are retried with backoff and jitter; others run exactly once.
@@ -150,8 +83,8 @@ export class Forwarder {
       }
       throw error;
     } finally {
-      this.#onRecord?.({
-        at: Date.now(),
+      this.#onRequest?.({
+        ts: Date.now(),
         server: runtime.name,
         method,
         tool: options.tool,
@@ -161,9 +94,5 @@ export class Forwarder {
         errorCode,
       });
     }
-  }
-
-  async dispose(): Promise<void> {
-    await Promise.allSettled([...this.#guards.keys()].map((server) => this.remove(server)));
   }
 }

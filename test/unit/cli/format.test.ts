@@ -5,7 +5,7 @@ import {
   formatStatusTable,
   formatTable,
 } from '../../../supervisor/cli/format.ts';
-import type { ServerStatus } from '../../../supervisor/core/supervisor.ts';
+import type { ServerStatus } from '../../../supervisor/client/wire-types.ts';
 
 describe('formatDuration', () => {
   it.each([
