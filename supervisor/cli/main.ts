@@ -224,7 +224,7 @@ export function buildProgram(): Command {
       'a client key (default: the home control token, which opens every server); env MCP_SUPERVISOR_KEY',
     )
     .action(async (serverName: string | undefined, options: { key?: string }, command: Command) => {
-      const { runConnect } = await import('./commands/connect.ts');
+      const { runConnect } = await import('./connect-relay.ts');
       await runConnect({
         paths: homeOf(command),
         ...(serverName ? { server: serverName } : {}),

@@ -1,11 +1,11 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { ControlClient } from '../../client/control-client.ts';
-import { readToken } from '../../client/token.ts';
-import { JSONRPC_SESSION_ERROR } from '../../gateway/rpc-errors.ts';
-import { errorMessage } from '../../shared/errors.ts';
-import type { HomePaths } from '../../shared/home.ts';
+import { ControlClient } from '../client/control-client.ts';
+import { readToken } from '../client/token.ts';
+import { JSONRPC_SESSION_ERROR } from '../gateway/rpc-errors.ts';
+import { errorMessage } from '../shared/errors.ts';
+import type { HomePaths } from '../shared/home.ts';
 
 /**
  * `mcp-supervisor connect [SERVER]`: a stdio MCP server for clients that only spawn commands
