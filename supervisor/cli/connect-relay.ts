@@ -6,6 +6,7 @@ import { readToken } from '../client/token.ts';
 import { JSONRPC_SESSION_ERROR } from '../gateway/rpc-errors.ts';
 import { errorMessage } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
+import { printError } from './format.ts';
 
 /**
  * `mcp-supervisor connect [SERVER]`: a stdio MCP server for clients that only spawn commands
@@ -63,7 +64,7 @@ export async function runConnect(options: {
   upstream.onerror = (error) => {
     // Closing aborts the GET stream on purpose; only real failures are worth a line on stderr.
     if (!closed && error.name !== 'AbortError' && !/aborted/i.test(error.message)) {
-      process.stderr.write(`mcp-supervisor connect: ${errorMessage(error)}\n`);
+      printError(errorMessage(error), 'connect');
     }
   };
   downstream.onclose = () => void closeBoth();

@@ -1,9 +1,12 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import type { Command } from 'commander';
 import { ControlClient } from '../../client/control-client.ts';
 import { loadConfig } from '../../config/load.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import type { HomePaths } from '../../shared/home.ts';
+import { homeOf, isJson } from '../context.ts';
+import { formatDoctorCheck, print } from '../format.ts';
 
 export interface DoctorCheck {
   name: string;
@@ -75,4 +78,17 @@ export async function runDoctor(paths: HomePaths): Promise<DoctorCheck[]> {
     checks.push({ name: 'supervisor', ok: true, detail: `not running (${errorMessage(error)})` });
   }
   return checks;
+}
+
+/** `doctor`: the checks above; exit code 1 when one fails. */
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check Node, the home, PM2, the config and the running supervisor')
+    .action(async (_options: unknown, command: Command) => {
+      const checks = await runDoctor(homeOf(command));
+      if (isJson(command)) print(checks);
+      else for (const check of checks) print(formatDoctorCheck(check));
+      if (checks.some((check) => !check.ok)) process.exitCode = 1;
+    });
 }
