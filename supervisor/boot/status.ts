@@ -5,7 +5,7 @@ import type { ServerGuards } from '../limits/guards.ts';
 import type { ServerGaugeSnapshot } from '../metrics/prometheus.ts';
 import type { MonitoredServer, MonitorSample } from '../monitor/monitor.ts';
 import type { Pm2Manager } from '../process/pm2-manager.ts';
-import type { LastMinuteStats } from '../store/recorder.ts';
+import type { LastMinuteStats } from '../store/live-window.ts';
 
 /**
  * The views of each server that the status API, `/metrics`, the alert rules and the monitor
