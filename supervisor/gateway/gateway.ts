@@ -82,10 +82,6 @@ export class Gateway {
     );
   }
 
-  get sessionCount(): number {
-    return this.#sessions.size;
-  }
-
   /** The HTTP handler for `/mcp` and `/mcp/<server>` (no layer of its own: the transport's promise). */
   handle(req: IncomingMessage, res: ServerResponse, url: Readonly<URL>): Promise<void> {
     return this.#http.handle(req, res, url);

@@ -54,14 +54,8 @@ export class HttpServer {
   get port(): number {
     return this.#port;
   }
-  get host(): string {
-    return this.#host;
-  }
   get origin(): string {
     return `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.#port}`;
-  }
-  get nodeServer(): http.Server {
-    return this.#server;
   }
 
   route(prefix: string, handler: RouteHandler): void {

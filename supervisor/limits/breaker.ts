@@ -7,6 +7,7 @@ import {
   handleWhen,
   IsolatedCircuitError,
 } from 'cockatiel';
+import { TypedEmitter } from '../shared/emitter.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
 import { isAbortError } from '../shared/timers.ts';
@@ -116,14 +117,12 @@ export function createBreaker(options: BreakerOptions): CircuitBreaker {
   // cockatiel keeps the time it opened private; it stamps it with Date.now() in the same tick as
   // onBreak fires, so recording it here gives the same clock.
   let openedAt = 0;
-  const listeners = new Set<(state: BreakerState) => void>();
+  const stateChanges = new TypedEmitter<BreakerState>();
   const subscriptions = [
     policy.onBreak(() => {
       openedAt = Date.now();
     }),
-    policy.onStateChange((state) => {
-      for (const listener of [...listeners]) listener(toBreakerState(state));
-    }),
+    policy.onStateChange((state) => stateChanges.emit(toBreakerState(state))),
   ];
 
   function retryAfterMs(): number {
@@ -191,11 +190,9 @@ export function createBreaker(options: BreakerOptions): CircuitBreaker {
       return outcome.value;
     },
     onStateChange(listener) {
-      listeners.add(listener);
-      return { dispose: () => listeners.delete(listener) };
+      return { dispose: stateChanges.on(listener) };
     },
     dispose() {
-      listeners.clear();
       for (const subscription of subscriptions) subscription.dispose();
     },
   };

@@ -59,10 +59,10 @@ export class Forwarder {
               ),
             );
           }
+          // The channel times the request (progress resets it); the guard has no timer of its own.
           return channel.request(method, params, { signal, timeoutMs, onProgress: options.onProgress });
         },
-        // The channel times the request (progress resets it); the guard adds no timer of its own.
-        { clientKey: options.clientKey, signal: callerSignal, timeoutMs: Number.POSITIVE_INFINITY },
+        { clientKey: options.clientKey, signal: callerSignal },
       );
     let status: RequestEvent['status'] = 'ok';
     let errorCode: string | undefined;

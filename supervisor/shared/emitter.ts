@@ -30,12 +30,8 @@ export class TypedEmitter<T> {
       try {
         listener(event);
       } catch (error) {
-        this.#logger.error({ err: errorMessage(error) }, 'alert listener failed');
+        this.#logger.error({ err: errorMessage(error) }, 'event listener failed');
       }
     }
-  }
-
-  get listenerCount(): number {
-    return this.#listeners.size;
   }
 }

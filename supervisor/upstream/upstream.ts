@@ -2,12 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode,
   type Implementation,
-  ListRootsRequestSchema,
-  McpError,
   type Notification,
   type ServerCapabilities,
   type Tool,
@@ -31,7 +26,6 @@ export interface UpstreamEvents {
   state: (state: UpstreamState) => void;
   /** Every notification the server sends (progress is delivered to the request that asked). */
   notification: (notification: Notification) => void;
-  toolsChanged: (tools: readonly Tool[]) => void;
 }
 
 /** Capabilities the gateway answers on behalf of downstream clients. */
@@ -62,7 +56,6 @@ export class Upstream {
   readonly #listeners: { [K in keyof UpstreamEvents]: Set<UpstreamEvents[K]> } = {
     state: new Set(),
     notification: new Set(),
-    toolsChanged: new Set(),
   };
   /** Installs request handlers (sampling, elicitation, roots) on each new client. */
   #configureClient: ((client: Client) => void) | undefined;
@@ -182,7 +175,6 @@ export class Upstream {
       cursor = page.nextCursor;
     } while (cursor);
     this.#tools = tools;
-    for (const listener of this.#listeners.toolsChanged) listener(tools);
     return tools;
   }
 
@@ -222,17 +214,8 @@ export class Upstream {
       this.#emitNotification({ method: 'notifications/tools/list_changed' });
     });
     client.fallbackNotificationHandler = async (notification) => this.#emitNotification(notification);
-    // Until the gateway routes them to a downstream session, server→client requests get a clear
-    // answer instead of "method not found" or a hang.
-    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [] }));
-    const noSession = async () => {
-      throw new McpError(
-        ErrorCode.InvalidRequest,
-        `no client session is connected to "${this.name}" to answer this request`,
-      );
-    };
-    client.setRequestHandler(CreateMessageRequestSchema, noSession);
-    client.setRequestHandler(ElicitRequestSchema, noSession);
+    // Server→client requests (sampling, elicitation, roots) are answered by the handlers the
+    // gateway installs here (gateway/server-requests.ts).
     this.#configureClient?.(client);
     return client;
   }
