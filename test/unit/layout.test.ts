@@ -147,6 +147,9 @@ function importsOutside(dir: string, allowed: readonly string[]): string[] {
   return offending;
 }
 
+/** Past this a file must say at its top why it is not split ("over 400 lines because …"). */
+const MAX_LINES = 400;
+
 const GROUND_FLOOR: Record<string, readonly string[]> = {
   // Nothing of the project: every other folder may import it.
   'supervisor/shared': ['supervisor/shared'],
@@ -196,5 +199,17 @@ describe('layout of supervisor/', () => {
       importsOf(readFileSync(file, 'utf8')).some((s) => s === 'electron' || s.startsWith('node:')),
     );
     expect(nodeInRenderer).toEqual([]);
+  });
+
+  it(`says at the top of every file over ${MAX_LINES} lines why it is not split`, () => {
+    const unexplained = sourceFiles(path.join(ROOT, 'supervisor'))
+      .map((file) => ({ file, lines: readFileSync(file, 'utf8').replace(/\n$/, '').split('\n') }))
+      .filter(({ lines }) => lines.length > MAX_LINES)
+      .filter(
+        ({ lines }) =>
+          !lines.slice(0, 20).some((line) => new RegExp(`over ${MAX_LINES} lines`, 'i').test(line)),
+      )
+      .map(({ file, lines }) => `${path.relative(ROOT, file)} (${lines.length} lines)`);
+    expect(unexplained).toEqual([]);
   });
 });
