@@ -1,34 +1,7 @@
-import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openEventStream, SseWriter } from '../../../supervisor/http/sse.ts';
-
-/** Just enough of a ServerResponse: records the head and every write. */
-class FakeResponse extends EventEmitter {
-  destroyed = false;
-  status = 0;
-  headers: Record<string, string> = {};
-  chunks: string[] = [];
-  isEnded = false;
-  writeHead(status: number, headers: Record<string, string>) {
-    this.status = status;
-    this.headers = headers;
-    return this;
-  }
-  write(chunk: string) {
-    this.chunks.push(chunk);
-    return true;
-  }
-  end(chunk?: string) {
-    if (chunk) this.chunks.push(chunk);
-    this.isEnded = true;
-    return this;
-  }
-  drop() {
-    this.destroyed = true;
-    this.emit('close');
-  }
-}
+import { FakeResponse } from './fake-response.ts';
 
 function writerOn(options?: ConstructorParameters<typeof SseWriter>[1]) {
   const res = new FakeResponse();
