@@ -90,9 +90,9 @@ describe('MrtrMachine (2026 client, 2025 server)', () => {
       clientRequestId: 2,
       result: { resultType: 'input_required', inputRequests: { r2: { method: 'sampling/createMessage' } } },
     });
-    expect(Object.keys((second[1] as { result: { inputRequests: object } }).result.inputRequests)).toEqual([
-      'r2',
-    ]);
+    expect(
+      Object.keys((second[1] as unknown as { result: { inputRequests: object } }).result.inputRequests),
+    ).toEqual(['r2']);
   });
 
   it('refuses a server request for a capability the client did not declare, without a round', () => {
