@@ -91,8 +91,15 @@ async function readResults(outputDir: string): Promise<Map<string, ConformanceCh
   for (const entry of (await readdir(outputDir)).sort()) {
     const scenario = RESULT_DIR.exec(entry)?.[1];
     if (scenario === undefined) continue;
-    const checks = JSON.parse(await readFile(path.join(outputDir, entry, 'checks.json'), 'utf8'));
-    scenarios.set(scenario, checks as ConformanceCheck[]);
+    // A scenario that crashed or timed out before writing its checks counts as one failure.
+    const text = await readFile(path.join(outputDir, entry, 'checks.json'), 'utf8').catch(() => undefined);
+    const missing: ConformanceCheck = {
+      id: 'no-checks-recorded',
+      name: scenario,
+      status: 'FAILURE',
+      errorMessage: 'the scenario wrote no checks.json',
+    };
+    scenarios.set(scenario, text === undefined ? [missing] : (JSON.parse(text) as ConformanceCheck[]));
   }
   return scenarios;
 }
