@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConfigDiff, diffConfigs, isEmptyDiff } from '../config/diff.ts';
@@ -9,6 +8,7 @@ import type { HomePaths } from '../home.ts';
 import type { Logger } from '../logging.ts';
 import { prepareBridgeScript } from '../process/bridge-script.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
+import { serverBaseEnv } from '../process/server-env.ts';
 import { HealthChecker, type ServerHealth } from './health.ts';
 import { type ServerEvent, ServerRuntime, type ServerState } from './server-runtime.ts';
 
@@ -246,7 +246,7 @@ export class SupervisorCore {
       logger: this.#logger,
       restart: this.#config.supervisor.restart,
       bridgeScript: this.#bridgeScript,
-      baseEnv: baseServerEnv(),
+      baseEnv: serverBaseEnv({ settings: this.#config.supervisor.env, server: config }),
       emit: (event) => this.#emit(event),
     });
   }
@@ -260,12 +260,4 @@ export class SupervisorCore {
       }
     }
   }
-}
-
-/** PATH and HOME: all a server inherits from the supervisor; its config adds the rest. */
-export function baseServerEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const base: Record<string, string> = { HOME: env.HOME ?? os.homedir() };
-  if (env.PATH) base.PATH = env.PATH;
-  if (process.platform === 'win32' && env.SystemRoot) base.SystemRoot = env.SystemRoot;
-  return base;
 }
