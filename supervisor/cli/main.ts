@@ -12,6 +12,8 @@ import type { ServerStatus } from '../core/supervisor.ts';
 import { EXIT_CODES, errorMessage, isSupervisorError, SupervisorError } from '../errors.ts';
 import { type ClientKeyRow, ClientKeys } from '../gateway/client-keys.ts';
 import { type HomePaths, resolveHome } from '../home.ts';
+import { registerClientCommand } from './commands/client.ts';
+import { registerImportCommand } from './commands/import.ts';
 import { runDoctor } from './doctor.ts';
 import {
   type AlertRow,
@@ -399,6 +401,9 @@ export function buildProgram(): Command {
       const url = `${await client.baseUrl()}/ui/#token=${token}`;
       print(isJson(command) ? { url } : url);
     });
+
+  registerImportCommand(program);
+  registerClientCommand(program);
 
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
   return program;
