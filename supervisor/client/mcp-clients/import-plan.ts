@@ -138,7 +138,13 @@ export function planImportFrom(
     const sameAs = Object.entries(existing).find(([, server]) => isSameServer(server, mapped.entry));
     if (sameAs) {
       const reason = sameAs[0] === sourceName ? undefined : `already in the config as "${sameAs[0]}"`;
-      items.push({ sourceName, name: sameAs[0], action: 'unchanged', notes, ...(reason ? { reason } : {}) });
+      items.push({
+        sourceName,
+        name: sameAs[0],
+        action: 'unchanged',
+        notes: [],
+        ...(reason ? { reason } : {}),
+      });
       continue;
     }
     if (sanitized !== sourceName)
