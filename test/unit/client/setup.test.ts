@@ -67,7 +67,7 @@ describe('client setup and remove', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const keys = await homeKeyIssuer(box.paths).list();
     expect(keys).toMatchObject([{ id: result.keyId, name: 'cursor', servers: null, revokedAt: null }]);
-    expect(entry.env.MCP_SUPERVISOR_KEY.startsWith(keys[0]!.prefix)).toBe(true);
+    expect(entry.env.MCP_SUPERVISOR_KEY!.startsWith(keys[0]!.prefix)).toBe(true);
 
     const status = await clientStatus({ paths: box.paths, env: box.env, platform: 'linux' });
     expect(status.find((row) => row.file === file)?.setup).toMatchObject({
