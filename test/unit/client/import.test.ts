@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyImport, type ImportPlan, planImport } from '../../../supervisor/client/mcp-clients/index.ts';
 import { parseConfig } from '../../../supervisor/config/parse.ts';
-import { type Sandbox, sandbox, writeText } from './helpers.ts';
+import { errorOf, type Sandbox, sandbox, writeText } from './helpers.ts';
 
 let box: Sandbox;
 afterEach(async () => {
@@ -17,15 +17,6 @@ afterEach(async () => {
 });
 
 const byName = (plan: ImportPlan) => Object.fromEntries(plan.items.map((item) => [item.sourceName, item]));
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: string; message: string };
-  }
-  throw new Error('expected an error');
-}
 
 describe('import from MCP clients', () => {
   it('Claude Desktop: every mcpServers entry, other settings ignored', async () => {

@@ -14,7 +14,7 @@ import {
   planClientSetup,
   removeClientSetup,
 } from '../../../supervisor/client/mcp-clients/index.ts';
-import { type Sandbox, sandbox, writeText } from './helpers.ts';
+import { errorOf, type Sandbox, sandbox, writeText } from './helpers.ts';
 
 let box: Sandbox;
 afterEach(async () => {
@@ -22,15 +22,6 @@ afterEach(async () => {
 });
 
 const LAUNCHER = { command: '/opt/node/bin/node', args: ['/opt/mcps/supervisor/bin/mcp-supervisor.js'] };
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: string; message: string };
-  }
-  throw new Error('expected an error');
-}
 
 /** Our config has `memory` exactly as the Cursor fixture does, so it can move; the rest cannot. */
 async function withOurConfig(b: Sandbox): Promise<void> {
