@@ -1,11 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, errorMessage, isSupervisorError } from '../shared/errors.ts';
 import { registerAlerts } from './commands/alerts.ts';
+import { registerClientCommand } from './commands/client.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerConnect } from './commands/connect.ts';
 import { registerDashboard } from './commands/dashboard.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerEvents } from './commands/events.ts';
+import { registerImportCommand } from './commands/import.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerMetrics } from './commands/metrics.ts';
@@ -47,6 +49,8 @@ export function buildProgram(): Command {
   registerAlerts(program);
   registerEvents(program);
   registerDashboard(program);
+  registerImportCommand(program);
+  registerClientCommand(program);
 
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
   return program;

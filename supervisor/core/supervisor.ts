@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerStatus } from '../client/wire-types.ts';
@@ -7,6 +6,7 @@ import { type ConfigDiff, diffConfigs, isEmptyDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
 import { prepareBridgeScript } from '../process/bridge-script.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
+import { serverBaseEnv } from '../process/server-env.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -209,7 +209,7 @@ export class SupervisorCore {
       logger: this.#logger,
       restart: this.#config.supervisor.restart,
       bridgeScript: this.#bridgeScript,
-      baseEnv: baseServerEnv(),
+      baseEnv: serverBaseEnv({ settings: this.#config.supervisor.env, server: config }),
       emit: (event) => this.#emit(event),
     });
   }
@@ -223,12 +223,4 @@ export class SupervisorCore {
       }
     }
   }
-}
-
-/** PATH and HOME: all a server inherits from the supervisor; its config adds the rest. */
-export function baseServerEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const base: Record<string, string> = { HOME: env.HOME ?? os.homedir() };
-  if (env.PATH) base.PATH = env.PATH;
-  if (process.platform === 'win32' && env.SystemRoot) base.SystemRoot = env.SystemRoot;
-  return base;
 }
