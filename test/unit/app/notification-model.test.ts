@@ -7,39 +7,11 @@ import {
   stripLogTimestamp,
 } from '../../../app/notification-model.ts';
 import type { AlertEvent, AlertRecord } from '../../../app/supervisor-wire.ts';
+import { crashLoopAlert, hostCpuAlert } from './alert-fixtures.ts';
 
 const MINUTE = 60_000;
-function alert(overrides: Partial<AlertRecord> = {}): AlertRecord {
-  return {
-    id: 7,
-    key: 'host_cpu:host',
-    rule: 'host_cpu',
-    subject: 'host',
-    severity: 'warning',
-    value: 93.24,
-    threshold: 80,
-    message: 'host CPU at 93.24% for 3 samples (threshold 80%)',
-    firedAt: 1_000_000,
-    notifiedAt: 1_000_000,
-    lastSeenAt: 1_000_000,
-    resolvedAt: null,
-    suppressedCount: 0,
-    acknowledgedAt: null,
-    ...overrides,
-  };
-}
-const crash = (overrides: Partial<AlertRecord> = {}) =>
-  alert({
-    id: 9,
-    key: 'crash_loop:memory',
-    rule: 'crash_loop',
-    subject: 'memory',
-    severity: 'critical',
-    value: 1,
-    threshold: 1,
-    message: 'memory keeps crashing and is no longer restarted; see its log',
-    ...overrides,
-  });
+const alert = hostCpuAlert;
+const crash = crashLoopAlert;
 
 describe('alert notification', () => {
   it('titles a firing with severity and subject, and tells value against threshold', () => {

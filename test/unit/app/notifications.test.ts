@@ -1,27 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConsoleRoute } from '../../../app/console-routes.ts';
-import type { AlertEvent, AlertRecord } from '../../../app/supervisor-wire.ts';
+import type { AlertEvent } from '../../../app/supervisor-wire.ts';
 import { electronState, FakeNotification } from '../../helpers/electron-mock.ts';
+import { crashLoopAlert } from './alert-fixtures.ts';
 
 vi.mock('electron', () => import('../../helpers/electron-mock.ts'));
 const { readCrashContext, setupNotifications } = await import('../../../app/notifications.ts');
 
-const crash: AlertRecord = {
-  id: 9,
-  key: 'crash_loop:memory',
-  rule: 'crash_loop',
-  subject: 'memory',
-  severity: 'critical',
-  value: 1,
-  threshold: 1,
-  message: 'memory keeps crashing and is no longer restarted; see its log',
-  firedAt: 1000,
-  notifiedAt: 1000,
-  lastSeenAt: 1000,
-  resolvedAt: null,
-  suppressedCount: 0,
-  acknowledgedAt: null,
-};
+const crash = crashLoopAlert({ firedAt: 1000, notifiedAt: 1000, lastSeenAt: 1000 });
 const fired: AlertEvent = { type: 'alert.fired', alert: crash, isRepeat: false };
 
 let isPaused: boolean;
