@@ -5,7 +5,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, shell } from 'electron';
-import { readToken } from '../supervisor/control/token.ts';
 import { resolveHome } from '../supervisor/home.ts';
 import { consoleLog } from './app-log.ts';
 import { setupEventFeed } from './event-feed.ts';
@@ -18,7 +17,13 @@ import { setupStatusMonitor } from './status-monitor.ts';
 import { setupSupervisorProcess } from './supervisor-process.ts';
 import { setupTray } from './tray.ts';
 import { TrayActions } from './tray-actions.ts';
-import { type ConsoleWindow, setupAbout, setupSingleInstance, setupWindows } from './windows.ts';
+import {
+  type ConsoleWindow,
+  setupAbout,
+  setupSingleInstance,
+  setupWindows,
+  showFatalError,
+} from './windows.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -39,76 +44,75 @@ if (setupSingleInstance(() => void actions?.run({ kind: 'open-console', route: {
   let windows: ConsoleWindow | undefined;
   setupIpc({
     isOwnSender: (senderId, frameUrl) => windows?.isOwnSender(senderId, frameUrl) ?? false,
-    connection: async () => {
-      const view = supervisor.view;
-      const token = view.phase === 'running' ? await readToken(paths.tokenFile) : undefined;
-      return view.phase === 'running' && token ? { baseUrl: view.origin, token } : undefined;
-    },
+    connection: () => supervisor.connection(),
   });
 
-  void app.whenReady().then(async () => {
-    const settings = await setupSettings(log);
-    const loginItem = setupLoginItem(settings, process.platform, log);
-    windows = setupWindows({
-      preloadFile: path.join(here, 'preload.cjs'),
-      origin: () => (supervisor.view.phase === 'running' ? supervisor.view.origin : undefined),
-      downReason: () => (supervisor.view.phase === 'down' ? supervisor.view.reason : supervisor.view.phase),
-      log,
-    });
-    const consoleWindow = windows;
-    const monitor = setupStatusMonitor({ supervisor, log });
-    const notifier = setupNotifications({
-      platform: process.platform,
-      isPaused: () => settings.get().isNotificationsPaused,
-      context: async (event, signal) => {
-        await monitor.refresh();
-        const name = event.alert.subject;
-        return readCrashContext(supervisor.client, name, monitor.server(name), signal);
-      },
-      open: (route) => void actions?.run({ kind: 'open-console', route }),
-      act: async (action) => actions?.notificationAction(action),
-      log,
-    });
-    actions = new TrayActions({
-      paths,
-      supervisor,
-      monitor,
-      windows: consoleWindow,
-      settings,
-      notifier,
-      openPath: (file) => shell.openPath(file),
-      writeClipboard: (text) => clipboard.writeText(text),
-      loginItem,
-      // The lead wires `planImport` / `applyImport` of supervisor/client/mcp-clients/ here.
-      importer: setupImportDialogs(undefined),
-      about: setupAbout(),
-      quit: () => app.quit(),
-      onChange: () => tray.render(),
-      log,
-    });
-    const trayActions = actions;
-    const tray = setupTray({
-      resourcesDir: path.join(app.getAppPath(), 'resources'),
-      platform: process.platform,
-      snapshot: () => monitor.snapshot,
-      menuOptions: () => ({
-        isNotificationsPaused: settings.get().isNotificationsPaused,
-        isStartAtLogin: settings.get().isStartAtLogin,
-        isStartAtLoginSupported: loginItem.isSupported,
-        isImportAvailable: trayActions.isImportAvailable,
-        lastFailure: trayActions.lastFailure,
-      }),
-      run: (action) => trayActions.run(action),
-    });
-    monitor.onSnapshot(() => tray.render());
-    setupEventFeed({
-      supervisor,
-      onAlert: (event) => void notifier.alert(event),
-      onServer: () => void monitor.refresh(),
-      onConnected: () => void monitor.refresh(),
-      log,
-    });
-    app.on('activate', () => void trayActions.run({ kind: 'open-console', route: { view: 'home' } }));
-    await supervisor.start();
-  });
+  void app
+    .whenReady()
+    .then(async () => {
+      const settings = await setupSettings(log);
+      const loginItem = setupLoginItem(settings, process.platform, log);
+      windows = setupWindows({
+        preloadFile: path.join(here, 'preload.cjs'),
+        origin: () => supervisor.origin,
+        downReason: () => supervisor.unavailableReason,
+        log,
+      });
+      const consoleWindow = windows;
+      const monitor = setupStatusMonitor({ supervisor, log });
+      const notifier = setupNotifications({
+        platform: process.platform,
+        isPaused: () => settings.get().isNotificationsPaused,
+        context: async (event, signal) => {
+          await monitor.refresh();
+          const name = event.alert.subject;
+          return readCrashContext(supervisor.client, name, monitor.server(name), signal);
+        },
+        open: (route) => void actions?.run({ kind: 'open-console', route }),
+        act: async (action) => actions?.notificationAction(action),
+        log,
+      });
+      actions = new TrayActions({
+        paths,
+        supervisor,
+        monitor,
+        windows: consoleWindow,
+        settings,
+        notifier,
+        openPath: (file) => shell.openPath(file),
+        writeClipboard: (text) => clipboard.writeText(text),
+        loginItem,
+        // The lead wires `planImport` / `applyImport` of supervisor/client/mcp-clients/ here.
+        importer: setupImportDialogs(undefined),
+        about: setupAbout(),
+        quit: () => app.quit(),
+        onChange: () => tray.render(),
+        log,
+      });
+      const trayActions = actions;
+      const tray = setupTray({
+        resourcesDir: path.join(app.getAppPath(), 'resources'),
+        platform: process.platform,
+        snapshot: () => monitor.snapshot,
+        menuOptions: () => ({
+          isNotificationsPaused: settings.get().isNotificationsPaused,
+          isStartAtLogin: settings.get().isStartAtLogin,
+          isStartAtLoginSupported: loginItem.isSupported,
+          isImportAvailable: trayActions.isImportAvailable,
+          lastFailure: trayActions.lastFailure,
+        }),
+        run: (action) => trayActions.run(action),
+      });
+      monitor.onSnapshot(() => tray.render());
+      setupEventFeed({
+        supervisor,
+        onAlert: (event) => void notifier.alert(event),
+        onServer: () => void monitor.refresh(),
+        onConnected: () => void monitor.refresh(),
+        log,
+      });
+      app.on('activate', () => void trayActions.run({ kind: 'open-console', route: { view: 'home' } }));
+      await supervisor.start();
+    })
+    .catch(showFatalError);
 }

@@ -10,9 +10,11 @@ import path from 'node:path';
 import { app, utilityProcess } from 'electron';
 import { ControlClient } from '../supervisor/control/client.ts';
 import { isProcessAlive, readState } from '../supervisor/control/state-file.ts';
+import { readToken } from '../supervisor/control/token.ts';
 import { errorMessage } from '../supervisor/errors.ts';
 import type { HomePaths } from '../supervisor/home.ts';
 import { type AppLog, silentLog } from './app-log.ts';
+import type { ConnectionInfo } from './ipc-contract.ts';
 import { describeSupervisorExit, LineTail } from './supervisor-exit.ts';
 import type { SupervisorView } from './supervisor-view.ts';
 
@@ -104,6 +106,24 @@ export class SupervisorProcess {
   /** The control client of the running supervisor; undefined unless `running`. */
   get client(): ControlClient | undefined {
     return this.#view.phase === 'running' ? this.#client : undefined;
+  }
+
+  /** The running supervisor's origin (`http://127.0.0.1:7420`); undefined unless `running`. */
+  get origin(): string | undefined {
+    return this.#view.phase === 'running' ? this.#view.origin : undefined;
+  }
+
+  /** Why no supervisor answers now, for messages: the down reason, or what it is doing. */
+  get unavailableReason(): string {
+    const view = this.#view;
+    return view.phase === 'down' ? view.reason : `it is ${view.phase}`;
+  }
+
+  /** What the console needs to call the control API; undefined unless `running` with a token. */
+  async connection(): Promise<ConnectionInfo | undefined> {
+    const origin = this.origin;
+    const token = origin === undefined ? undefined : await readToken(this.#options.paths.tokenFile);
+    return origin !== undefined && token ? { baseUrl: origin, token } : undefined;
   }
 
   /** Where the output of a supervisor the app starts goes (the CLI's `start -d` uses it too). */

@@ -19,7 +19,7 @@ import type { ConsoleWindow } from './windows.ts';
 
 export interface TrayActionDeps {
   paths: HomePaths;
-  supervisor: Pick<SupervisorProcess, 'view' | 'client' | 'start' | 'outputFile'>;
+  supervisor: Pick<SupervisorProcess, 'view' | 'client' | 'start' | 'outputFile' | 'unavailableReason'>;
   monitor: Pick<StatusMonitor, 'refresh' | 'snapshot'>;
   windows: Pick<ConsoleWindow, 'open'>;
   settings: SettingsStore;
@@ -200,9 +200,10 @@ export class TrayActions {
   }
 
   #notRunning(): SupervisorError {
-    const view = this.#deps.supervisor.view;
-    const reason = view.phase === 'down' ? view.reason : `it is ${view.phase}`;
-    return new SupervisorError('NOT_RUNNING', `the supervisor is not running (${reason})`);
+    return new SupervisorError(
+      'NOT_RUNNING',
+      `the supervisor is not running (${this.#deps.supervisor.unavailableReason})`,
+    );
   }
 }
 

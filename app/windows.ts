@@ -4,7 +4,7 @@
  * Sandboxed, context-isolated, no Node; navigation locked to the console, other http(s) links to
  * the user's browser, every other URL refused.
  */
-import { app, BrowserWindow, type BrowserWindowConstructorOptions, session, shell } from 'electron';
+import { app, BrowserWindow, type BrowserWindowConstructorOptions, dialog, session, shell } from 'electron';
 import { errorMessage, SupervisorError } from '../supervisor/errors.ts';
 import { type AppLog, silentLog } from './app-log.ts';
 import { type ConsoleRoute, consoleUrl } from './console-routes.ts';
@@ -188,4 +188,11 @@ export function setupAbout(): () => void {
     copyright: 'AGPL-3.0-or-later',
   });
   return () => app.showAboutPanel();
+}
+
+/** The app could not set itself up: says why in a dialog (there may be no tray yet), then exits. */
+export function showFatalError(error: unknown): void {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  dialog.showErrorBox('mcp-supervisor could not start', message);
+  app.exit(1);
 }

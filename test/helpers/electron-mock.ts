@@ -201,6 +201,7 @@ const mocks = {
   writeText: vi.fn((_text: string) => {}),
   showOpenDialog: vi.fn(async () => ({ canceled: true, filePaths: [] as string[] })),
   showMessageBox: vi.fn(async () => ({ response: 1 })),
+  showErrorBox: vi.fn((_title: string, _content: string) => {}),
   setPermissionRequestHandler: vi.fn(),
   setPermissionCheckHandler: vi.fn(),
   fork: vi.fn((): unknown => {
@@ -241,7 +242,11 @@ export const Menu = { buildFromTemplate: mocks.buildFromTemplate };
 export const nativeImage = { createFromPath: mocks.createFromPath };
 export const shell = { openExternal: mocks.openExternal, openPath: mocks.openPath };
 export const clipboard = { writeText: mocks.writeText };
-export const dialog = { showOpenDialog: mocks.showOpenDialog, showMessageBox: mocks.showMessageBox };
+export const dialog = {
+  showOpenDialog: mocks.showOpenDialog,
+  showMessageBox: mocks.showMessageBox,
+  showErrorBox: mocks.showErrorBox,
+};
 export const session = {
   defaultSession: {
     setPermissionRequestHandler: mocks.setPermissionRequestHandler,

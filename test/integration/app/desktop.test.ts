@@ -59,8 +59,8 @@ async function composeApp(home: TempHome, env: () => Promise<NodeJS.ProcessEnv>)
   const settings = new SettingsStore({ directory: path.join(home.path, 'userData') });
   const windows = setupWindows({
     preloadFile: '/app/preload.cjs',
-    origin: () => (supervisor.view.phase === 'running' ? supervisor.view.origin : undefined),
-    downReason: () => (supervisor.view.phase === 'down' ? supervisor.view.reason : supervisor.view.phase),
+    origin: () => supervisor.origin,
+    downReason: () => supervisor.unavailableReason,
   });
   let actions: InstanceType<typeof TrayActions> | undefined;
   const notifier = setupNotifications({

@@ -51,6 +51,20 @@ describe('app main', () => {
     ).rejects.toThrow(/refused/);
   });
 
+  it('says why in a dialog, and exits, when it cannot set itself up', async () => {
+    let ready!: () => void;
+    electronMocks.whenReady.mockReturnValueOnce(new Promise<void>((resolve) => (ready = resolve)));
+    electronMocks.createFromPath.mockImplementationOnce(() => {
+      throw new Error('cannot read the tray image');
+    });
+    await import('../../../app/main.ts');
+    ready();
+    await vi.waitFor(() => expect(electronMocks.showErrorBox).toHaveBeenCalledOnce());
+    expect(electronMocks.showErrorBox.mock.calls[0]?.[0]).toBe('mcp-supervisor could not start');
+    expect(electronMocks.showErrorBox.mock.calls[0]?.[1]).toMatch(/cannot read the tray image/);
+    expect(electronMocks.exit).toHaveBeenCalledWith(1);
+  });
+
   it('when ready, starts the supervisor and shows in the tray why it failed', async () => {
     let ready!: () => void;
     electronMocks.whenReady.mockReturnValueOnce(new Promise<void>((resolve) => (ready = resolve)));

@@ -158,6 +158,20 @@ describe('supervisor process', () => {
     expect(stop).not.toHaveBeenCalled();
   });
 
+  it('gives the console its connection while running, and none while down', async () => {
+    await serveControlApi(process.pid);
+    const { supervisor } = create(vi.fn<Fork>());
+    expect(await supervisor.connection()).toBeUndefined();
+    expect(supervisor.unavailableReason).toBe('it is starting');
+    await supervisor.start();
+    expect(await supervisor.connection()).toEqual({ baseUrl: supervisor.origin, token: TOKEN });
+    await rm(paths.stateFile);
+    await supervisor.recheck();
+    expect(supervisor.origin).toBeUndefined();
+    expect(supervisor.unavailableReason).toBe(`the supervisor for ${root} has stopped`);
+    expect(await supervisor.connection()).toBeUndefined();
+  });
+
   it('does not start a second one while a live process holds the home without answering', async () => {
     await writeFile(
       paths.stateFile,

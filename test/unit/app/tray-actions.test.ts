@@ -38,6 +38,9 @@ function create(importer?: ConfigImporter) {
       get client() {
         return view.phase === 'running' ? ({ request } as never) : undefined;
       },
+      get unavailableReason() {
+        return view.phase === 'down' ? view.reason : `it is ${view.phase}`;
+      },
       start: async () => view,
       outputFile: path.join(paths.logDir, 'detached.out'),
     },
