@@ -77,7 +77,15 @@ describe('electron-builder.yml', () => {
   it("ships the app's files: the compiled code, the tray images, the console and package.json", async () => {
     const config = await load();
     const [main] = config.files;
-    expect(main?.filter).toEqual(expect.arrayContaining(['dist/**', 'resources/**', 'package.json']));
+    expect(main?.filter).toEqual(
+      expect.arrayContaining([
+        'dist/**',
+        'resources/**',
+        'package.json',
+        '!dist/app/build-preload.js',
+        '!dist/app/tray-images.js',
+      ]),
+    );
     expect(config.files).toContainEqual({ from: 'renderer', to: 'dist/renderer' });
     expect(config.files).toContainEqual({ to: 'dist', filter: ['package.json'] });
     expect(config.extraMetadata.main).toBe('dist/app/main.js');
