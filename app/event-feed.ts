@@ -67,6 +67,8 @@ export class EventFeed {
   async #run(): Promise<void> {
     const { signal } = this.#abort;
     let backoffMs = this.#options.minBackoffMs;
+    // Logged once per outage, not at every retry of a supervisor that stays down for hours.
+    let isOutageLogged = false;
     while (!signal.aborted) {
       const connection = new AbortController();
       const stop = () => connection.abort();
@@ -75,13 +77,16 @@ export class EventFeed {
         const response = await this.#options.open(connection.signal);
         if (!response.ok) throw new Error(`the event stream answered ${response.status}`);
         backoffMs = this.#options.minBackoffMs;
+        isOutageLogged = false;
         this.#options.onConnected?.();
         await readEventStream(this.#watchdog(response, connection), (event, data) =>
           this.#dispatch(event, data),
         );
       } catch (error) {
-        if (!signal.aborted && !connection.signal.aborted) {
-          this.#options.log.info(`event stream: ${errorMessage(error)}; retrying in ${backoffMs} ms`);
+        if (!signal.aborted && !isOutageLogged) {
+          isOutageLogged = true;
+          const why = connection.signal.aborted ? 'silent for too long' : errorMessage(error);
+          this.#options.log.info(`event stream: ${why}; retrying until it answers`);
         }
       } finally {
         signal.removeEventListener('abort', stop);

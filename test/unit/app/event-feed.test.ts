@@ -148,6 +148,26 @@ describe('event feed', () => {
     instance.dispose();
   });
 
+  it('logs an outage once, not at every retry', async () => {
+    const infos: string[] = [];
+    let attempts = 0;
+    const instance = new EventFeed({
+      open: async () => {
+        attempts++;
+        throw new Error('no supervisor is running');
+      },
+      onAlert: () => {},
+      onServer: () => {},
+      minBackoffMs: 5,
+      maxBackoffMs: 10,
+      log: { info: (message) => infos.push(message), warn: () => {} },
+    });
+    instance.start();
+    await vi.waitFor(() => expect(attempts).toBeGreaterThan(3));
+    instance.dispose();
+    expect(infos).toEqual(['event stream: no supervisor is running; retrying until it answers']);
+  });
+
   it('refuses bad options by name', () => {
     expect(
       () =>

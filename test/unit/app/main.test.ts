@@ -13,6 +13,7 @@ let home: string;
 let electronState: typeof ElectronMock.electronState;
 let electronMocks: typeof ElectronMock.electronMocks;
 let menuItem: typeof ElectronMock.menuItem;
+let consoleSpies: { mockRestore(): void }[] = [];
 
 beforeEach(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'mcps-app-'));
@@ -22,9 +23,15 @@ beforeEach(async () => {
   vi.resetModules();
   ({ electronState, electronMocks, menuItem } = (await import('electron')) as unknown as typeof ElectronMock);
   electronState.reset({ userData: path.join(home, 'userData') });
+  // The app logs to the console; the assertions here are on what it shows.
+  consoleSpies = [
+    vi.spyOn(console, 'info').mockImplementation(() => {}),
+    vi.spyOn(console, 'warn').mockImplementation(() => {}),
+  ];
 });
 
 afterEach(async () => {
+  for (const spy of consoleSpies) spy.mockRestore();
   delete process.env.MCP_SUPERVISOR_HOME;
   await rm(home, { recursive: true, force: true });
 });
