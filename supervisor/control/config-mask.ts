@@ -1,7 +1,7 @@
 import JSON5 from 'json5';
 import { type JSONPath, type ParseError, parse as parseJsonc, visit } from 'jsonc-parser';
 import { formatPath } from '../config/parse.ts';
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 
 /**
  * Masking of the secrets a config holds, for the console (pure, no IO). What counts as a secret:

@@ -1,4 +1,4 @@
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import type { Store } from './db.ts';
 import type { RequestStatus } from './types.ts';
 

@@ -1,5 +1,6 @@
 import type { AlertSeverity } from './alert-store.ts';
 import type { Store } from './db.ts';
+import { SUPERVISOR_WIDE } from './server-events.ts';
 import type { ServerEventKind } from './types.ts';
 
 /** What a timeline entry is about: a server's lifecycle, an alert, or a config reload. */
@@ -31,9 +32,6 @@ export interface TimelineQuery {
   /** At most this many entries, newest first; default 500, at most 5 000. */
   limit?: number;
 }
-
-/** Server events recorded for the whole supervisor (reloads) carry this server name. */
-export const SUPERVISOR_WIDE = '';
 
 const MAX_ENTRIES = 5_000;
 

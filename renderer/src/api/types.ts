@@ -1,9 +1,13 @@
 /**
- * The control API's wire types as the console reads them. The console imports nothing from the
- * supervisor (it runs in a browser); these mirror the README's route table. When the control API
- * grows a shared `client/` module of wire types, these become imports of it.
+ * The control API's wire types as the console reads them. Bodies the supervisor's shared wire
+ * types describe (`supervisor/client/wire-types.ts`, types only: nothing of the supervisor runs
+ * in the page) are imported from there; the rest mirror the README's route table.
  */
+import type { ClientKeyRow, ServerStatus, StatusBody } from '../../../supervisor/client/wire-types.ts';
 
+export type { StatusBody };
+
+/** The states a server is shown in; a state this list does not know is shown as it comes. */
 export type ServerState =
   | 'starting'
   | 'online'
@@ -14,36 +18,10 @@ export type ServerState =
   | 'stopped';
 
 /** One row of `GET /api/status`. */
-export interface StatusRow {
-  name: string;
-  kind: 'stdio' | 'http' | 'remote';
-  state: ServerState;
-  pid: number;
-  uptimeMs: number;
-  restarts: number;
-  cpuPercent: number;
-  rssBytes: number;
-  toolCount: number;
-  upstream: string;
-  health: 'unknown' | 'ok' | 'failing' | string;
-  lastPingMs?: number;
-  breaker?: 'closed' | 'open' | 'half-open' | string;
-  queued?: number;
-  running?: number;
-  lastError?: string;
-  lastExit?: { exitCode: number | null; signal: string | null; at: number };
-}
+export type StatusRow = ServerStatus;
 
-export interface StatusBody {
-  supervisor: {
-    pid: number;
-    version: string;
-    startedAt: number;
-    uptimeMs: number;
-    configFile: string | null;
-  };
-  servers: StatusRow[];
-}
+/** One row of `GET /api/keys` (never the token). */
+export type ClientKey = ClientKeyRow;
 
 export interface Thresholds {
   cpuPercent: number;
@@ -271,16 +249,6 @@ export interface ConfigView {
 }
 
 export type ConfigCheck = { ok: true; diff: ConfigDiff } | { ok: false; problems: string[] };
-
-export interface ClientKey {
-  id: string;
-  name: string;
-  prefix: string;
-  servers: string[] | null;
-  createdAt: number;
-  revokedAt: number | null;
-  lastUsedAt: number | null;
-}
 
 /** One line of `GET /api/servers/NAME/logs`. */
 export interface ServerLogLine {

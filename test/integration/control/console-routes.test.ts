@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEventStream } from '../../../supervisor/control/client.ts';
+import { readEventStream } from '../../../supervisor/client/control-client.ts';
 import { consoleServers, mcpSession } from '../../e2e/fixtures/index.ts';
 import {
   cleanupTempHomes,

@@ -3,7 +3,7 @@
  * supervisor's log). Stopping the supervisor must not wait for them: they never end on their own.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { readEventStream } from '../../../supervisor/control/client.ts';
+import { readEventStream } from '../../../supervisor/client/control-client.ts';
 import { consoleServers } from '../../e2e/fixtures/index.ts';
 import {
   cleanupTempHomes,

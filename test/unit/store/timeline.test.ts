@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createAlertStore } from '../../../supervisor/store/alert-store.ts';
 import { RequestRecorder } from '../../../supervisor/store/recorder.ts';
-import { createTimeline, SUPERVISOR_WIDE } from '../../../supervisor/store/timeline.ts';
+import { SUPERVISOR_WIDE } from '../../../supervisor/store/server-events.ts';
+import { createTimeline } from '../../../supervisor/store/timeline.ts';
 import { useTempStores } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 2, 0, 0);
@@ -12,15 +13,34 @@ describe('timeline', () => {
   function seeded() {
     const store = temp.open();
     const recorder = new RequestRecorder({ store });
-    recorder.recordServerEvent({ ts: T0, server: 'alpha', kind: 'start', detail: { state: 'starting' } });
-    recorder.recordServerEvent({ ts: T0 + 1_000, server: 'alpha', kind: 'exit', exitCode: 1 });
-    recorder.recordServerEvent({ ts: T0 + 2_000, server: 'alpha', kind: 'crash_loop' });
-    recorder.recordServerEvent({ ts: T0 + 3_000, server: 'beta', kind: 'start' });
+    recorder.recordServerEvent({
+      ts: T0,
+      server: 'alpha',
+      kind: 'start',
+      detail: { state: 'starting' },
+      exitCode: null,
+    });
+    recorder.recordServerEvent({ ts: T0 + 1_000, server: 'alpha', kind: 'exit', detail: null, exitCode: 1 });
+    recorder.recordServerEvent({
+      ts: T0 + 2_000,
+      server: 'alpha',
+      kind: 'crash_loop',
+      detail: null,
+      exitCode: null,
+    });
+    recorder.recordServerEvent({
+      ts: T0 + 3_000,
+      server: 'beta',
+      kind: 'start',
+      detail: null,
+      exitCode: null,
+    });
     recorder.recordServerEvent({
       ts: T0 + 4_000,
       server: SUPERVISOR_WIDE,
       kind: 'reload',
       detail: { ok: true, added: ['gamma'], changed: [], removed: [] },
+      exitCode: null,
     });
     recorder.stop();
     const alerts = createAlertStore(store);

@@ -1,0 +1,129 @@
+import type { CaptureConfig } from '../config/schema.ts';
+import type { ServerRuntime } from '../core/server-runtime.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import { refusalError } from '../shared/refusals.ts';
+import { UpstreamRpcError } from '../shared/upstream-error.ts';
+import { capturePayload } from '../store/payload-capture.ts';
+import type { RequestEvent } from '../store/types.ts';
+import type { ServerGuards } from './guards.ts';
+import { retryIdempotent } from './retry.ts';
+
+/** Where the outcome of every forwarded request goes (the recorder and the request metrics). */
+export type RequestEventSink = (event: RequestEvent) => void;
+
+export interface ForwardOptions {
+  clientKey: string;
+  signal: AbortSignal;
+  /** Called with each progress notification the server sends for this request. */
+  onProgress?: (progress: Record<string, unknown>) => void;
+  /** Tool name, for metrics only. */
+  tool?: string;
+}
+
+/**
+ * Sends requests to servers through their limits (see {@link ServerGuards}) and the request
+ * channel's timeout, which is reset by progress so a long call that reports progress stays
+ * alive; retries idempotent list calls; and hands the outcome of each request to the sink.
+ */
+export class Forwarder {
+  readonly #guards: ServerGuards;
+  readonly #onRequest: RequestEventSink | undefined;
+  readonly #capture: (() => CaptureConfig) | undefined;
+
+  /**
+   * `capture` is read at every request, so a reload that turns payload capture on or off (or
+   * changes its bounds) applies to the next request.
+   */
+  constructor(options: {
+    guards: ServerGuards;
+    onRequest?: RequestEventSink;
+    capture?: () => CaptureConfig;
+  }) {
+    this.#guards = options.guards;
+    this.#onRequest = options.onRequest;
+    this.#capture = options.capture;
+  }
+
+  /**
+   * Forwards one request to `runtime`'s server and resolves with its result unchanged. Rejects
+   * with an `UpstreamRpcError` carrying the server's own error (code, message, data unchanged), or a
+   * refusal `SupervisorError` (queue_full, rate_limited, circuit_open, timeout, server_unavailable).
+   * A timeout or an abort also sends `notifications/cancelled` upstream.
+   */
+  async forward(
+    runtime: ServerRuntime,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: ForwardOptions,
+  ): Promise<Record<string, unknown>> {
+    const startedAt = performance.now();
+    const guard = this.#guards.guardFor(runtime);
+    const timeoutMs = this.#guards.timeoutMsOf(runtime.name);
+    const attempt = (callerSignal: AbortSignal) =>
+      guard.run(
+        (signal) => {
+          const channel = runtime.upstream.channel;
+          if (!channel) {
+            return Promise.reject(
+              refusalError(
+                { reason: 'server_unavailable', server: runtime.name, retryAfterMs: 1_000 },
+                `server "${runtime.name}" is ${runtime.state}; see: mcp-supervisor status`,
+              ),
+            );
+          }
+          // The channel times the request (progress resets it); the guard has no timer of its own.
+          return channel.request(method, params, { signal, timeoutMs, onProgress: options.onProgress });
+        },
+        { clientKey: options.clientKey, signal: callerSignal },
+      );
+    let status: RequestEvent['status'] = 'ok';
+    let errorCode: string | undefined;
+    let outcome: unknown;
+    let failure: { error: unknown } | undefined;
+    try {
+      // Idempotent list calls are retried with backoff and jitter; others run exactly once.
+      outcome = await retryIdempotent(method, attempt, { signal: options.signal });
+      return outcome as Record<string, unknown>;
+    } catch (error) {
+      failure = { error };
+      if (error instanceof SupervisorError) {
+        const reason = error.details?.reason;
+        status =
+          typeof reason === 'string' && reason !== 'timeout' && reason !== 'server_unavailable'
+            ? 'refused'
+            : 'error';
+        errorCode = typeof reason === 'string' ? reason : error.code;
+      } else {
+        status = 'error';
+        errorCode = error instanceof UpstreamRpcError ? String(error.code) : 'internal';
+      }
+      throw error;
+    } finally {
+      const capture = this.#capture?.();
+      this.#onRequest?.({
+        ts: Date.now(),
+        server: runtime.name,
+        method,
+        tool: options.tool,
+        client: options.clientKey,
+        status,
+        latencyMs: performance.now() - startedAt,
+        errorCode,
+        // Off by default: then nothing on the request path changes. On: redacted, bounded JSON.
+        ...(capture?.payloads
+          ? {
+              params: capturePayload(params, capture),
+              result: capturePayload(failure ? { error: capturedError(failure.error) } : outcome, capture),
+            }
+          : {}),
+      });
+    }
+  }
+}
+
+/** What the request log keeps of a failure when payloads are captured: its message and code. */
+function capturedError(error: unknown): unknown {
+  if (!(error instanceof Error)) return String(error);
+  const code = error instanceof UpstreamRpcError || error instanceof SupervisorError ? error.code : undefined;
+  return { message: error.message, ...(code !== undefined ? { code } : {}) };
+}
