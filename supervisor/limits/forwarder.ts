@@ -1,7 +1,7 @@
 import type { CaptureConfig } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import { SupervisorError } from '../shared/errors.ts';
-import { refusalError } from '../shared/refusals.ts';
+import { refusalError, refusalOf } from '../shared/refusals.ts';
 import { UpstreamRpcError } from '../shared/upstream-error.ts';
 import { capturePayload } from '../store/payload-capture.ts';
 import type { RequestEvent } from '../store/types.ts';
@@ -78,6 +78,7 @@ export class Forwarder {
       );
     let status: RequestEvent['status'] = 'ok';
     let errorCode: string | undefined;
+    let reason: string | undefined;
     let outcome: unknown;
     let failure: { error: unknown } | undefined;
     try {
@@ -86,16 +87,21 @@ export class Forwarder {
       return outcome as Record<string, unknown>;
     } catch (error) {
       failure = { error };
-      if (error instanceof SupervisorError) {
-        const reason = error.details?.reason;
-        status =
-          typeof reason === 'string' && reason !== 'timeout' && reason !== 'server_unavailable'
-            ? 'refused'
-            : 'error';
-        errorCode = typeof reason === 'string' ? reason : error.code;
+      reason = reasonOf(error);
+      // Every answer with a refusal reason is a refusal, timeout and server_unavailable included
+      // (the wire code says so): the server's own failures are the errors.
+      const refusal = refusalOf(error);
+      if (refusal) {
+        status = 'refused';
+        errorCode = refusal.reason;
       } else {
         status = 'error';
-        errorCode = error instanceof UpstreamRpcError ? String(error.code) : 'internal';
+        errorCode =
+          error instanceof UpstreamRpcError
+            ? String(error.code)
+            : error instanceof SupervisorError
+              ? error.code
+              : 'internal';
       }
       throw error;
     } finally {
@@ -109,6 +115,7 @@ export class Forwarder {
         status,
         latencyMs: performance.now() - startedAt,
         errorCode,
+        reason,
         // Off by default: then nothing on the request path changes. On: redacted, bounded JSON.
         ...(capture?.payloads
           ? {
@@ -119,6 +126,18 @@ export class Forwarder {
       });
     }
   }
+}
+
+/** Longest `reason` kept in the request log: a server's error message can be anything. */
+const MAX_REASON_CHARS = 500;
+
+/**
+ * The request log's human reason of a failure: the error's own message, which is built anyway
+ * (it says what to do), so keeping it costs a reference; cut when a server sent an essay.
+ */
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > MAX_REASON_CHARS ? `${message.slice(0, MAX_REASON_CHARS)}…` : message;
 }
 
 /** What the request log keeps of a failure when payloads are captured: its message and code. */

@@ -9,7 +9,7 @@ export interface LastMinuteStats {
   count: number;
   errors: number;
   refused: number;
-  /** p95 interpolated inside its histogram bucket (see histogram.ts), null without requests that reached the server. */
+  /** p95 interpolated inside its histogram bucket (see histogram.ts), null without requests the server answered. */
   p95Ms: number | null;
 }
 
