@@ -106,7 +106,8 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     const forwarder = new Forwarder({
       guards,
       onRequest: observability.onRequest,
-      capture: () => settings.capture,
+      // Read at each request: a reload that changes supervisor.capture applies to the next one.
+      capture: () => core.config.supervisor.capture,
     });
     shutdown.add('limits', () => guards.dispose());
     // A removed (or changed) server's queue is answered and its guard and breaker forgotten.

@@ -3,6 +3,7 @@
  * redacted (secret-looking keys and the configured ones) and bounded in bytes; errors keep their
  * message and code.
  */
+import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleServers, mcpSession } from '../../e2e/fixtures/index.ts';
 import {
@@ -13,18 +14,18 @@ import {
 } from '../../helpers/index.ts';
 
 let supervisor: SupervisorProcess;
+let home: string;
+
+const configWith = (capture: object) => ({
+  mcpServers: { chatty: consoleServers.chatty(home, 'chatty') },
+  supervisor: { gateway: { auth: 'none' }, capture },
+});
 
 beforeAll(async () => {
-  const home = (await tempHome()).path;
+  home = (await tempHome()).path;
   supervisor = await startSupervisorProcess({
     home,
-    config: {
-      mcpServers: { chatty: consoleServers.chatty(home, 'chatty') },
-      supervisor: {
-        gateway: { auth: 'none' },
-        capture: { payloads: true, maxBytes: 300, redactKeys: ['pin'] },
-      },
-    },
+    config: configWith({ payloads: true, maxBytes: 300, redactKeys: ['pin'] }),
   });
 });
 
@@ -66,5 +67,31 @@ describe('payload capture (real supervisor process)', () => {
       error: { message: expect.stringContaining('broken on purpose') },
     });
     expect(JSON.stringify(rows)).not.toContain('hunter2');
+  });
+
+  it('applies a reload of supervisor.capture to the next request, without a restart', async () => {
+    const session = await mcpSession(supervisor.port, 'chatty');
+    const lastCall = async () =>
+      (
+        await supervisor.client.request<{ rows: Row[] }>(
+          'GET',
+          '/api/requests?server=chatty&method=tools/call&limit=1',
+        )
+      ).rows[0];
+    const reload = async (capture: object) => {
+      await writeFile(supervisor.paths.configFile, JSON.stringify(configWith(capture), null, 2));
+      return supervisor.client.request<{ result: { changed: string[] } }>('POST', '/api/reload');
+    };
+
+    const off = await reload({ payloads: false });
+    // Only supervisor settings changed: the server keeps running.
+    expect(off.result.changed).toEqual([]);
+    await session.callTool('say', { text: 'quiet' });
+    expect(await lastCall()).toMatchObject({ tool: 'say', params: null, result: null });
+
+    await reload({ payloads: true, maxBytes: 300, redactKeys: ['text'] });
+    await session.callTool('say', { text: 'loud' });
+    const row = await lastCall();
+    expect(JSON.parse(row?.params ?? '{}')).toEqual({ name: 'say', arguments: { text: '[redacted]' } });
   });
 });
