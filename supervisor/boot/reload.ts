@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import chokidar from 'chokidar';
 import { type ConfigDiff, isEmptyDiff } from '../config/diff.ts';
+import { applyEnvOverrides } from '../config/load.ts';
 import { parseConfig } from '../config/parse.ts';
 import type { Config } from '../config/schema.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
@@ -24,7 +25,8 @@ export function createReload(options: {
     let next: Config;
     try {
       const text = await readFile(file, 'utf8');
-      next = parseConfig(text, { source: file, env });
+      // The overrides apply as at the start, or every reload would "change" the port and log level.
+      next = applyEnvOverrides(parseConfig(text, { source: file, env }), env);
     } catch (error) {
       const message = errorMessage(error);
       logger.error({ file }, `config reload refused, nothing changed: ${message}`);

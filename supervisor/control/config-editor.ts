@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { type ConfigDiff, diffConfigs } from '../config/diff.ts';
-import { defaultConfig } from '../config/load.ts';
+import { applyEnvOverrides, defaultConfig } from '../config/load.ts';
 import { parseConfig } from '../config/parse.ts';
 import type { Config } from '../config/schema.ts';
 import { SupervisorError } from '../shared/errors.ts';
@@ -62,7 +62,11 @@ export function createConfigEditor(deps: ConfigEditorDeps) {
   async function prepare(edited: string, signal?: AbortSignal): Promise<{ text: string; config: Config }> {
     const original = (await currentText(signal)) ?? JSON.stringify(defaultConfig(deps.paths));
     const text = unmaskConfigText(edited, original);
-    return { text, config: parseConfig(text, { source: 'config', env: deps.env }) };
+    // As the reload will see it: with the environment's overrides (MCP_SUPERVISOR_PORT, LOG_LEVEL…).
+    return {
+      text,
+      config: applyEnvOverrides(parseConfig(text, { source: 'config', env: deps.env }), deps.env),
+    };
   }
 
   /** Problems as the schema words them (one per field), or the diff against the running config. */

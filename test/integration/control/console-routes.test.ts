@@ -41,6 +41,8 @@ beforeAll(async () => {
         monitor: { intervalMs: 500, thresholds: { cpuPercent: 100, memoryPercent: 100, loadPerCore: 1000 } },
       },
     },
+    // Environment overrides of the file's settings (the helper also sets MCP_SUPERVISOR_PORT=0).
+    env: { LOG_LEVEL: 'debug' },
   });
 });
 
@@ -51,6 +53,21 @@ afterAll(async () => {
 });
 
 describe('console routes (real supervisor process)', () => {
+  // First: a reload that applies a file changes what the running config holds.
+  it('finds no change in the unchanged file, whatever the environment overrides', async () => {
+    const view = await get<{ text: string }>('/api/config');
+    const check = await post('/api/config/check', view.text);
+    expect(check).toMatchObject({
+      status: 200,
+      body: { ok: true, diff: { added: [], changed: [], removed: [], supervisorChanged: false } },
+    });
+    const reload = await supervisor.client.request<{ result: { supervisorChanged: boolean } }>(
+      'POST',
+      '/api/reload',
+    );
+    expect(reload.result.supervisorChanged).toBe(false);
+  });
+
   it('shows live request numbers and a CPU/RSS sparkline per server', async () => {
     const session = await mcpSession(supervisor.port, 'chatty');
     for (let i = 0; i < 5; i++) await session.callTool('wait', { ms: 20 });
