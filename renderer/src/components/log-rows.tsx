@@ -1,3 +1,4 @@
+import { Component } from 'preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { formatTime } from '../lib/format.ts';
 import type { FilteredLines } from '../lib/log-buffer.ts';
@@ -5,6 +6,7 @@ import { type LogEntry, levelName } from '../lib/log-lines.ts';
 import { type Search, splitHighlights } from '../lib/log-search.ts';
 import { computeWindow, isAtBottom, scrollTopForRow } from '../lib/virtual-window.ts';
 
+/** Height of a log row, px: the list's arithmetic and the rows' CSS (`--row-h`) both use it. */
 export const ROW_HEIGHT = 20;
 
 export const SOURCE_LABEL: Record<LogEntry['source'], string> = {
@@ -14,29 +16,53 @@ export const SOURCE_LABEL: Record<LogEntry['source'], string> = {
   marker: 'event',
 };
 
-function Row(props: {
+interface RowProps {
   entry: LogEntry;
   search: Search | null;
   isCurrent: boolean;
   kind: 'server' | 'supervisor';
-}) {
-  const { entry, search } = props;
-  const level = props.kind === 'supervisor' ? levelName(entry.level) : '';
-  const segments = search ? splitHighlights(entry.text, search.ranges(entry.text)) : null;
-  let classes = `log-row src-${entry.source}`;
-  if (level) classes += ` lvl-${level}`;
-  if (props.isCurrent) classes += ' is-current';
-  return (
-    <div class={classes}>
-      <span class="ts">{entry.ts === null ? '' : formatTime(entry.ts)}</span>
-      <span class="src">
-        {props.kind === 'supervisor' && entry.source !== 'marker' ? level : SOURCE_LABEL[entry.source]}
-      </span>
-      {segments
-        ? segments.map((segment, i) => (segment.isMatch ? <mark key={i}>{segment.text}</mark> : segment.text))
-        : entry.text}
-    </div>
-  );
+  /** Offset of the row from the top of the list, px. */
+  topPx: number;
+}
+
+/**
+ * One line, positioned at its own place in the list. A row that stays on screen while the list
+ * scrolls keeps its props, so it neither renders again nor moves: the browser repaints only the
+ * rows that scrolled in (a slice moved as a whole was a repaint of every row, every frame).
+ */
+class Row extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    const props = this.props;
+    return (
+      next.entry !== props.entry ||
+      next.search !== props.search ||
+      next.isCurrent !== props.isCurrent ||
+      next.kind !== props.kind ||
+      next.topPx !== props.topPx
+    );
+  }
+
+  override render() {
+    const { entry, search, kind, isCurrent, topPx } = this.props;
+    const level = kind === 'supervisor' ? levelName(entry.level) : '';
+    const segments = search ? splitHighlights(entry.text, search.ranges(entry.text)) : null;
+    let classes = `log-row src-${entry.source}`;
+    if (level) classes += ` lvl-${level}`;
+    if (isCurrent) classes += ' is-current';
+    return (
+      <div class={classes} style={{ top: `${topPx}px` }}>
+        <span class="ts">{entry.ts === null ? '' : formatTime(entry.ts)}</span>
+        <span class="src">
+          {kind === 'supervisor' && entry.source !== 'marker' ? level : SOURCE_LABEL[entry.source]}
+        </span>
+        {segments
+          ? segments.map((segment, i) =>
+              segment.isMatch ? <mark key={i}>{segment.text}</mark> : segment.text,
+            )
+          : entry.text}
+      </div>
+    );
+  }
 }
 
 export interface LogRowsProps {
@@ -59,8 +85,8 @@ export interface LogRowsProps {
 
 /**
  * The scrolling part of the log viewer, on its own so a scroll re-renders only the rows on
- * screen, not the toolbar: fixed-height rows, a spacer for the whole height, the visible slice
- * moved into place with a transform.
+ * screen, not the toolbar: fixed-height rows, each at its own offset in a spacer as tall as the
+ * whole list.
  */
 export function LogRows(props: LogRowsProps) {
   const viewport = useRef<HTMLElement>(null);
@@ -120,6 +146,7 @@ export function LogRows(props: LogRowsProps) {
           search={props.search}
           isCurrent={entry.seq === props.currentSeq}
           kind={props.kind}
+          topPx={i * ROW_HEIGHT}
         />,
       );
     }
@@ -132,11 +159,10 @@ export function LogRows(props: LogRowsProps) {
       // biome-ignore lint/a11y/noNoninteractiveTabindex: the scroll box takes focus so arrows and Page Up/Down scroll it.
       tabIndex={0}
       aria-label={`${props.label}: lines`}
+      style={{ '--row-h': `${ROW_HEIGHT}px` }}
     >
       <div class="log-spacer" style={{ height: `${window.totalPx}px` }}>
-        <div class="log-rows" style={{ transform: `translateY(${window.offsetPx}px)` }}>
-          {rows}
-        </div>
+        {rows}
       </div>
     </section>
   );
