@@ -282,6 +282,14 @@ export class Observability {
       return { points: this.#queries.series(query) };
     });
     routes.set('/metrics/host', (url: URL) => ({ points: this.#queries.hostSeries(this.#rangeOf(url)) }));
+    routes.set('/metrics/process', (url: URL) => {
+      const { server, ...range } = this.#rangeOf(url);
+      if (!server)
+        throw new SupervisorError('BAD_REQUEST', 'add ?server=NAME: whose process samples to chart');
+      if (!this.#core.servers.has(server))
+        throw new SupervisorError('UNKNOWN_SERVER', `no server named "${server}"`);
+      return { points: this.#queries.processSeries({ ...range, server }) };
+    });
     routes.set('/alerts', (url: URL) =>
       url.searchParams.get('all') === 'true'
         ? { alerts: this.#queries.alertHistory({ limit: 500 }) }
