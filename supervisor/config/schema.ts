@@ -104,6 +104,15 @@ export const monitorSchema = z
     /** Requests in the last minute below which latency and error-rate rules stay quiet. */
     minRequests: positiveInt.default(20),
     alertCooldownMs: positiveInt.default(300_000),
+    /**
+     * A firing alert resolves only once its value is below its threshold by this percent of the
+     * threshold (80 % CPU with 10: below 72 %), so a value hovering at the threshold is one alert.
+     */
+    alertHysteresisPercent: z
+      .number()
+      .min(0)
+      .lt(100, 'must be below 100: a firing alert must be able to clear')
+      .default(10),
     webhook: z
       .object({ url: z.url(), headers: z.record(z.string(), z.string()).default({}) })
       .strict()
