@@ -94,6 +94,7 @@ export class Observability {
         thresholds: monitorConfig.thresholds,
         sustainedSamples: monitorConfig.sustainedSamples,
         minRequests: monitorConfig.minRequests,
+        hysteresisPercent: monitorConfig.alertHysteresisPercent,
       },
       logger,
     });
@@ -255,11 +256,19 @@ export class Observability {
     };
     if (event.type === 'alert.fired') {
       this.#logger.warn(
-        { ...fields, isRepeat: event.isRepeat, suppressed: alert.suppressedCount },
+        {
+          ...fields,
+          isRepeat: event.isRepeat,
+          suppressed: alert.suppressedCount,
+          refired: alert.refiredCount,
+        },
         `alert: ${alert.message}`,
       );
     } else {
-      this.#logger.info(fields, `alert resolved: ${alert.message}`);
+      // The message words the reading that cleared it; a value the rule could not judge anew (too
+      // few requests) is still the one that fired, and is left out.
+      const { value, ...cleared } = fields;
+      this.#logger.info(value < alert.threshold ? fields : cleared, `alert resolved: ${alert.message}`);
     }
   }
 
