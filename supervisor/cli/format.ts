@@ -125,13 +125,15 @@ export interface AlertRow {
   firedAt: number;
   resolvedAt: number | null;
   suppressedCount: number;
+  /** Times the incident cleared and came back inside its cooldown (0 from an older supervisor). */
+  refiredCount?: number;
   acknowledgedAt: number | null;
 }
 
 export function formatAlertsTable(alerts: AlertRow[]): string {
   if (alerts.length === 0) return 'no alerts';
   return formatTable(
-    ['ID', 'SEVERITY', 'ALERT', 'VALUE', 'FIRED', 'STATE', 'REPEATS', 'MESSAGE'],
+    ['ID', 'SEVERITY', 'ALERT', 'VALUE', 'FIRED', 'STATE', 'REPEATS', 'FLAPS', 'MESSAGE'],
     alerts.map((a) => [
       String(a.id),
       a.severity,
@@ -140,6 +142,7 @@ export function formatAlertsTable(alerts: AlertRow[]): string {
       new Date(a.firedAt).toISOString(),
       a.resolvedAt ? 'resolved' : a.acknowledgedAt ? 'acked' : 'firing',
       String(a.suppressedCount),
+      String(a.refiredCount ?? 0),
       a.message,
     ]),
   );
