@@ -1,9 +1,9 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import chokidar from 'chokidar';
 import { isEmptyDiff } from './config/diff.ts';
-import { loadConfig } from './config/load.ts';
+import { loadConfig, readConfigText } from './config/load.ts';
 import { parseConfig } from './config/parse.ts';
 import type { Config } from './config/schema.ts';
 import { type ControlContext, registerControlApi } from './control/control-api.ts';
@@ -159,7 +159,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       const file = loaded.file ?? paths.configFile;
       let next: Config;
       try {
-        const text = await readFile(file, 'utf8');
+        const text = await readConfigText(file);
         next = parseConfig(text, { source: file, env });
       } catch (error) {
         const message = errorMessage(error);
