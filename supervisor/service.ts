@@ -7,7 +7,7 @@ import { loadConfig, readConfigText } from './config/load.ts';
 import { parseConfig } from './config/parse.ts';
 import type { Config } from './config/schema.ts';
 import { type ControlContext, registerControlApi } from './control/control-api.ts';
-import { HttpServer, isLoopbackHost } from './control/http-server.ts';
+import { HttpServer } from './control/http-server.ts';
 import { isProcessAlive, readState, removeState, writeState } from './control/state-file.ts';
 import { staticFiles } from './control/static-files.ts';
 import { ensureToken } from './control/token.ts';
@@ -69,12 +69,6 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
   await mkdir(paths.root, { recursive: true, mode: 0o700 });
   const config = loaded.config;
   const settings = config.supervisor;
-  if (!isLoopbackHost(settings.host) && settings.gateway.auth === 'none') {
-    throw new SupervisorError(
-      'CONFIG_INVALID',
-      `supervisor.gateway.auth "none" is allowed only on a loopback host, not "${settings.host}"; use "keys"`,
-    );
-  }
   const { logger, close: closeLogger } = createLogger({
     level: settings.log.level,
     format: settings.log.format,
