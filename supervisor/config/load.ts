@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { isSupervisorError, SupervisorError } from '../errors.ts';
 import type { HomePaths } from '../home.ts';
+import { portProblem } from './bounds.ts';
 import { parseConfig, validateConfig } from './parse.ts';
 import type { Config } from './schema.ts';
 
@@ -119,6 +120,8 @@ export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Confi
         `MCP_SUPERVISOR_PORT must be a port number 0-65535, got "${port}"; fix or unset it`,
       );
     }
+    const problem = portProblem(parsed);
+    if (problem) throw new SupervisorError('CONFIG_INVALID', `MCP_SUPERVISOR_PORT: ${problem}`);
     supervisor.port = parsed;
   }
   const level = env.LOG_LEVEL?.toLowerCase();
