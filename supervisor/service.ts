@@ -272,7 +272,11 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
 
     return { core, http, logger, stopped, stop, reload };
   } catch (error) {
-    logger.error({ err: error }, 'supervisor failed to start');
+    // An expected failure (config, port in use, PM2…) is one line that says what to do; a stack
+    // trace is kept for what is a bug.
+    if (error instanceof SupervisorError)
+      logger.error({ code: error.code }, `supervisor failed to start: ${error.message}`);
+    else logger.error({ err: error }, 'supervisor failed to start');
     await stop('start failed');
     throw error;
   }
