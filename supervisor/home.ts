@@ -64,3 +64,11 @@ export function socketPathFor(paths: HomePaths, serverName: string): string {
   const digest = createHash('sha256').update(serverName).digest('hex').slice(0, 16);
   return path.join(paths.runDir, `${digest}.sock`);
 }
+
+/** The PM2 log files of a server: its stdout and its stderr. */
+export function serverLogFiles(paths: HomePaths, serverName: string): { out: string; err: string } {
+  return {
+    out: path.join(paths.serverLogDir, `${serverName}.out.log`),
+    err: path.join(paths.serverLogDir, `${serverName}.err.log`),
+  };
+}

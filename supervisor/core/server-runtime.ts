@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type RestartConfig, type ServerConfig, type ServerKind, serverKind } from '../config/schema.ts';
 import { errorMessage } from '../errors.ts';
-import { type HomePaths, socketPathFor } from '../home.ts';
+import { type HomePaths, serverLogFiles, socketPathFor } from '../home.ts';
 import type { Logger } from '../logging.ts';
 import { writeBridgeSpec } from '../process/bridge-spec.ts';
 import type { ExitEvent, Pm2Manager } from '../process/pm2-manager.ts';
@@ -99,10 +99,10 @@ export class ServerRuntime {
     return socketPathFor(this.#deps.paths, this.name);
   }
   get outLogFile(): string {
-    return path.join(this.#deps.paths.serverLogDir, `${this.name}.out.log`);
+    return serverLogFiles(this.#deps.paths, this.name).out;
   }
   get errLogFile(): string {
-    return path.join(this.#deps.paths.serverLogDir, `${this.name}.err.log`);
+    return serverLogFiles(this.#deps.paths, this.name).err;
   }
 
   /** Starts the process (if the server has a command) and connects its upstream client. */
