@@ -4,7 +4,7 @@ import type { ServerStatus } from '../core/supervisor.ts';
 import { SupervisorError } from '../errors.ts';
 import type { ClientKeys } from '../gateway/client-keys.ts';
 import { type HttpServer, readBody, readJson, sendError, sendJson } from './http-server.ts';
-import { followFile, readLastLines } from './log-tail.ts';
+import { followFile, mergedTail } from './log-tail.ts';
 import { openEventStream } from './sse.ts';
 import { bearerToken, isTokenValid } from './token.ts';
 
@@ -170,19 +170,4 @@ async function handle(
   if (extra) return sendJson(res, 200, await extra(url));
   if (req.method === 'POST') await readJson(req, MAX_BODY_BYTES).catch(() => undefined);
   sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no control route ${route}` } });
-}
-
-/** The last `count` lines of one or two PM2 log files, merged by their timestamp prefix. */
-async function mergedTail(files: string[], errFile: string, count: number) {
-  const all: { stream: 'out' | 'err'; line: string }[] = [];
-  for (const file of files) {
-    const stream = file === errFile ? 'err' : 'out';
-    for (const line of await readLastLines(file, count)) all.push({ stream, line });
-  }
-  if (files.length > 1) all.sort((a, b) => timestampOf(a.line).localeCompare(timestampOf(b.line)));
-  return all.slice(-count);
-}
-
-function timestampOf(line: string): string {
-  return /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.exec(line)?.[1] ?? '';
 }
