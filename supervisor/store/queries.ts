@@ -81,6 +81,8 @@ export interface Queries {
   processSeries(query: RangeQuery & { server: string }): ProcessSeriesPoint[];
   /** The newest process sample of each server sampled at or after `since` (default: 10 min ago). */
   latestProcessSamples(options?: { since?: number; now?: number }): LatestProcessSample[];
+  /** Servers with request rollups in [from, to), sorted. */
+  recordedServers(query: { from: number; to: number }): string[];
   /** Server events at or after `since`, newest first. */
   events(options: { server?: string; since: number; limit?: number }): ServerEventRow[];
   firingAlerts(): AlertRecord[];
@@ -262,6 +264,14 @@ export function createQueries(store: Store): Queries {
            uptime_ms AS uptimeMs
          FROM process_samples WHERE ts >= ? GROUP BY server ORDER BY server`,
       ).all(since) as LatestProcessSample[];
+    },
+
+    recordedServers(query) {
+      return prepared(
+        'SELECT DISTINCT server FROM request_rollups WHERE minute >= ? AND minute < ? ORDER BY server',
+      )
+        .pluck()
+        .all(query.from - (query.from % MINUTE_MS), query.to) as string[];
     },
 
     events(options) {
