@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { onlineOrRecorded } from '../client/offline.ts';
 import { loadConfig } from '../config/load.ts';
 import { ControlClient, readEventStream } from '../control/client.ts';
 import { isProcessAlive, readState } from '../control/state-file.ts';
@@ -37,6 +38,11 @@ function homeOf(command: Command): HomePaths {
 
 function isJson(command: Command): boolean {
   return command.optsWithGlobals<GlobalOptions>().json === true;
+}
+
+/** A note for the user on stderr, so that stdout (and --json) stays the answer alone. */
+function warn(note: string): void {
+  process.stderr.write(`mcp-supervisor: ${note}\n`);
 }
 
 function print(value: unknown): void {
@@ -149,16 +155,29 @@ export function buildProgram(): Command {
         if (!Number.isInteger(lines) || lines < 0) {
           throw new SupervisorError('BAD_REQUEST', `--lines must be a whole number, got "${options.lines}"`);
         }
-        const client = new ControlClient(homeOf(command));
+        const paths = homeOf(command);
+        const client = new ControlClient(paths);
         const stream = options.stderr ? 'err' : 'all';
         const query = `stream=${stream}&lines=${lines}`;
-        const body = await client.request<{ lines: { stream: string; line: string }[] }>(
-          'GET',
-          `/api/servers/${encodeURIComponent(name)}/logs?${query}`,
+        let isStopped = false;
+        const body = await onlineOrRecorded(
+          paths,
+          () =>
+            client.request<{ lines: { stream: string; line: string }[] }>(
+              'GET',
+              `/api/servers/${encodeURIComponent(name)}/logs?${query}`,
+            ),
+          (recorded) => recorded.logs(name, { lines, stream }),
+          (note) => {
+            isStopped = true;
+            warn(note);
+          },
         );
         const json = isJson(command);
         for (const entry of body.lines) print(json ? JSON.stringify(entry) : entry.line);
         if (!options.follow) return;
+        if (isStopped)
+          return warn('not following: nothing writes to the logs while the supervisor is stopped');
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         const response = await client.fetch(
@@ -322,9 +341,12 @@ export function buildProgram(): Command {
     .option('--since <duration>', 'window: 15m, 1h, 7d …', '1h')
     .action(async (options: { server?: string; since: string }, command: Command) => {
       const query = windowQuery(options);
-      const body = await new ControlClient(homeOf(command)).request<MetricsSummary>(
-        'GET',
-        `/api/metrics/summary?${query}`,
+      const paths = homeOf(command);
+      const body: MetricsSummary = await onlineOrRecorded(
+        paths,
+        () => new ControlClient(paths).request<MetricsSummary>('GET', `/api/metrics/summary?${query}`),
+        (recorded) => recorded.summary(options),
+        warn,
       );
       if (isJson(command)) return print(body);
       print(formatMetricsTable(body, options.since));
@@ -336,15 +358,23 @@ export function buildProgram(): Command {
     .option('--all', 'resolved alerts too')
     .option('-f, --follow', 'print alerts as they fire and resolve')
     .action(async (options: { all?: boolean; follow?: boolean }, command: Command) => {
-      const client = new ControlClient(homeOf(command));
+      const paths = homeOf(command);
+      const client = new ControlClient(paths);
       const json = isJson(command);
-      const body = await client.request<{ alerts: AlertRow[] }>(
-        'GET',
-        `/api/alerts${options.all ? '?all=true' : ''}`,
+      let isStopped = false;
+      const body: { alerts: AlertRow[] } = await onlineOrRecorded(
+        paths,
+        () => client.request<{ alerts: AlertRow[] }>('GET', `/api/alerts${options.all ? '?all=true' : ''}`),
+        (recorded) => recorded.alerts({ all: options.all === true }),
+        (note) => {
+          isStopped = true;
+          warn(note);
+        },
       );
       if (json) print(options.follow ? JSON.stringify(body) : body);
       else print(formatAlertsTable(body.alerts));
       if (!options.follow) return;
+      if (isStopped) return warn('not following: no alert fires while the supervisor is stopped');
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
       const response = await client.fetch('GET', '/api/events', { signal: abort.signal });
@@ -368,9 +398,12 @@ export function buildProgram(): Command {
     .option('--since <duration>', 'window', '24h')
     .action(async (options: { server?: string; since: string }, command: Command) => {
       const query = windowQuery(options);
-      const body = await new ControlClient(homeOf(command)).request<{ events: EventRow[] }>(
-        'GET',
-        `/api/events/history?${query}`,
+      const paths = homeOf(command);
+      const body: { events: EventRow[] } = await onlineOrRecorded(
+        paths,
+        () => new ControlClient(paths).request<{ events: EventRow[] }>('GET', `/api/events/history?${query}`),
+        (recorded) => recorded.events(options),
+        warn,
       );
       if (isJson(command)) return print(body);
       if (body.events.length === 0) return print(`no server events in the last ${options.since}`);
