@@ -11,6 +11,7 @@ import type { Forwarder, RequestRecord } from './gateway/forward.ts';
 import { AdaptiveConcurrency } from './limits/adaptive.ts';
 import type { Logger } from './logging.ts';
 import { createPrometheusMetrics } from './metrics/prometheus.ts';
+import { parseDuration, summarizeServers } from './metrics/summary.ts';
 import { createHostSampler } from './monitor/host-sampler.ts';
 import { createMonitor, type MonitorSample } from './monitor/monitor.ts';
 import { createProcessTreeSampler } from './monitor/process-tree.ts';
@@ -23,19 +24,6 @@ import { RetentionJob } from './store/retention.ts';
 import type { ServerEventKind } from './store/types.ts';
 
 const MINUTE_MS = 60_000;
-const DURATION_PATTERN = /^(\d+)(s|m|h|d)$/;
-
-/** `90s`, `15m`, `1h`, `7d` → ms; a plain number is ms. */
-export function parseDuration(text: string): number {
-  if (/^\d+$/.test(text)) return Number(text);
-  const match = DURATION_PATTERN.exec(text);
-  if (!match)
-    throw new SupervisorError('BAD_REQUEST', `"${text}" is not a duration; use e.g. 90s, 15m, 1h or 7d`);
-  const unit = { s: 1_000, m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS }[
-    match[2] as 's' | 'm' | 'h' | 'd'
-  ];
-  return Number(match[1]) * unit;
-}
 
 const seriesQuerySchema = z.object({
   server: z.string().optional(),
@@ -369,21 +357,9 @@ export class Observability {
     }
     this.recorder.flush();
     const latest = this.#monitor.latest();
-    const servers = names.map((name) => {
-      const total = this.#queries.totals({ server: name, from, to });
-      const sample = latest?.processes.find((p) => p.server === name);
-      return {
-        server: name,
-        requests: total.count,
-        errors: total.errors,
-        refused: total.refused,
-        p50Ms: total.p50Ms,
-        p95Ms: total.p95Ms,
-        p99Ms: total.p99Ms,
-        cpuPercent: sample?.cpuPercent ?? null,
-        rssBytes: sample?.rssBytes ?? null,
-      };
-    });
+    const servers = summarizeServers(this.#queries, names, { from, to }, (name) =>
+      latest?.processes.find((p) => p.server === name),
+    );
     return { from, to, servers, host: latest?.host ?? null, droppedEvents: this.recorder.droppedEvents };
   }
 
