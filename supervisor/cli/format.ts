@@ -1,4 +1,5 @@
 import type { ServerStatus } from '../core/supervisor.ts';
+import type { ServerSummary } from '../metrics/summary.ts';
 
 export function formatDuration(ms: number): string {
   if (ms <= 0) return '-';
@@ -53,17 +54,7 @@ export function formatStatusTable(servers: ServerStatus[]): string {
 }
 
 export interface MetricsSummary {
-  servers: {
-    server: string;
-    requests: number;
-    errors: number;
-    refused: number;
-    p50Ms: number | null;
-    p95Ms: number | null;
-    p99Ms: number | null;
-    cpuPercent: number | null;
-    rssBytes: number | null;
-  }[];
+  servers: ServerSummary[];
   host: { cpuPercent: number; memPercent: number; load1: number; load5: number; load15: number } | null;
   droppedEvents: number;
 }
