@@ -145,7 +145,10 @@ export function evaluateRules(
       'host',
       { value, threshold, severity: 'warning', isArmed: streak >= sustainedSamples },
       {
-        firing: `host ${label} at ${shown} for ${streak} samples (threshold ${threshold}${unit})`,
+        firing:
+          streak > 0
+            ? `host ${label} at ${shown} for ${streak} samples (threshold ${threshold}${unit})`
+            : `host ${label} at ${shown} (threshold ${threshold}${unit}; the alert clears below ${round(clearLevel(threshold, hysteresisPercent), 2)}${unit})`,
         clear: (below) =>
           `host ${label} back to ${shown} (below ${round(below, 2)}${unit}, threshold ${threshold}${unit})`,
       },

@@ -89,7 +89,9 @@ describe('alert rules', () => {
     expect(evaluateRules(host(79), options, new Map(), firing).conditions.map((c) => c.key)).toEqual([
       'host_cpu:host',
     ]);
-    expect(evaluateRules(host(72), options, new Map(), firing).conditions).toHaveLength(1);
+    expect(evaluateRules(host(72), options, new Map(), firing).conditions).toMatchObject([
+      { message: 'host CPU at 72% (threshold 80%; the alert clears below 72%)' },
+    ]);
     expect(evaluateRules(host(71.9), options, streaks, firing).conditions).toEqual([]);
     // Not firing, the threshold (and the streak) applies.
     expect(evaluateRules(host(79), options, streaks).conditions).toEqual([]);
