@@ -1,13 +1,11 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../shared/timers.ts';
 
 /**
  * Limits of the platform that config values must respect, each with the reason a user reads when
  * a value crosses it. A value the schema accepts must run: these are where it would not.
  */
-
-/** The longest delay a Node timer honours (~24.8 days); a longer one fires after 1 ms instead. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The bridge gives a server at most this long to exit after SIGTERM (process/bridge-spec.ts). */
 export const MAX_KILL_TIMEOUT_MS = 600_000;

@@ -1,35 +1,5 @@
-import { SupervisorError } from '../errors.ts';
+import type { ServerSummary } from '../client/wire-types.ts';
 import type { Queries } from '../store/queries.ts';
-
-const MINUTE_MS = 60_000;
-const DURATION_PATTERN = /^(\d+)(s|m|h|d)$/;
-
-/** `90s`, `15m`, `1h`, `7d` → ms; a plain number is ms. Throws BAD_REQUEST otherwise. */
-export function parseDuration(text: string): number {
-  if (/^\d+$/.test(text)) return Number(text);
-  const match = DURATION_PATTERN.exec(text);
-  if (!match)
-    throw new SupervisorError('BAD_REQUEST', `"${text}" is not a duration; use e.g. 90s, 15m, 1h or 7d`);
-  const unit = { s: 1_000, m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS }[
-    match[2] as 's' | 'm' | 'h' | 'd'
-  ];
-  return Number(match[1]) * unit;
-}
-
-/** One row of `mcp-supervisor metrics`: a server's requests over a window, and its usage now. */
-export interface ServerSummary {
-  server: string;
-  requests: number;
-  errors: number;
-  refused: number;
-  /** Upper bounds of histogram buckets (see store/histogram.ts); null without served requests. */
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  /** Of the running process tree; null when it is not running (or not sampled yet). */
-  cpuPercent: number | null;
-  rssBytes: number | null;
-}
 
 /**
  * The summary rows of `servers` over [from, to), from the minute rollups: the same figures

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { errorMessage, SupervisorError } from '../errors.ts';
+import { errorMessage, SupervisorError } from '../shared/errors.ts';
+import { silentLogger } from '../shared/logger.ts';
 import type { Store } from './db.ts';
 import { SCHEMA_VERSION, schemaVersion } from './migrations.ts';
-import { silentLogger } from './types.ts';
 
 /**
  * Opens the metrics database of a home for reading only, as the CLI does when no supervisor

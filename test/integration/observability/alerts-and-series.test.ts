@@ -7,7 +7,7 @@
  * - `/api/metrics/host` and `/api/metrics/process` chart the samples the monitor took (item 9).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEventStream } from '../../../supervisor/control/client.ts';
+import { readEventStream } from '../../../supervisor/client/control-client.ts';
 import {
   runCli,
   type SupervisorProcess,

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, readConfigText } from '../../../supervisor/config/load.ts';
-import { isSupervisorError } from '../../../supervisor/errors.ts';
-import { resolveHome } from '../../../supervisor/home.ts';
+import { isSupervisorError } from '../../../supervisor/shared/errors.ts';
+import { resolveHome } from '../../../supervisor/shared/home.ts';
 
 const dirs: string[] = [];
 const fifos: string[] = [];
