@@ -1,13 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type ConfigDiff, diffConfigs, isEmptyDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
 import { errorMessage, SupervisorError } from '../errors.ts';
 import type { HomePaths } from '../home.ts';
 import type { Logger } from '../logging.ts';
-import { prepareBridgeScript } from '../process/bridge-script.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
 import { HealthChecker, type ServerHealth } from './health.ts';
 import { type ServerEvent, ServerRuntime, type ServerState } from './server-runtime.ts';
@@ -37,10 +34,6 @@ export interface ServerStatus {
 /** Tree-wide CPU/RSS of a server's processes (PM2's own numbers cover only the top process). */
 export type ProcessTreeUsage = (pid: number) => { cpuPercent: number; rssBytes: number } | undefined;
 
-const BRIDGE_SCRIPT = fileURLToPath(
-  new URL(`../process/bridge${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-);
-
 /**
  * The headless core: owns the server runtimes of one config under one private PM2 daemon.
  * `create → start() → stop()`; the constructor does no IO.
@@ -59,7 +52,6 @@ export class SupervisorCore {
     | ((server: string) => { breaker: string; queued: number; running: number } | undefined)
     | undefined;
   readonly #health: HealthChecker;
-  #bridgeScript = BRIDGE_SCRIPT;
 
   constructor(options: { paths: HomePaths; config: Config; pm2: Pm2Manager; logger: Logger }) {
     this.paths = options.paths;
@@ -117,24 +109,28 @@ export class SupervisorCore {
   }
 
   /**
-   * Prepares the home, removes whatever a crashed earlier run left in this home's PM2 daemon, then
-   * starts every enabled server in parallel. A server that fails to start does not fail the
-   * supervisor: it is reported in its state and retried by its restart policy.
+   * Prepares the home, launches this home's private PM2 daemon (stopping whatever a crashed earlier
+   * run left in one), then starts every enabled server in parallel. A server that fails to start
+   * does not fail the supervisor: it is reported in its state and retried by its restart policy.
    */
   async start(): Promise<void> {
     for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.serverLogDir]) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     }
-    this.#bridgeScript = await prepareBridgeScript(BRIDGE_SCRIPT, path.join(this.paths.runDir, 'bridge-js'));
-    await this.#pm2.connect();
-    const leftovers = await this.#pm2.deleteAll();
+    this.#pm2.onExit((event) => this.#servers.get(event.name)?.handleExit(event));
+    // The daemon died under us: each server ends what it had running and starts again, which
+    // launches a new daemon.
+    this.#pm2.onDaemonLost(() => {
+      if (this.#isStopping) return;
+      for (const server of this.#servers.values()) server.handleDaemonLost();
+    });
+    const leftovers = await this.#pm2.connect({ runDir: this.paths.runDir });
     if (leftovers.length > 0) {
       this.#logger.warn(
         { servers: leftovers },
         `removed ${leftovers.length} process(es) an earlier run left behind`,
       );
     }
-    this.#pm2.onExit((event) => this.#servers.get(event.name)?.handleExit(event));
     for (const [name, config] of Object.entries(this.#config.mcpServers)) {
       if (!config.disabled) this.#servers.set(name, this.#createRuntime(name, config));
     }
@@ -194,7 +190,8 @@ export class SupervisorCore {
     const now = Date.now();
     return [...this.#servers.values()].map((server) => {
       const proc = byName.get(server.name);
-      const pid = proc?.pid ?? 0;
+      // While a dead daemon is being replaced PM2 lists nothing; the server still knows its pid.
+      const pid = proc?.pid || server.pid;
       const tree = pid > 0 ? this.#treeUsage?.(pid) : undefined;
       const health = this.#health.health(server.name);
       const limiter = this.#limiterStats?.(server.name);
@@ -227,8 +224,8 @@ export class SupervisorCore {
     this.#isStopping = true;
     this.#health.stop();
     try {
-      // Each server's stop marks it stopping (so its exit is not a crash) and deletes its process:
-      // PM2 signals the bridge, which stops its child's whole process group within its timeout.
+      // Each server's stop marks it stopping (so its exit is not a crash), ends its input, then
+      // stops its whole process group (SIGTERM, SIGKILL after killTimeoutMs) and deletes it.
       await Promise.allSettled([...this.#servers.values()].map((server) => server.stop()));
     } finally {
       try {
@@ -245,7 +242,6 @@ export class SupervisorCore {
       paths: this.paths,
       logger: this.#logger,
       restart: this.#config.supervisor.restart,
-      bridgeScript: this.#bridgeScript,
       baseEnv: baseServerEnv(),
       emit: (event) => this.#emit(event),
     });

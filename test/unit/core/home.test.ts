@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveHome, socketPathFor } from '../../../supervisor/home.ts';
+import { LIFELINE_SOCKET_NAME, resolveHome, runFileStem } from '../../../supervisor/home.ts';
 
 describe('resolveHome', () => {
   it('puts everything under an explicit home', () => {
@@ -28,10 +28,10 @@ describe('resolveHome', () => {
     expect(resolveHome({ env: {} }).pm2Home).not.toBe(path.join(os.homedir(), '.pm2'));
   });
 
-  it('keeps socket paths within 100 bytes for a very long home, stable per home', () => {
+  it('keeps the lifeline socket path within 100 bytes for a very long home, stable per home', () => {
     const home = path.join(os.tmpdir(), 'a'.repeat(120), 'b'.repeat(80));
     const paths = resolveHome({ home, env: {} });
-    const socket = socketPathFor(paths, 'x'.repeat(48));
+    const socket = path.join(paths.runDir, LIFELINE_SOCKET_NAME);
     expect(Buffer.byteLength(socket)).toBeLessThanOrEqual(100);
     expect(paths.runDir.startsWith(home)).toBe(false);
     expect(resolveHome({ home, env: {} }).runDir).toBe(paths.runDir);
@@ -39,9 +39,9 @@ describe('resolveHome', () => {
     expect(resolveHome({ home: `${home}c`, env: {} }).runDir).not.toBe(paths.runDir);
   });
 
-  it('gives each server its own short socket name', () => {
+  it('gives each server its own short, safe file name stem in the run dir', () => {
     const paths = resolveHome({ home: '/tmp/h', env: {} });
-    expect(socketPathFor(paths, 'a')).not.toBe(socketPathFor(paths, 'b'));
-    expect(socketPathFor(paths, 'a')).toMatch(/^\/tmp\/h\/run\/[0-9a-f]{16}\.sock$/);
+    expect(runFileStem(paths, 'a')).not.toBe(runFileStem(paths, 'b'));
+    expect(runFileStem(paths, '../a b')).toMatch(/^\/tmp\/h\/run\/[0-9a-f]{16}$/);
   });
 });
