@@ -7,54 +7,26 @@ import { SupervisorError } from '../errors.ts';
 import { LIFELINE_SOCKET_NAME } from '../home.ts';
 import type { Logger } from '../logging.ts';
 import { silentLogger } from '../logging.ts';
-import { EXIT_INFO_KEY, LIFELINE_ENV } from './daemon-hook.ts';
+import { LIFELINE_ENV } from './daemon-hook.ts';
 import { type DaemonLink, Lifeline } from './lifeline.ts';
 import { preparePlainScript } from './plain-script.ts';
+import {
+  closeClient,
+  type ExitEvent,
+  exitEventOf,
+  type ManagedProcess,
+  managedProcessOf,
+  type Pm2Api,
+  type Pm2Bus,
+  Pm2Calls,
+  type Pm2ProcessDescription,
+  pm2AppOptions,
+  type StartProcessOptions,
+  startedPid,
+} from './pm2-api.ts';
 import { terminateGroup } from './process-group.ts';
 
-/** What PM2 reports about one process. */
-export interface ManagedProcess {
-  name: string;
-  /** 0 when not running. */
-  pid: number;
-  status:
-    | 'online'
-    | 'stopping'
-    | 'stopped'
-    | 'launching'
-    | 'errored'
-    | 'one-launch-status'
-    | 'waiting restart';
-  /** Epoch ms of the last start. */
-  startedAt: number;
-  /** CPU % and RSS bytes of the process PM2 started (the server itself, not its children). */
-  cpuPercent: number;
-  rssBytes: number;
-}
-
-export interface ExitEvent {
-  name: string;
-  /** The pid that exited (0 when unknown); it led its own process group. */
-  pid: number;
-  /** null when the process was killed by a signal. */
-  exitCode: number | null;
-  signal: string | null;
-  /** How long the process ran, ms. */
-  uptimeMs: number;
-}
-
-export interface StartProcessOptions {
-  name: string;
-  command: string;
-  args: string[];
-  cwd: string;
-  /** The whole environment of the process; nothing of the supervisor's is added by PM2. */
-  env: Record<string, string>;
-  outLogFile: string;
-  errLogFile: string;
-  /** How long PM2 waits between its own SIGTERM and SIGKILL when it stops the process. */
-  killTimeoutMs: number;
-}
+export type { ExitEvent, ManagedProcess, StartProcessOptions } from './pm2-api.ts';
 
 export interface ConnectOptions {
   /** The home's run dir (mode 0700): the lifeline socket and the daemon hook's script go there. */
@@ -76,40 +48,6 @@ const DAEMON_EXIT_MS = 10_000;
 const HOOK_SOURCE = fileURLToPath(
   new URL(`./daemon-hook${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
-
-// The parts of PM2's programmatic API we use; its bundled types do not cover `custom`.
-interface Pm2Api {
-  connect(cb: (error: Error | null, meta?: { new_pm2_instance?: boolean }) => void): void;
-  start(options: Record<string, unknown>, cb: (error: Error | null, procs?: unknown) => void): void;
-  delete(name: string, cb: (error: Error | null) => void): void;
-  list(cb: (error: Error | null, list: Pm2ProcessDescription[]) => void): void;
-  launchBus(cb: (error: Error | null, bus: Pm2Bus) => void): void;
-  killDaemon(cb: (error: Error | null) => void): void;
-  disconnect(cb?: () => void): void;
-  Client: { client_sock?: AxonSocket; sub_sock?: AxonSocket };
-}
-interface AxonSocket {
-  close(): void;
-}
-interface Pm2Bus {
-  on(event: string, listener: (packet: Pm2BusPacket) => void): void;
-  close(): void;
-}
-interface Pm2BusPacket {
-  event?: string;
-  process?: {
-    name?: string;
-    exit_code?: number | null;
-    pm_uptime?: number;
-    [EXIT_INFO_KEY]?: { pid?: number; signal?: string | null };
-  };
-}
-interface Pm2ProcessDescription {
-  name?: string;
-  pid?: number;
-  monit?: { memory?: number; cpu?: number };
-  pm2_env?: { status?: ManagedProcess['status']; pm_uptime?: number };
-}
 
 /** A client connected to a daemon we launched, and that daemon's lifeline. */
 interface Connection {
@@ -140,8 +78,7 @@ export class Pm2Manager {
   #connecting: Promise<string[]> | undefined;
   /** Set by `kill()`: no daemon is launched any more. */
   #isClosed = false;
-  /** Fails the calls in flight when the daemon dies under them. */
-  readonly #pending = new Set<(error: Error) => void>();
+  readonly #calls: Pm2Calls;
   readonly #exitListeners = new Set<(event: ExitEvent) => void>();
   readonly #lostListeners = new Set<(info: { pid: number }) => void>();
 
@@ -149,6 +86,7 @@ export class Pm2Manager {
     this.#pm2Home = options.pm2Home;
     this.#logger = options.logger ?? silentLogger;
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#calls = new Pm2Calls({ pm2Home: options.pm2Home });
     for (const [key, value] of Object.entries(this.#timeouts)) {
       if (!Number.isInteger(value) || value < 1)
         throw new RangeError(`timeouts.${key} must be a positive integer, got ${value}`);
@@ -201,33 +139,9 @@ export class Pm2Manager {
   async start(options: StartProcessOptions): Promise<{ pid: number }> {
     await this.connect();
     const procs = await this.#call<unknown>(`start ${options.name}`, this.#timeouts.callMs, (api, cb) =>
-      api.start(
-        {
-          name: options.name,
-          script: options.command,
-          args: options.args,
-          interpreter: 'none',
-          exec_mode: 'fork',
-          cwd: options.cwd,
-          // An empty filter drops every variable of the caller: the process gets `env` only.
-          filter_env: [''],
-          env: options.env,
-          autorestart: false,
-          treekill: true,
-          kill_timeout: options.killTimeoutMs,
-          out_file: options.outLogFile,
-          error_file: options.errLogFile,
-          merge_logs: true,
-          time: true,
-          vizion: false,
-          pmx: false,
-          automation: false,
-        },
-        cb,
-      ),
+      api.start(pm2AppOptions(options), cb),
     );
-    const [first] = Array.isArray(procs) ? (procs as { process?: { pid?: number }; pid?: number }[]) : [];
-    return { pid: first?.process?.pid ?? first?.pid ?? 0 };
+    return { pid: startedPid(procs) };
   }
 
   /**
@@ -257,14 +171,7 @@ export class Pm2Manager {
       this.#timeouts.callMs,
       (api, cb) => api.list(cb),
     );
-    return list.map((p) => ({
-      name: p.name ?? '',
-      pid: p.pid ?? 0,
-      status: p.pm2_env?.status ?? 'stopped',
-      startedAt: p.pm2_env?.pm_uptime ?? 0,
-      cpuPercent: p.monit?.cpu ?? 0,
-      rssBytes: p.monit?.memory ?? 0,
-    }));
+    return list.map(managedProcessOf);
   }
 
   /**
@@ -279,9 +186,11 @@ export class Pm2Manager {
     try {
       if (connection) {
         const { api } = connection;
-        await this.#callOn<void>('kill the PM2 daemon', this.#timeouts.callMs, (cb) =>
-          api.killDaemon((error) => cb(error)),
-        ).catch((error: unknown) => this.#logger.warn({ err: error }, 'PM2 did not confirm its exit'));
+        await this.#calls
+          .call<void>('kill the PM2 daemon', this.#timeouts.callMs, (cb) =>
+            api.killDaemon((error) => cb(error)),
+          )
+          .catch((error: unknown) => this.#logger.warn({ err: error }, 'PM2 did not confirm its exit'));
         await this.#awaitExit(connection.link);
       }
     } finally {
@@ -317,14 +226,17 @@ export class Pm2Manager {
     let bus: Pm2Bus;
     try {
       link = await this.#lifeline.nextDaemon(this.#timeouts.connectMs);
-      bus = await this.#callOn<Pm2Bus>('subscribe to PM2 events', this.#timeouts.callMs, (cb) =>
+      bus = await this.#calls.call<Pm2Bus>('subscribe to PM2 events', this.#timeouts.callMs, (cb) =>
         api.launchBus(cb),
       );
     } catch (error) {
       closeClient(api);
       throw error;
     }
-    bus.on('process:event', (packet) => this.#onProcessEvent(packet));
+    bus.on('process:event', (packet) => {
+      const event = exitEventOf(packet);
+      if (event) for (const listener of this.#exitListeners) listener(event);
+    });
     const connection: Connection = { api, bus, link };
     this.#connection = connection;
     void link.closed.then(() => this.#onLinkClosed(connection));
@@ -357,7 +269,7 @@ export class Pm2Manager {
     const saved = Object.fromEntries(Object.keys(launchEnv).map((name) => [name, process.env[name]]));
     Object.assign(process.env, launchEnv);
     try {
-      const meta = await this.#callOn<{ new_pm2_instance?: boolean } | undefined>(
+      const meta = await this.#calls.call<{ new_pm2_instance?: boolean } | undefined>(
         'connect to the PM2 daemon',
         this.#timeouts.connectMs,
         (cb) => api.connect(cb),
@@ -379,7 +291,7 @@ export class Pm2Manager {
     const daemonPid = await this.#readDaemonPid();
     let names: string[] = [];
     try {
-      const list = await this.#callOn<Pm2ProcessDescription[]>(
+      const list = await this.#calls.call<Pm2ProcessDescription[]>(
         'list processes',
         this.#timeouts.callMs,
         (cb) => api.list(cb),
@@ -388,7 +300,7 @@ export class Pm2Manager {
       await Promise.all(
         list.map((p) => (p.pid ? terminateGroup(p.pid, { killTimeoutMs: 5_000 }) : undefined)),
       );
-      await this.#callOn<void>('kill the PM2 daemon', this.#timeouts.callMs, (cb) =>
+      await this.#calls.call<void>('kill the PM2 daemon', this.#timeouts.callMs, (cb) =>
         api.killDaemon((error) => cb(error)),
       );
     } finally {
@@ -430,25 +342,9 @@ export class Pm2Manager {
     closeConnection(connection);
     const { link } = connection;
     const error = new SupervisorError('PROCESS_MANAGER', `the PM2 daemon (pid ${link.pid}) died`);
-    for (const fail of [...this.#pending]) fail(error);
+    this.#calls.failAll(error);
     this.#logger.error({ pid: link.pid }, 'the PM2 daemon died; its servers are stopped and started again');
     for (const listener of this.#lostListeners) listener({ pid: link.pid });
-  }
-
-  #onProcessEvent(packet: Pm2BusPacket): void {
-    if (packet.event !== 'exit' || !packet.process?.name) return;
-    const { name, exit_code: exitCode, pm_uptime: startedAt } = packet.process;
-    const info = packet.process[EXIT_INFO_KEY];
-    const signal = typeof info?.signal === 'string' ? info.signal : null;
-    const event: ExitEvent = {
-      name,
-      pid: typeof info?.pid === 'number' ? info.pid : 0,
-      // PM2 reports a process killed by a signal as code 0.
-      exitCode: signal === null && typeof exitCode === 'number' ? exitCode : null,
-      signal,
-      uptimeMs: startedAt ? Date.now() - startedAt : 0,
-    };
-    for (const listener of this.#exitListeners) listener(event);
   }
 
   /** One call on the current client; fails at once when none is connected. */
@@ -463,44 +359,7 @@ export class Pm2Manager {
         new SupervisorError('PROCESS_MANAGER', `PM2 could not ${what}: the PM2 daemon is not running`),
       );
     }
-    return this.#callOn(what, timeoutMs, (cb) => run(api, cb));
-  }
-
-  /** One PM2 callback call with a timeout, failed early when the daemon dies meanwhile. */
-  #callOn<T>(
-    what: string,
-    timeoutMs: number,
-    run: (cb: (error: Error | null, value?: T) => void) => void,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let isSettled = false;
-      const settle = (error: Error | undefined, value?: T) => {
-        if (isSettled) return;
-        isSettled = true;
-        clearTimeout(timer);
-        this.#pending.delete(fail);
-        if (error) reject(error);
-        else resolve(value as T);
-      };
-      const fail = (error: Error) => settle(error);
-      const timer = setTimeout(
-        () =>
-          settle(
-            new SupervisorError(
-              'TIMEOUT',
-              `PM2 did not ${what} within ${timeoutMs} ms; see ${path.join(this.#pm2Home, 'pm2.log')}`,
-            ),
-          ),
-        timeoutMs,
-      );
-      timer.unref();
-      this.#pending.add(fail);
-      run((error, value) => {
-        if (!error) return settle(undefined, value);
-        const message = error instanceof Error ? error.message : String(error);
-        settle(new SupervisorError('PROCESS_MANAGER', `PM2 could not ${what}: ${message}`, { cause: error }));
-      });
-    });
+    return this.#calls.call(what, timeoutMs, (cb) => run(api, cb));
   }
 }
 
@@ -511,23 +370,6 @@ function closeConnection(connection: Connection): void {
     // The bus socket is already gone with the daemon.
   }
   closeClient(connection.api);
-}
-
-/**
- * Closes a client's sockets for good. When the daemon closes its RPC socket before its SIGQUIT
- * reaches us (a race in `killDaemon`), or dies, PM2's `disconnectRPC` sees the socket already
- * disconnected and returns without closing it, and axon then retries the connection forever: a
- * timer that keeps the supervisor from ever exiting. Closing an already closed axon socket is a
- * no-op, so this is safe after a clean disconnect too.
- */
-function closeClient(api: Pm2Api): void {
-  for (const socket of [api.Client.client_sock, api.Client.sub_sock]) {
-    try {
-      socket?.close();
-    } catch {
-      // Nothing left to close.
-    }
-  }
 }
 
 function isAlive(pid: number): boolean {
