@@ -11,6 +11,9 @@ import { decideRestart, initialRestartState, type RestartState } from '../proces
 import { launchCommand, makeFifos, writeEnvFile } from '../process/server-launch.ts';
 import { Upstream, type UpstreamEndpoint } from '../upstream/upstream.ts';
 
+/** How long a failed start waits for PM2 to report that the process exited. */
+const EXIT_REPORT_MS = 1_000;
+
 export type ServerState =
   | 'starting'
   | 'online'
@@ -66,6 +69,12 @@ export class ServerRuntime {
   #isReplacing = false;
   /** The pid (and process group) of the current process; 0 when none runs. */
   #pid = 0;
+  /** True while PM2 starts a process whose pid is not known yet. */
+  #isLaunching = false;
+  /** An exit that arrived while launching, before PM2 had told the pid: the new process's, maybe. */
+  #earlyExit: ExitEvent | undefined;
+  /** Pids of this server's processes already ended or handled: their exits change nothing. */
+  readonly #endedPids = new Set<number>();
   /** Ending what is left of the last process's group; a start waits for it. */
   #reaping: Promise<unknown> = Promise.resolve();
   /** The per-start files of the current process (env file, FIFO pair). */
@@ -131,7 +140,16 @@ export class ServerRuntime {
         const pid = await this.#launch();
         // Stopped while PM2 was starting it: what was started goes too.
         if (abort.signal.aborted) {
+          if (this.#pid === pid) this.#pid = 0;
+          this.#markEnded(pid);
           await this.#terminate(pid);
+          return;
+        }
+        // It exited before PM2 had told its pid (a busy event loop reads both at once).
+        const early = this.#earlyExit;
+        this.#earlyExit = undefined;
+        if (early?.pid === pid) {
+          this.handleExit(early);
           return;
         }
       }
@@ -145,6 +163,9 @@ export class ServerRuntime {
       await this.#removeRunFiles();
       this.#setState('online', 'online');
     } catch (error) {
+      // A server that exits at once closes its pipe before PM2 reports the exit: give the exit
+      // its turn, so it is handled as the exit it is (restart policy, crash loop).
+      if (this.isManaged && !abort.signal.aborted) await abortedWithin(abort.signal, EXIT_REPORT_MS);
       if (abort.signal.aborted) return;
       this.#lastError = errorMessage(error);
       this.#deps.logger.error({ server: this.name, err: error }, 'server failed to start');
@@ -154,12 +175,7 @@ export class ServerRuntime {
       } else if (this.#state === 'starting') {
         // The process runs but does not speak MCP: treat it like a crash so backoff applies.
         this.#setState('unavailable', 'error', this.#lastError);
-        this.#isReplacing = true;
-        try {
-          await this.#stopProcess().catch(() => {});
-        } finally {
-          this.#isReplacing = false;
-        }
+        await this.#stopProcess().catch(() => {});
         this.#onUnexpectedExit({ name: this.name, pid: 0, exitCode: null, signal: null, uptimeMs: 0 });
       }
       throw error;
@@ -192,9 +208,13 @@ export class ServerRuntime {
    * its process group (a grandchild of `npx`, a shell's child) is ended before it starts again.
    */
   handleExit(event: ExitEvent, reason?: string): void {
-    // The exit of an earlier process of this server (replaced, or already handled) changes nothing.
-    if (this.#pid !== 0 && event.pid !== 0 && event.pid !== this.#pid) return;
     this.#lastExit = { exitCode: event.exitCode, signal: event.signal, at: Date.now() };
+    if (event.pid !== 0 && event.pid !== this.#pid) {
+      // A process being launched may exit before PM2 has told its pid; start() looks at it then.
+      if (this.#isLaunching && !this.#endedPids.has(event.pid)) this.#earlyExit = event;
+      // Otherwise it is an earlier process of this server, ended or handled already.
+      return;
+    }
     if (this.#state === 'stopping' || this.#state === 'stopped' || this.#isReplacing) return;
     const exit: ServerEvent = {
       server: this.name,
@@ -210,7 +230,10 @@ export class ServerRuntime {
     void this.upstream.close();
     const pid = event.pid || this.#pid;
     this.#pid = 0;
-    if (pid > 0) this.#reaping = this.#terminate(pid);
+    if (pid > 0) {
+      this.#markEnded(pid);
+      this.#reaping = this.#terminate(pid);
+    }
     this.#onUnexpectedExit(event);
   }
 
@@ -293,17 +316,24 @@ export class ServerRuntime {
       envFile,
       fifos,
     });
-    const { pid } = await pm2.start({
-      name: this.name,
-      command: launch.script,
-      args: launch.args,
-      cwd: paths.runDir,
-      // The launcher replaces this with the env file's; PM2 itself needs no more.
-      env: { PATH: baseEnv.PATH ?? '', HOME: baseEnv.HOME ?? '' },
-      outLogFile: this.outLogFile,
-      errLogFile: this.errLogFile,
-      killTimeoutMs: restart.killTimeoutMs,
-    });
+    this.#earlyExit = undefined;
+    this.#isLaunching = true;
+    let pid: number;
+    try {
+      ({ pid } = await pm2.start({
+        name: this.name,
+        command: launch.script,
+        args: launch.args,
+        cwd: paths.runDir,
+        // The launcher replaces this with the env file's; PM2 itself needs no more.
+        env: { PATH: baseEnv.PATH ?? '', HOME: baseEnv.HOME ?? '' },
+        outLogFile: this.outLogFile,
+        errLogFile: this.errLogFile,
+        killTimeoutMs: restart.killTimeoutMs,
+      }));
+    } finally {
+      this.#isLaunching = false;
+    }
     this.#pid = pid;
     return pid;
   }
@@ -313,7 +343,10 @@ export class ServerRuntime {
     const pid = this.#pid;
     this.#pid = 0;
     await this.#reaping;
-    if (pid > 0) await this.#terminate(pid);
+    if (pid > 0) {
+      this.#markEnded(pid);
+      await this.#terminate(pid);
+    }
     await this.#deps.pm2.delete(this.name, { killTimeoutMs: this.#deps.restart.killTimeoutMs });
   }
 
@@ -328,6 +361,12 @@ export class ServerRuntime {
           `server ${this.name} did not exit ${killTimeoutMs} ms after SIGTERM; killed it`,
         ),
     });
+  }
+
+  /** Remembers a pid whose exit is expected (or handled); the last few are enough. */
+  #markEnded(pid: number): void {
+    this.#endedPids.add(pid);
+    if (this.#endedPids.size > 16) this.#endedPids.delete(this.#endedPids.values().next().value!);
   }
 
   #endpointOf(): UpstreamEndpoint {
@@ -357,4 +396,18 @@ export class ServerRuntime {
     );
     this.#deps.emit(event);
   }
+}
+
+/** Resolves when `signal` aborts or after `ms`, whichever is first. */
+function abortedWithin(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
