@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
@@ -64,11 +64,32 @@ function shortRunDir(root: string): string {
   return path.join(os.tmpdir(), `mcps-${digest}`);
 }
 
+/** The files of one start of a server in the run dir. */
+export interface StartFiles {
+  /** The server's environment, read by its launcher (see `process/server-launch.ts`). */
+  envFile: string;
+  /** The FIFO pair of a stdio server. */
+  stdinPath: string;
+  stdoutPath: string;
+}
+
+const START_FILE = /^[0-9a-f]{16}\.[0-9a-f]{8}\.(env|in|out)$/;
+
 /**
- * The stem of a server's files in the run dir: its name hashed, so any name gives a short, safe
- * file name. Each start adds its own suffix.
+ * Fresh names for the files of one start of a server: its name hashed (any name gives a short,
+ * safe file name), then an id of this start, so no two starts share a FIFO.
  */
-export function runFileStem(paths: HomePaths, serverName: string): string {
+export function startFilesFor(
+  paths: HomePaths,
+  serverName: string,
+  startId = randomBytes(4).toString('hex'),
+): StartFiles {
   const digest = createHash('sha256').update(serverName).digest('hex').slice(0, 16);
-  return path.join(paths.runDir, digest);
+  const stem = path.join(paths.runDir, `${digest}.${startId}`);
+  return { envFile: `${stem}.env`, stdinPath: `${stem}.in`, stdoutPath: `${stem}.out` };
+}
+
+/** Whether a file name in the run dir is one of {@link startFilesFor}'s (a crashed run may leave them). */
+export function isStartFileName(name: string): boolean {
+  return START_FILE.test(name);
 }

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type RestartConfig, type ServerConfig, type ServerKind, serverKind } from '../config/schema.ts';
 import { errorMessage } from '../errors.ts';
-import { type HomePaths, runFileStem } from '../home.ts';
+import { type HomePaths, startFilesFor } from '../home.ts';
 import type { Logger } from '../logging.ts';
 import type { ExitEvent, Pm2Manager } from '../process/pm2-manager.ts';
 import { terminateGroup } from '../process/process-group.ts';
@@ -290,9 +289,8 @@ export class ServerRuntime {
     // A relative cwd in the config is relative to the home.
     const cwd = this.config.cwd ? path.resolve(paths.root, this.config.cwd) : paths.root;
     await this.#removeRunFiles();
-    const stem = `${runFileStem(paths, this.name)}.${randomBytes(4).toString('hex')}`;
-    const envFile = `${stem}.env`;
-    const fifos = this.kind === 'stdio' ? { stdinPath: `${stem}.in`, stdoutPath: `${stem}.out` } : undefined;
+    const { envFile, stdinPath, stdoutPath } = startFilesFor(paths, this.name);
+    const fifos = this.kind === 'stdio' ? { stdinPath, stdoutPath } : undefined;
     this.#runFiles = [envFile, ...(fifos ? [fifos.stdinPath, fifos.stdoutPath] : [])];
     this.#endpoint =
       fifos !== undefined

@@ -1,9 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { type ConfigDiff, diffConfigs, isEmptyDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
 import { errorMessage, SupervisorError } from '../errors.ts';
-import type { HomePaths } from '../home.ts';
+import { type HomePaths, isStartFileName } from '../home.ts';
 import type { Logger } from '../logging.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
 import { HealthChecker, type ServerHealth } from './health.ts';
@@ -116,6 +117,10 @@ export class SupervisorCore {
   async start(): Promise<void> {
     for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.serverLogDir]) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
+    }
+    // A crashed run may have left env files (secrets) and FIFOs of servers that never came up.
+    for (const name of await readdir(this.paths.runDir)) {
+      if (isStartFileName(name)) await rm(path.join(this.paths.runDir, name), { force: true });
     }
     this.#pm2.onExit((event) => this.#servers.get(event.name)?.handleExit(event));
     // The daemon died under us: each server ends what it had running and starts again, which

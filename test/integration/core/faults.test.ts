@@ -4,8 +4,6 @@
  * that ignore the end of their input and SIGTERM. Each test ends with zero processes under its
  * home, and the safety net fails the file if it had to kill anything.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cleanupTempHomes,
@@ -25,10 +23,7 @@ import {
   waitFor,
   waitForNoProcessesUnder,
 } from '../../helpers/index.ts';
-
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const NPX_LIKE = path.join(FIXTURES, 'npx-like.mjs');
-const STUBBORN = path.join(FIXTURES, 'stubborn-server.mjs');
+import { NPX_LIKE, stubbornServer } from './fixtures.ts';
 
 const KILL_TIMEOUT_MS = 2_000;
 const RESTART = {
@@ -38,15 +33,6 @@ const RESTART = {
   minUptimeMs: 1_000,
   killTimeoutMs: KILL_TIMEOUT_MS,
 };
-
-/** A stdio MCP server that keeps running after its input ends, optionally ignoring SIGTERM too. */
-function stubbornServer(home: string, name: string, options: { ignoreTerm?: boolean } = {}) {
-  return {
-    command: process.execPath,
-    args: [STUBBORN, ...(options.ignoreTerm ? ['--ignore-term'] : [])],
-    env: testServerEnv(home, name),
-  };
-}
 
 /** `GET /api/status`, failing if it takes longer than `timeoutMs` (a hang is the bug). */
 function statusWithin(supervisor: SupervisorProcess, timeoutMs: number): Promise<StatusBody> {
@@ -88,40 +74,45 @@ afterEach(async () => {
 });
 
 describe('faults (real PM2, real servers)', () => {
-  it('kill -9 of a server’s npx-like parent takes its grandchild too; the server comes back once', async () => {
-    const home = await tempHome();
-    const supervisor = await startSupervisorProcess({
-      home: home.path,
-      config: {
-        mcpServers: {
-          a: {
-            command: process.execPath,
-            args: [NPX_LIKE, SERVER_EVERYTHING, 'stdio'],
-            env: testServerEnv(home.path, 'a'),
-          },
+  it.each([
+    ['an npx-like', () => ({ command: process.execPath, args: [NPX_LIKE, SERVER_EVERYTHING, 'stdio'] })],
+    // `; exit $?` keeps the shell from exec'ing its last command: it stays the server's parent.
+    [
+      'a shell',
+      () => ({ command: 'sh', args: ['-c', `"${process.execPath}" "${SERVER_EVERYTHING}" stdio; exit $?`] }),
+    ],
+  ])(
+    'kill -9 of %s parent takes its grandchild (the real server) too; the server comes back once',
+    async (_kind, launcher) => {
+      const home = await tempHome();
+      const supervisor = await startSupervisorProcess({
+        home: home.path,
+        config: {
+          mcpServers: { a: { ...launcher(), env: testServerEnv(home.path, 'a') } },
+          supervisor: { restart: RESTART },
         },
-        supervisor: { restart: RESTART },
-      },
-    });
-    const before = serverProcesses(home.path, 'a');
-    const parent = before.find((p) => p.cmdline.some((arg) => arg === NPX_LIKE));
-    const grandchild = before.find((p) => p.ppid === parent?.pid);
-    expect(parent, describeProcesses(before)).toBeDefined();
-    expect(grandchild, describeProcesses(before)).toBeDefined();
+      });
+      const before = serverProcesses(home.path, 'a');
+      const grandchild = before.find((p) => p.cmdline.includes(SERVER_EVERYTHING) && p.cmdline.length === 3);
+      const parent = before.find((p) => p.pid === grandchild?.ppid);
+      expect(parent, describeProcesses(before)).toBeDefined();
+      expect(grandchild, describeProcesses(before)).toBeDefined();
 
-    process.kill(parent!.pid, 'SIGKILL');
-    const body = await waitForStatus(
-      supervisor,
-      (b) => serverRow(b, 'a').state === 'online' && serverRow(b, 'a').restarts === 1,
-      'a restarted and online',
-    );
-    expect(serverRow(body, 'a').toolCount).toBeGreaterThan(5);
-    const after = processesUnder(home.path);
-    expect(isGone(grandchild!.pid, after), describeProcesses(after)).toBe(true);
-    // One launcher and one server, both new.
-    expect(serverProcesses(home.path, 'a'), describeProcesses(after)).toHaveLength(2);
-    await stopToNothing(supervisor, home.path);
-  }, 90_000);
+      process.kill(parent!.pid, 'SIGKILL');
+      const body = await waitForStatus(
+        supervisor,
+        (b) => serverRow(b, 'a').state === 'online' && serverRow(b, 'a').restarts === 1,
+        'a restarted and online',
+      );
+      expect(serverRow(body, 'a').toolCount).toBeGreaterThan(5);
+      const after = processesUnder(home.path);
+      expect(isGone(grandchild!.pid, after), describeProcesses(after)).toBe(true);
+      // One launcher and one server, both new.
+      expect(serverProcesses(home.path, 'a'), describeProcesses(after)).toHaveLength(2);
+      await stopToNothing(supervisor, home.path);
+    },
+    90_000,
+  );
 
   it('kill -9 of the PM2 daemon: status keeps answering, servers come back under a new daemon, a later crash restarts, stop leaves nothing', async () => {
     const home = await tempHome();

@@ -115,7 +115,8 @@ describe('supervisor process (real PM2, real MCP servers)', () => {
     const row = serverRow(body, 'alpha');
     expect(row.restarts).toBe(1);
     expect(row.toolCount).toBeGreaterThan(5);
-    expect(row.lastExit?.exitCode).not.toBe(0);
+    // PM2 itself would say exit code 0; the signal is what ended it.
+    expect(row.lastExit).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
     const after = serverProcesses(home.path, 'alpha');
     expect(after).toHaveLength(1);
     expect(after[0]!.pid).not.toBe(before!.pid);

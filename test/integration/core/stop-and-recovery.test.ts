@@ -4,10 +4,11 @@
  * runs each server once; a daemon some earlier run left in the home is emptied and replaced.
  */
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../supervisor/errors.ts';
+import { startFilesFor } from '../../../supervisor/home.ts';
 import {
   cleanupTempHomes,
   describeProcesses,
@@ -22,9 +23,9 @@ import {
   waitFor,
   waitForNoProcessesUnder,
 } from '../../helpers/index.ts';
+import { STUBBORN } from './fixtures.ts';
 
 const PM2_CLI = packageFile('pm2', 'bin/pm2');
-const STUBBORN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/stubborn-server.mjs');
 
 afterEach(async () => {
   await cleanupTempHomes();
@@ -65,8 +66,12 @@ describe('clean stop and crash recovery', () => {
     // The private PM2 daemon sees its owner go and takes its servers with it (see faults.test.ts).
     const orphans = await waitForNoProcessesUnder(home.path, { timeoutMs: 15_000 });
     expect(orphans, describeProcesses(orphans)).toHaveLength(0);
+    // The env file (secrets) of a start that never came up, as a crash can leave one.
+    const stale = startFilesFor(home.paths, 'gone', 'deadbeef').envFile;
+    await writeFile(stale, "export TOKEN='secret'\n", { mode: 0o600 });
 
     const second = await startSupervisorProcess({ home: home.path });
+    expect(existsSync(stale)).toBe(false);
     const processes = processesUnder(home.path);
     expect(serverProcesses(home.path, 'a'), describeProcesses(processes)).toHaveLength(1);
     expect(serverProcesses(home.path, 'b'), describeProcesses(processes)).toHaveLength(1);

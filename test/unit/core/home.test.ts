@@ -1,7 +1,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LIFELINE_SOCKET_NAME, resolveHome, runFileStem } from '../../../supervisor/home.ts';
+import {
+  isStartFileName,
+  LIFELINE_SOCKET_NAME,
+  resolveHome,
+  startFilesFor,
+} from '../../../supervisor/home.ts';
 
 describe('resolveHome', () => {
   it('puts everything under an explicit home', () => {
@@ -39,9 +44,17 @@ describe('resolveHome', () => {
     expect(resolveHome({ home: `${home}c`, env: {} }).runDir).not.toBe(paths.runDir);
   });
 
-  it('gives each server its own short, safe file name stem in the run dir', () => {
+  it('gives each start of a server its own short, safe files in the run dir, and knows them', () => {
     const paths = resolveHome({ home: '/tmp/h', env: {} });
-    expect(runFileStem(paths, 'a')).not.toBe(runFileStem(paths, 'b'));
-    expect(runFileStem(paths, '../a b')).toMatch(/^\/tmp\/h\/run\/[0-9a-f]{16}$/);
+    const files = startFilesFor(paths, '../a b', '0123abcd');
+    expect(files.envFile).toMatch(/^\/tmp\/h\/run\/[0-9a-f]{16}\.0123abcd\.env$/);
+    expect(files.stdinPath).toBe(files.envFile.replace(/env$/, 'in'));
+    expect(files.stdoutPath).toBe(files.envFile.replace(/env$/, 'out'));
+    expect(startFilesFor(paths, 'a').envFile).not.toBe(startFilesFor(paths, 'a').envFile);
+    expect(startFilesFor(paths, 'a', 'x').envFile).not.toBe(startFilesFor(paths, 'b', 'x').envFile);
+    for (const file of Object.values(startFilesFor(paths, 'a')))
+      expect(isStartFileName(path.basename(file))).toBe(true);
+    expect(isStartFileName(LIFELINE_SOCKET_NAME)).toBe(false);
+    expect(isStartFileName('config.json')).toBe(false);
   });
 });

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -7,6 +9,7 @@ import { renderEnvFile, writeEnvFile } from '../../../supervisor/process/server-
 import { FifoClientTransport } from '../../../supervisor/upstream/fifo-transport.ts';
 import { EVERYTHING_SERVER, type Launched, LaunchHarness } from './launch-harness.ts';
 
+const TRANSPORT_URL = new URL('../../../supervisor/upstream/fifo-transport.ts', import.meta.url).href;
 const harness = new LaunchHarness();
 const clients: Client[] = [];
 const transports: FifoClientTransport[] = [];
@@ -145,6 +148,25 @@ describe('the launcher with a stdio MCP server', () => {
     await transport.start();
     await transport.close();
     expect((await launched.exited).code).toBe(7);
+  });
+
+  it("ends the server's input when the process holding the transport dies (kill -9 of the supervisor)", async () => {
+    const launched = await harness.launch({
+      command: process.execPath,
+      args: ['-e', 'process.stdin.on("data", () => {}).on("end", () => process.exit(9))'],
+    });
+    const script = `
+      const { FifoClientTransport } = await import(${JSON.stringify(TRANSPORT_URL)});
+      const transport = new FifoClientTransport({ ...${JSON.stringify(launched.fifos)}, connectTimeoutMs: 5000 });
+      await transport.start();
+      process.stdout.write('open\\n');
+      setInterval(() => {}, 1000);`;
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await once(holder.stdout!, 'data');
+    holder.kill('SIGKILL');
+    expect((await launched.exited).code).toBe(9);
   });
 
   it('closes the transport when the server exits, with its own exit code and its stderr in the log', async () => {
