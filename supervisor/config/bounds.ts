@@ -7,7 +7,10 @@ import { MAX_TIMER_MS } from '../shared/timers.ts';
  * a value crosses it. A value the schema accepts must run: these are where it would not.
  */
 
-/** The bridge gives a server at most this long to exit after SIGTERM (process/bridge-spec.ts). */
+/**
+ * The longest a server is given to exit after SIGTERM: a stop, restart or reload of it waits that
+ * long (PM2's kill_timeout and the supervisor's own process-group kill), so 10 minutes at most.
+ */
 export const MAX_KILL_TIMEOUT_MS = 600_000;
 
 /** A request body is parsed as one string; V8 cannot make a longer one. */

@@ -74,6 +74,16 @@ export const serverSchema = z
         message: 'a server needs a "command" (stdio, or an HTTP server to run) or a "url" (remote)',
       });
     }
+    for (const name of Object.keys(server.env)) {
+      // A server is started through a POSIX shell, which can export no other name.
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['env', name],
+          message: `"${name}" cannot be an environment variable name (letters, digits and "_", not starting with a digit); rename it`,
+        });
+      }
+    }
     if (server.type === 'sse') {
       ctx.addIssue({
         code: 'custom',

@@ -64,6 +64,15 @@ describe('parseConfig', () => {
     expect(problems(servers({ ['x'.repeat(49)]: { command: 'x' } }))).toHaveLength(1);
   });
 
+  it('refuses env names a process cannot be given, naming each', () => {
+    expect(
+      problems(servers({ m: { command: 'x', env: { GOOD_1: 'a', 'bad-name': 'b', '9x': 'c' } } })),
+    ).toEqual([
+      'mcpServers.m.env.bad-name: "bad-name" cannot be an environment variable name (letters, digits and "_", not starting with a digit); rename it',
+      'mcpServers.m.env.9x: "9x" cannot be an environment variable name (letters, digits and "_", not starting with a digit); rename it',
+    ]);
+  });
+
   it('refuses the deprecated SSE transport by its field', () => {
     expect(problems(servers({ m: { url: 'http://h/sse', type: 'sse' } }))).toEqual([
       'mcpServers.m.type: the deprecated SSE transport is not supported; use a Streamable HTTP "url"',
