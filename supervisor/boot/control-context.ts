@@ -20,7 +20,6 @@ import type { HomePaths } from '../shared/home.ts';
 import type { ClientKeys } from '../store/client-keys.ts';
 import type { Store } from '../store/db.ts';
 import { createRequestLog } from '../store/request-log.ts';
-import { createSampleQueries } from '../store/samples.ts';
 import { createTimeline } from '../store/timeline.ts';
 import type { Observability } from './observability.ts';
 
@@ -97,7 +96,7 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
       settings: () => core.config.supervisor,
       lastMinute: (server) => observability.recorder.lastMinuteStats(server),
       limiter: (server) => context.guards.stats(server),
-      samples: createSampleQueries(context.store),
+      queries: observability.queries,
     }),
     createRequestRoutes({ requestLog: createRequestLog(context.store), flush }),
     createTimelineRoutes({ timeline: createTimeline(context.store), flush }),

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import chokidar from 'chokidar';
 import { type ConfigDiff, isEmptyDiff } from '../config/diff.ts';
-import { applyEnvOverrides } from '../config/load.ts';
+import { applyEnvOverrides, readConfigText } from '../config/load.ts';
 import { parseConfig } from '../config/parse.ts';
 import type { Config } from '../config/schema.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
@@ -24,7 +23,7 @@ export function createReload(options: {
   const applyReload = async (): Promise<ConfigDiff> => {
     let next: Config;
     try {
-      const text = await readFile(file, 'utf8');
+      const text = await readConfigText(file);
       // The overrides apply as at the start, or every reload would "change" the port and log level.
       next = applyEnvOverrides(parseConfig(text, { source: file, env }), env);
     } catch (error) {

@@ -1,13 +1,11 @@
-import { z } from 'zod';
 import type { SupervisorSettings } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import { isToolAllowed } from '../gateway/names.ts';
 import { resolveServerLimits, type ServerGuardStats } from '../limits/server-guard.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import type { LastMinuteStats } from '../store/live-window.ts';
-import type { SampleQueries } from '../store/samples.ts';
+import type { Queries } from '../store/queries.ts';
 import { maskConfigObject } from './config-mask.ts';
-import { parseDuration, parseQuery, rangeOf, sinceSchema } from './query.ts';
 import type { RouteGroup } from './router.ts';
 import { CatalogCache } from './server-catalog.ts';
 
@@ -20,7 +18,8 @@ export interface OverviewRoutesDeps {
   lastMinute(server: string): LastMinuteStats;
   /** A server's limiter and breaker, once it has a guard. */
   limiter(server: string): ServerGuardStats | undefined;
-  samples: SampleQueries;
+  /** The process samples behind the sparklines. */
+  queries: Pick<Queries, 'processSeries'>;
   now?: () => number;
 }
 
@@ -29,17 +28,13 @@ const SPARK_STEP_MS = 30_000;
 /** The live window of `lastMinuteStats`: five full 10 s slots and the current one. */
 const LIVE_SLOT_MS = 10_000;
 
-const samplesSchema = sinceSchema.extend({
-  target: z.string().min(1),
-  step: z.string().optional(),
-});
-
 /**
  * What the console's servers pages read, under `/api`:
  *
- * - `GET /overview`                    per server: the live minute, limiter, CPU/RSS sparkline; thresholds
- * - `GET /server?name=S`               a server's detail: tools, prompts, resources, masked config, limits
- * - `GET /samples?target=host|S&since=1h&step=`   host or one server's process samples per step
+ * - `GET /overview`        per server: the live minute, limiter, CPU/RSS sparkline; thresholds
+ * - `GET /server?name=S`   a server's detail: tools, prompts, resources, masked config, limits
+ *
+ * (The charts' samples are `GET /metrics/host` and `/metrics/process`, see metrics-routes.ts.)
  */
 export function createOverviewRoutes(deps: OverviewRoutesDeps): RouteGroup {
   const now = deps.now ?? Date.now;
@@ -59,13 +54,13 @@ export function createOverviewRoutes(deps: OverviewRoutesDeps): RouteGroup {
     const at = now();
     const windowMs = 5 * LIVE_SLOT_MS + (at % LIVE_SLOT_MS);
     const names = [...deps.servers().keys()];
-    const spark = deps.samples.processes({ from: at - SPARK_SPAN_MS, to: at, stepMs: SPARK_STEP_MS }, names);
+    const range = { from: at - SPARK_SPAN_MS, to: at, stepMs: SPARK_STEP_MS };
     return {
       at,
       windowMs,
       thresholds: deps.settings().monitor.thresholds,
       servers: names.map((name) => {
-        const points = spark.get(name) ?? [];
+        const points = deps.queries.processSeries({ ...range, server: name });
         const upstream = deps.servers().get(name)?.upstream;
         return {
           name,
@@ -125,26 +120,10 @@ export function createOverviewRoutes(deps: OverviewRoutesDeps): RouteGroup {
     };
   };
 
-  const samples = (url: Readonly<URL>) => {
-    const query = parseQuery(samplesSchema, url, 'samples');
-    const { from, to } = rangeOf(query, now(), '1h');
-    const intervalMs = deps.settings().monitor.intervalMs;
-    // About 120 points, never finer than the monitor samples.
-    const stepMs = query.step
-      ? parseDuration(query.step)
-      : Math.max(intervalMs, Math.ceil((to - from) / 120 / 1_000) * 1_000);
-    if (query.target === 'host')
-      return { target: 'host', stepMs, points: deps.samples.host({ from, to, stepMs }) };
-    const server = runtime(query.target);
-    const points = deps.samples.processes({ from, to, stepMs }, [server.name]).get(server.name) ?? [];
-    return { target: server.name, stepMs, points };
-  };
-
   return {
     api: [
       { method: 'GET', path: '/overview', handle: overview },
       { method: 'GET', path: '/server', handle: ({ url }) => detail(url) },
-      { method: 'GET', path: '/samples', handle: ({ url }) => samples(url) },
     ],
   };
 }

@@ -83,8 +83,16 @@ export class Forwarder {
     let failure: { error: unknown } | undefined;
     try {
       // Idempotent list calls are retried with backoff and jitter; others run exactly once.
-      outcome = await retryIdempotent(method, attempt, { signal: options.signal });
-      return outcome as Record<string, unknown>;
+      const result = await retryIdempotent(method, attempt, { signal: options.signal });
+      outcome = result;
+      // A tool that failed answers with a result flagged `isError`: a failed call for the metrics
+      // and the error-rate alert, though not for the breaker (the server answered).
+      if (result.isError === true) {
+        status = 'error';
+        errorCode = 'tool_error';
+        reason = toolErrorText(result);
+      }
+      return result;
     } catch (error) {
       failure = { error };
       reason = reasonOf(error);
@@ -136,8 +144,19 @@ const MAX_REASON_CHARS = 500;
  * (it says what to do), so keeping it costs a reference; cut when a server sent an essay.
  */
 function reasonOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.length > MAX_REASON_CHARS ? `${message.slice(0, MAX_REASON_CHARS)}…` : message;
+  return bounded(error instanceof Error ? error.message : String(error));
+}
+
+function bounded(text: string): string {
+  return text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
+}
+
+/** A failed tool call's own words: the first text of its content (what the model was told). */
+function toolErrorText(result: Record<string, unknown>): string | undefined {
+  const content = result.content;
+  const first: unknown = Array.isArray(content) ? content[0] : undefined;
+  if (typeof first !== 'object' || first === null || !('text' in first)) return undefined;
+  return typeof first.text === 'string' ? bounded(first.text) : undefined;
 }
 
 /** What the request log keeps of a failure when payloads are captured: its message and code. */

@@ -51,7 +51,7 @@ export function ServerCharts(props: { server: string; window: ChartWindow; thres
   const samples = usePoll(
     (signal) =>
       getApi().get<{ points: ProcessPoint[] }>(
-        `/api/samples?target=${name}&since=${window}&step=${spec.sampleStep}`,
+        `/api/metrics/process?server=${name}&since=${window}&step=${spec.sampleStep}`,
         { signal },
       ),
     [server, window],

@@ -19,10 +19,9 @@ export function HostView() {
   );
   const history = usePoll(
     (signal) =>
-      getApi().get<{ points: HostPoint[] }>(
-        `/api/samples?target=host&since=${window}&step=${spec.sampleStep}`,
-        { signal },
-      ),
+      getApi().get<{ points: HostPoint[] }>(`/api/metrics/host?since=${window}&step=${spec.sampleStep}`, {
+        signal,
+      }),
     [window],
     refreshMsOf(window),
   );

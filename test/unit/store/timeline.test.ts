@@ -57,6 +57,8 @@ describe('timeline', () => {
       notifiedAt: T0 + 2_500,
       resolvedAt: T0 + 6_000,
       suppressedCount: 3,
+      refiredCount: 0,
+      notifiedState: 'resolved',
       acknowledgedAt: T0 + 5_000,
     });
     return { timeline: createTimeline(store), alertId: fired.id };
