@@ -66,6 +66,7 @@ beforeAll(async () => {
   const session = await mcpSession(supervisor.port, 'chatty');
   for (let i = 0; i < 5; i++) await session.callTool('wait', { ms: 30 });
   await session.callTool('fail', { message: 'on purpose' });
+  await session.callTool('fail', { message: 'bad input', asResult: true });
   await session.callTool('say', { text: 'with a secret', token: 'tok-e2e-secret' });
   browser = await launchConsoleBrowser();
   page = browser.page;
@@ -212,6 +213,15 @@ describe('operator console (Chromium)', () => {
     expect(page.url()).toContain('#/requests?tool=say&status=ok');
     await expectAccessible('/requests with a payload open');
     await browser.screenshot('requests-payload');
+  });
+
+  it('shows failed calls in words with their reason: a failed tool call and a server’s error', async () => {
+    await go('/requests?tool=fail&status=error');
+    const table = page.getByRole('table', { name: 'Requests' });
+    const shown = await waitForText(() => table.innerText(), /tool error[\s\S]*bad input/);
+    expect(shown).toMatch(/JSON-RPC -\d+[^\n]*[\s\S]*on purpose/);
+    await expectAccessible('/requests with failed calls');
+    await browser.screenshot('requests-failed');
   });
 
   it('shows the schema’s own field error when a broken config is validated', async () => {

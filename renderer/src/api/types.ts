@@ -173,6 +173,10 @@ export interface AlertRecord {
   notifiedAt: number;
   resolvedAt: number | null;
   suppressedCount: number;
+  /** Times the incident cleared and came back inside the cooldown (absent from older supervisors). */
+  refiredCount?: number;
+  /** What the last notification said. */
+  notifiedState?: 'fired' | 'resolved';
   acknowledgedAt: number | null;
 }
 

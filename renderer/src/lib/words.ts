@@ -92,6 +92,41 @@ export function applyAlertEvent(firing: readonly AlertRecord[], event: AlertEven
   return [...others, event.alert].sort((a, b) => a.firedAt - b.firedAt || a.id - b.id);
 }
 
+const OUTCOME_WORDS: Partial<Record<string, string>> = {
+  queue_full: 'refused: queue full',
+  rate_limited: 'refused: rate limited',
+  circuit_open: 'refused: circuit breaker open',
+  timeout: 'refused: timed out',
+  server_unavailable: 'refused: server unavailable',
+  tool_error: 'tool error',
+  internal: 'supervisor error',
+};
+
+const JSONRPC_WORDS: Partial<Record<string, string>> = {
+  '-32700': 'parse error',
+  '-32600': 'invalid request',
+  '-32601': 'method not found',
+  '-32602': 'invalid params',
+  '-32603': 'internal error',
+  '-32002': 'resource not found',
+};
+
+/**
+ * A request log row's error code in words: a refusal's reason (`refused: timed out`), a failed
+ * tool call (a result flagged `isError`: `tool error`), a server's JSON-RPC error
+ * (`JSON-RPC -32602 invalid params`), or the code as it came. Empty for a request that succeeded.
+ */
+export function describeOutcome(errorCode: string | null): string {
+  if (errorCode === null || errorCode === '') return '';
+  const words = OUTCOME_WORDS[errorCode];
+  if (words) return words;
+  if (/^-?\d+$/.test(errorCode)) {
+    const name = JSONRPC_WORDS[errorCode];
+    return `JSON-RPC ${errorCode}${name ? ` ${name}` : ''}`;
+  }
+  return errorCode;
+}
+
 /** Why an API call failed, in words a person can act on. */
 export type Failure =
   | { kind: 'unreachable'; baseUrl: string; detail: string }

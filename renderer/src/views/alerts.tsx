@@ -52,6 +52,9 @@ function AlertItem(props: {
           {alert.suppressedCount > 0
             ? ` · ${alert.suppressedCount} repeat${alert.suppressedCount === 1 ? '' : 's'} in the cooldown`
             : ''}
+          {alert.refiredCount
+            ? ` · came back ${alert.refiredCount} time${alert.refiredCount === 1 ? '' : 's'} after clearing`
+            : ''}
         </div>
         <div class="muted">
           fired <When ts={alert.firedAt} now={now} /> ({formatDateTime(alert.firedAt)})

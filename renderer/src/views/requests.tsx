@@ -5,6 +5,7 @@ import { Check, download, ErrorBanner, ViewHead } from '../components/common.tsx
 import { usePoll } from '../components/hooks.ts';
 import { type Column, exportFileName, toCsv, toJsonLines } from '../lib/export.ts';
 import { formatDateTime, formatMs } from '../lib/format.ts';
+import { describeOutcome } from '../lib/words.ts';
 import { getApi, isStale, status } from '../state/app-state.ts';
 import { setQuery } from '../state/router.ts';
 
@@ -21,7 +22,16 @@ const METHODS = [
   'ping',
   'completion/complete',
 ];
-const REASONS = ['queue_full', 'rate_limited', 'circuit_open', 'timeout', 'server_unavailable'];
+/** The error codes a person filters by: the refusal reasons, a failed tool call, the supervisor's own. */
+const ERROR_CODES = [
+  'queue_full',
+  'rate_limited',
+  'circuit_open',
+  'timeout',
+  'server_unavailable',
+  'tool_error',
+  'internal',
+];
 const EXPORT_LIMIT = 50_000;
 
 /** Captured JSON, indented when it parses (a truncated payload is shown as stored). */
@@ -114,6 +124,7 @@ export function RequestsView(props: { query: URLSearchParams }) {
     { header: 'status', value: (r) => r.status },
     { header: 'latency_ms', value: (r) => Math.round(r.latencyMs * 100) / 100 },
     { header: 'error_code', value: (r) => r.errorCode },
+    { header: 'reason', value: (r) => r.reason },
     { header: 'params', value: (r) => r.params },
     { header: 'result', value: (r) => r.result },
   ];
@@ -152,7 +163,11 @@ export function RequestsView(props: { query: URLSearchParams }) {
         <option value="">{allLabel}</option>
         {options.map((value) => (
           <option key={value} value={value}>
-            {name === 'client' ? (keyName.get(value) ?? value) : value}
+            {name === 'client'
+              ? (keyName.get(value) ?? value)
+              : name === 'errorCode'
+                ? describeOutcome(value)
+                : value}
           </option>
         ))}
         {filters[name] && !options.includes(filters[name]) ? (
@@ -198,7 +213,7 @@ export function RequestsView(props: { query: URLSearchParams }) {
         {select('tool', 'Tool', tools, 'all tools')}
         {select('method', 'Method', METHODS, 'all methods')}
         {select('status', 'Status', ['ok', 'error', 'refused'], 'any status')}
-        {select('errorCode', 'Refusal reason', REASONS, 'any reason')}
+        {select('errorCode', 'Error or refusal', ERROR_CODES, 'any outcome')}
         {select(
           'client',
           'Client',
@@ -249,7 +264,14 @@ export function RequestsView(props: { query: URLSearchParams }) {
                       <td>{row.tool ?? '—'}</td>
                       <td class={`status-${row.status}`}>{row.status}</td>
                       <td class="num">{formatMs(row.latencyMs)}</td>
-                      <td>{row.errorCode ?? ''}</td>
+                      <td>
+                        {describeOutcome(row.errorCode)}
+                        {row.reason ? (
+                          <span class="muted reason-text" title={row.reason}>
+                            {row.reason}
+                          </span>
+                        ) : null}
+                      </td>
                       <td>
                         {hasPayload ? (
                           <button

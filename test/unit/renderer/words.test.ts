@@ -8,6 +8,7 @@ import {
   applyAlertEvent,
   describeDiff,
   describeFailure,
+  describeOutcome,
   describeTimelineEntry,
 } from '../../../renderer/src/lib/words.ts';
 
@@ -153,5 +154,17 @@ describe('SSE parser', () => {
       { event: 'lines', data: '{"a":\n1}' },
       { event: 'server', data: '{}' },
     ]);
+  });
+});
+
+describe('request outcomes in words', () => {
+  it('names refusals, failed tool calls, JSON-RPC errors, and passes unknown codes through', () => {
+    expect(describeOutcome(null)).toBe('');
+    expect(describeOutcome('timeout')).toBe('refused: timed out');
+    expect(describeOutcome('queue_full')).toBe('refused: queue full');
+    expect(describeOutcome('tool_error')).toBe('tool error');
+    expect(describeOutcome('-32602')).toBe('JSON-RPC -32602 invalid params');
+    expect(describeOutcome('-32099')).toBe('JSON-RPC -32099');
+    expect(describeOutcome('SOMETHING_NEW')).toBe('SOMETHING_NEW');
   });
 });
