@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { type ConfigDiff, diffConfigs } from '../config/diff.ts';
+import type { ConfigCheck, ConfigDiff, ConfigView } from '../client/wire-types.ts';
+import { diffConfigs } from '../config/diff.ts';
 import { applyEnvOverrides, defaultConfig } from '../config/load.ts';
 import { parseConfig } from '../config/parse.ts';
 import type { Config } from '../config/schema.ts';
@@ -18,25 +19,6 @@ export interface ConfigEditorDeps {
   /** The supervisor's one reload (serialised with the file watcher and SIGHUP). */
   reload: () => Promise<unknown>;
 }
-
-/** `GET /api/config`: what the editor shows. */
-export interface ConfigView {
-  /** Where an applied config is written (the home's config.json when running the default). */
-  file: string;
-  /** True when no file exists yet and the running config is the built-in default. */
-  isDefault: boolean;
-  /** The file's text with secrets masked (see config-mask.ts), or null when it does not parse. */
-  text: string | null;
-  form: 'exact' | 'reformatted';
-  problem?: string;
-  /** The running config after validation and defaults, secrets masked. */
-  running: unknown;
-  /** Identifies the file's text as shown; `apply` refuses when the file changed since. */
-  revision: string;
-}
-
-/** `POST /api/config/check` and `/apply`: the problems, or what would change / what changed. */
-export type ConfigCheck = { ok: true; diff: ConfigDiff } | { ok: false; problems: string[] };
 
 /**
  * The console's config editor on top of the file: read it masked, check an edited text (the

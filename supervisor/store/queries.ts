@@ -1,8 +1,11 @@
+import type { HostSeriesPoint, ProcessSeriesPoint, RequestSeriesPoint } from '../client/wire-types.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { type AlertRecord, createAlertStore } from './alert-store.ts';
 import type { Store } from './db.ts';
 import { createHistogram, decodeHistogram, type Histogram, mergeHistogram, percentile } from './histogram.ts';
 import type { ServerEventKind } from './types.ts';
+
+export type { HostSeriesPoint, ProcessSeriesPoint, RequestSeriesPoint };
 
 const MINUTE_MS = 60_000;
 /** A chart never needs more points than this; larger requests are a caller bug. */
@@ -14,38 +17,6 @@ export interface RangeQuery {
   /** Exclusive end, ms since the epoch. */
   to: number;
   stepMs: number;
-}
-
-export interface RequestSeriesPoint {
-  /** Start of the step, ms since the epoch. */
-  ts: number;
-  count: number;
-  errors: number;
-  refused: number;
-  /** Percentiles are interpolated inside their histogram bucket (see histogram.ts); null for a step without served requests. */
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface HostSeriesPoint {
-  ts: number;
-  /** Averages over the step; null for a step without samples. */
-  cpuPercent: number | null;
-  memPercent: number | null;
-  load1: number | null;
-  load5: number | null;
-  load15: number | null;
-  loadPerCore: number | null;
-}
-
-export interface ProcessSeriesPoint {
-  ts: number;
-  /** Average over the step. */
-  cpuPercent: number | null;
-  /** Maximum over the step. */
-  rssBytes: number | null;
-  restarts: number | null;
 }
 
 export interface LatestProcessSample {

@@ -1,27 +1,10 @@
+import type { RequestRow } from '../client/wire-types.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import type { Store } from './db.ts';
 import type { RequestStatus } from './types.ts';
 
-/** One raw request as the gateway recorded it (the `requests` table). */
-export interface RequestLogRow {
-  /** The row's id (SQLite rowid): with `ts`, the cursor of the next page. */
-  id: number;
-  /** Completion time, ms since the epoch. */
-  ts: number;
-  server: string;
-  method: string;
-  tool: string | null;
-  /** Client key id (or the session's id when the gateway runs without keys). */
-  client: string | null;
-  status: RequestStatus;
-  latencyMs: number;
-  /** A refusal's reason (`queue_full`, …), a JSON-RPC error code as text, or `internal`. */
-  errorCode: string | null;
-  reason: string | null;
-  /** Captured arguments and result (redacted, bounded JSON), when `supervisor.capture.payloads` is on. */
-  params: string | null;
-  result: string | null;
-}
+/** One raw request as the gateway recorded it (the `requests` table), as the API sends it. */
+export type RequestLogRow = RequestRow;
 
 export interface RequestLogQuery {
   /** Inclusive start, ms since the epoch; default: everything kept. */
@@ -48,21 +31,6 @@ export interface RequestLogPage {
 }
 
 export const MAX_PAGE_ROWS = 5_000;
-
-interface Row {
-  id: number;
-  ts: number;
-  server: string;
-  method: string;
-  tool: string | null;
-  client: string | null;
-  status: RequestStatus;
-  latency_ms: number;
-  error_code: string | null;
-  reason: string | null;
-  params: string | null;
-  result: string | null;
-}
 
 const EQUALITY_FILTERS = [
   ['server', 'server'],
@@ -119,28 +87,13 @@ export function createRequestLog(store: Store) {
         where.push('(ts < ? OR (ts = ? AND rowid < ?))');
         params.push(query.before.ts, query.before.ts, query.before.id);
       }
-      const sql = `SELECT rowid AS id, ts, server, method, tool, client, status, latency_ms, error_code, reason,
-          params, result
+      const sql = `SELECT rowid AS id, ts, server, method, tool, client, status, latency_ms AS latencyMs,
+          error_code AS errorCode, reason, params, result
         FROM requests ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY ts DESC, rowid DESC LIMIT ?`;
       // One more row than asked tells whether there is a next page without a COUNT.
-      const rows = prepared(sql).all(...params, limit + 1) as Row[];
-      const page = rows.slice(0, limit).map(
-        (row): RequestLogRow => ({
-          id: row.id,
-          ts: row.ts,
-          server: row.server,
-          method: row.method,
-          tool: row.tool,
-          client: row.client,
-          status: row.status,
-          latencyMs: row.latency_ms,
-          errorCode: row.error_code,
-          reason: row.reason,
-          params: row.params,
-          result: row.result,
-        }),
-      );
+      const rows = prepared(sql).all(...params, limit + 1) as RequestLogRow[];
+      const page = rows.slice(0, limit);
       const last = page.at(-1);
       return { rows: page, next: rows.length > limit && last ? { ts: last.ts, id: last.id } : null };
     },

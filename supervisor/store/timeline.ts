@@ -1,3 +1,4 @@
+import type { TimelineEntry } from '../client/wire-types.ts';
 import type { AlertSeverity } from './alert-store.ts';
 import type { Store } from './db.ts';
 import { SUPERVISOR_WIDE } from './server-events.ts';
@@ -5,21 +6,6 @@ import type { ServerEventKind } from './types.ts';
 
 /** What a timeline entry is about: a server's lifecycle, an alert, or a config reload. */
 export type TimelineCategory = 'server' | 'alert' | 'reload';
-
-export type TimelineType = ServerEventKind | 'alert.fired' | 'alert.resolved' | 'alert.acknowledged';
-
-/** One moment of the merged history, newest first in a {@link TimelinePage}. */
-export interface TimelineEntry {
-  ts: number;
-  category: TimelineCategory;
-  type: TimelineType;
-  /** The server it concerns; null for the host or the whole supervisor (reloads). */
-  server: string | null;
-  severity: AlertSeverity;
-  /** Alert rows: the alert's id, key, message, value, threshold, repeats. Events: their detail. */
-  detail: Record<string, unknown> | null;
-  exitCode: number | null;
-}
 
 export interface TimelineQuery {
   /** Inclusive start, ms since the epoch. */

@@ -1,5 +1,7 @@
 /** Small shared contracts of the observability modules (the logger is `shared/logger.ts`). */
 
+import type { HostSample } from '../client/wire-types.ts';
+
 /** Milliseconds since the epoch; injected so tests run on fake time. */
 export type Clock = () => number;
 
@@ -32,15 +34,8 @@ export interface RequestEvent {
   result?: string | null;
 }
 
-export interface SystemSample {
-  ts: number;
-  cpuPercent: number;
-  memPercent: number;
-  load1: number;
-  load5: number;
-  load15: number;
-  loadPerCore: number;
-}
+/** A host sample of the monitor, as stored and as the summary sends it. */
+export type SystemSample = HostSample;
 
 export interface ProcessSample {
   ts: number;

@@ -3,9 +3,42 @@
  * types describe (`supervisor/client/wire-types.ts`, types only: nothing of the supervisor runs
  * in the page) are imported from there; the rest mirror the README's route table.
  */
-import type { ClientKeyRow, ServerStatus, StatusBody } from '../../../supervisor/client/wire-types.ts';
+import type {
+  AlertRow,
+  ClientKeyRow,
+  ConfigCheck,
+  ConfigDiff,
+  ConfigView,
+  HostSample,
+  HostSeriesPoint,
+  MetricsSummary,
+  ProcessSeriesPoint,
+  RequestPage,
+  RequestRow,
+  RequestSeriesPoint,
+  ServerStatus,
+  StatusBody,
+  TimelineEntry,
+} from '../../../supervisor/client/wire-types.ts';
 
-export type { StatusBody };
+export type {
+  ConfigCheck,
+  ConfigDiff,
+  ConfigView,
+  HostSample,
+  MetricsSummary,
+  RequestPage,
+  RequestRow,
+  StatusBody,
+  TimelineEntry,
+};
+
+/** A point of `GET /api/metrics/series`. */
+export type RequestPoint = RequestSeriesPoint;
+/** A point of `GET /api/metrics/host`. */
+export type HostPoint = HostSeriesPoint;
+/** A point of `GET /api/metrics/process`. */
+export type ProcessPoint = ProcessSeriesPoint;
 
 /** The states a server is shown in; a state this list does not know is shown as it comes. */
 export type ServerState =
@@ -104,81 +137,8 @@ export interface ServerDetail {
   } | null;
 }
 
-/** A point of `GET /api/metrics/series`. */
-export interface RequestPoint {
-  ts: number;
-  count: number;
-  errors: number;
-  refused: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface HostPoint {
-  ts: number;
-  cpuPercent: number | null;
-  memPercent: number | null;
-  load1: number | null;
-  load5: number | null;
-  load15: number | null;
-  loadPerCore: number | null;
-}
-
-export interface ProcessPoint {
-  ts: number;
-  cpuPercent: number | null;
-  rssBytes: number | null;
-  restarts: number | null;
-}
-
-export interface HostSample {
-  ts: number;
-  cpuPercent: number;
-  memPercent: number;
-  load1: number;
-  load5: number;
-  load15: number;
-  loadPerCore: number;
-}
-
-export interface MetricsSummary {
-  from: number;
-  to: number;
-  host: HostSample | null;
-  servers: {
-    server: string;
-    requests: number;
-    errors: number;
-    refused: number;
-    p50Ms: number | null;
-    p95Ms: number | null;
-    p99Ms: number | null;
-  }[];
-}
-
-export type AlertSeverity = 'info' | 'warning' | 'critical';
-
-export interface AlertRecord {
-  id: number;
-  key: string;
-  rule: string;
-  subject: string;
-  severity: AlertSeverity;
-  value: number;
-  threshold: number;
-  message: string;
-  firedAt: number;
-  lastSeenAt: number;
-  notifiedAt: number;
-  resolvedAt: number | null;
-  suppressedCount: number;
-  /** Times the incident cleared and came back inside the cooldown (absent from older supervisors). */
-  refiredCount?: number;
-  /** What the last notification said. */
-  notifiedState?: 'fired' | 'resolved';
-  acknowledgedAt: number | null;
-}
+/** One alert of `GET /api/alerts` (and of an `alert` event). */
+export type AlertRecord = AlertRow;
 
 export type AlertEvent =
   | { type: 'alert.fired'; alert: AlertRecord; isRepeat: boolean }
@@ -196,63 +156,12 @@ export interface ServerEvent {
   message?: string;
 }
 
-export interface ConfigDiff {
-  added: string[];
-  removed: string[];
-  changed: string[];
-  unchanged: string[];
-  supervisorChanged: boolean;
-}
-
 /** A `config` event of `GET /api/events`. */
 export type ConfigEvent =
   | { ok: true; diff: ConfigDiff; at: number }
   | { ok: false; message: string; at: number };
 
-export interface RequestRow {
-  id: number;
-  ts: number;
-  server: string;
-  method: string;
-  tool: string | null;
-  client: string | null;
-  status: 'ok' | 'error' | 'refused';
-  latencyMs: number;
-  errorCode: string | null;
-  reason: string | null;
-  /** Captured (redacted, bounded) JSON when the config turns payload capture on. */
-  params: string | null;
-  result: string | null;
-}
-
-export interface RequestPage {
-  rows: RequestRow[];
-  next: string | null;
-}
-
 export type TimelineCategory = 'server' | 'alert' | 'reload';
-
-export interface TimelineEntry {
-  ts: number;
-  category: TimelineCategory;
-  type: string;
-  server: string | null;
-  severity: AlertSeverity;
-  detail: Record<string, unknown> | null;
-  exitCode: number | null;
-}
-
-export interface ConfigView {
-  file: string;
-  isDefault: boolean;
-  text: string | null;
-  form: 'exact' | 'reformatted';
-  problem?: string;
-  running: unknown;
-  revision: string;
-}
-
-export type ConfigCheck = { ok: true; diff: ConfigDiff } | { ok: false; problems: string[] };
 
 /** One line of `GET /api/servers/NAME/logs`. */
 export interface ServerLogLine {

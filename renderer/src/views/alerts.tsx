@@ -6,7 +6,11 @@ import { formatDateTime, formatDuration } from '../lib/format.ts';
 import { alertValue } from '../lib/words.ts';
 import { firingAlerts, getApi, isStale, loadAlerts } from '../state/app-state.ts';
 
-const SEVERITY_TONE = { critical: 'bad', warning: 'warn', info: 'idle' } as const;
+const SEVERITY_TONE: Partial<Record<string, 'bad' | 'warn' | 'idle'>> = {
+  critical: 'bad',
+  warning: 'warn',
+  info: 'idle',
+};
 
 function subjectLink(alert: AlertRecord) {
   if (alert.subject === 'host') return <a href="#/host">host</a>;
@@ -42,7 +46,7 @@ function AlertItem(props: {
       aria-label={`Alert ${alert.id}: ${alert.message}`}
       {...(props.isFocused ? { 'aria-current': 'true' } : {})}
     >
-      <Badge tone={SEVERITY_TONE[alert.severity]}>{alert.severity}</Badge>
+      <Badge tone={SEVERITY_TONE[alert.severity] ?? 'idle'}>{alert.severity}</Badge>
       <div class="grow">
         <div>
           <strong>{alert.message}</strong>
