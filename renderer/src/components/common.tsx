@@ -46,8 +46,13 @@ export function When(props: { ts: number | null; now: number }) {
   );
 }
 
-/** Copies `text` and says so; falls back to selecting it when the clipboard is not allowed. */
-export function CopyButton(props: { text: string; label: string; children?: ComponentChildren }) {
+/**
+ * Copies `text` and says so beside the button (a status, so a screen reader hears it). The
+ * button's text never changes, and its accessible name (`label`, else its text) starts with
+ * that text: a name that differs from what is seen is what voice control cannot click.
+ * Falls back to a notice when the clipboard is not allowed.
+ */
+export function CopyButton(props: { text: string; label?: string; children?: ComponentChildren }) {
   const [isCopied, setCopied] = useState(false);
   const copy = async () => {
     try {
@@ -59,9 +64,14 @@ export function CopyButton(props: { text: string; label: string; children?: Comp
     }
   };
   return (
-    <button type="button" aria-label={props.label} onClick={copy}>
-      {isCopied ? 'Copied' : (props.children ?? 'Copy')}
-    </button>
+    <>
+      <button type="button" aria-label={props.label} onClick={copy}>
+        {props.children ?? 'Copy'}
+      </button>
+      <span role="status" class="copy-status muted">
+        {isCopied ? 'Copied' : ''}
+      </span>
+    </>
   );
 }
 

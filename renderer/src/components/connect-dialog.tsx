@@ -53,9 +53,7 @@ export function ConnectDialog(props: { origin: string; server: string | null; on
         </p>
         <pre class="code">{current.text}</pre>
         <p>
-          <CopyButton text={current.text} label={`Copy the ${current.client} config`}>
-            Copy {current.client} config
-          </CopyButton>
+          <CopyButton text={current.text}>Copy {current.client} config</CopyButton>
         </p>
       </div>
       <button type="button" onClick={() => dialog.current?.close()}>

@@ -121,7 +121,7 @@ export function KeysView() {
             </p>
             <code class="token">{created.token}</code>
             <p class="actions">
-              <CopyButton text={created.token} label={`Copy the token of ${created.name}`}>
+              <CopyButton text={created.token} label={`Copy token of ${created.name}`}>
                 Copy token
               </CopyButton>
               <button type="button" onClick={() => setCreated(null)}>
