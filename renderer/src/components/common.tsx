@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import type { ChartWindow } from '../lib/series.ts';
 import { WINDOWS } from '../lib/series.ts';
@@ -54,11 +54,19 @@ export function When(props: { ts: number | null; now: number }) {
  */
 export function CopyButton(props: { text: string; label?: string; children?: ComponentChildren }) {
   const [isCopied, setCopied] = useState(false);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  // One button may copy other text (the connect dialog's tabs): "Copied" is about this text only,
+  // and an earlier copy's timer must not end a later one's "Copied".
+  useEffect(() => {
+    setCopied(false);
+    return () => clearTimeout(timer.current);
+  }, [props.text]);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(props.text);
+      clearTimeout(timer.current);
       setCopied(true);
-      setTimeout(() => setCopied(false), 1_500);
+      timer.current = setTimeout(() => setCopied(false), 2_000);
     } catch {
       notify('warn', 'The browser did not allow copying; select the text and copy it by hand.');
     }
