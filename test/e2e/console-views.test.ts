@@ -21,9 +21,11 @@ import {
 import { consoleServers, mcpSession } from './fixtures/index.ts';
 import {
   type ConsoleBrowser,
+  closeConsoleBrowser,
   consoleUrl,
   launchConsoleBrowser,
   seriousAxeViolations,
+  showRoute,
   waitForText,
 } from './helpers/browser.ts';
 
@@ -34,11 +36,7 @@ let home: string;
 
 const mainText = () => page.locator('main').innerText();
 
-async function go(route: string): Promise<void> {
-  await page.evaluate((hash) => {
-    window.location.hash = hash;
-  }, `#${route}`);
-}
+const go = (route: string) => showRoute(page, route);
 
 async function downloaded(start: () => Promise<void>): Promise<{ name: string; text: string }> {
   const [file] = await Promise.all([page.waitForEvent('download') as Promise<Download>, start()]);
@@ -82,9 +80,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const errors = browser?.pageErrors ?? [];
-  const csp = browser ? await browser.cspViolations().catch(() => []) : [];
-  await browser?.close();
+  const { csp, errors } = await closeConsoleBrowser(browser);
   await supervisor?.stop();
   await cleanupTempHomes();
   expect(csp, 'Content-Security-Policy violations').toEqual([]);
@@ -114,8 +110,12 @@ describe('console views (Chromium)', () => {
       // What is shown is what the client reads: valid JSON that reaches this server.
       expect(JSON.stringify(JSON.parse(snippet))).toContain(reach);
       await copy.click();
-      await waitForText(() => panel.getByRole('status').innerText(), 'Copied');
-      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(snippet);
+      await waitFor(
+        async () =>
+          (await page.evaluate(() => navigator.clipboard.readText())) === snippet ? true : undefined,
+        { what: `the ${client} config on the clipboard` },
+      );
+      expect(await panel.getByRole('status').innerText()).toBe('Copied');
     }
     expect(await seriousAxeViolations(page)).toEqual([]);
     await browser.screenshot('connect-dialog');

@@ -19,9 +19,11 @@ import {
 import { consoleServers, mcpSession } from './fixtures/index.ts';
 import {
   type ConsoleBrowser,
+  closeConsoleBrowser,
   consoleUrl,
   launchConsoleBrowser,
   seriousAxeViolations,
+  showRoute,
   waitForText,
 } from './helpers/browser.ts';
 
@@ -33,11 +35,7 @@ let home: string;
 const text = (selector: string) => () => page.locator(selector).first().innerText();
 const mainText = text('main');
 
-async function go(route: string): Promise<void> {
-  await page.evaluate((hash) => {
-    window.location.hash = hash;
-  }, `#${route}`);
-}
+const go = (route: string) => showRoute(page, route);
 
 async function expectAccessible(view: string): Promise<void> {
   const violations = await seriousAxeViolations(page);
@@ -74,9 +72,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const csp = browser ? await browser.cspViolations().catch(() => []) : [];
-  const errors = browser?.pageErrors ?? [];
-  await browser?.close();
+  const { csp, errors } = await closeConsoleBrowser(browser);
   await supervisor?.stop();
   await cleanupTempHomes();
   expect(csp, 'Content-Security-Policy violations').toEqual([]);
@@ -282,9 +278,7 @@ describe('operator console (Chromium)', () => {
       await small.keyboard.press('Enter');
       expect(await small.evaluate(() => document.activeElement?.id)).toBe('main');
       for (const route of ['/servers', '/servers/chatty/logs', '/alerts']) {
-        await small.evaluate((hash) => {
-          window.location.hash = hash;
-        }, `#${route}`);
+        await showRoute(small, route);
         await waitForText(() => small.locator('main h2').innerText(), /\w/);
         await small.waitForTimeout(300);
         const violations = await seriousAxeViolations(small);

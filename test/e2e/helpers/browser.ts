@@ -134,6 +134,29 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
     }));
 }
 
+/**
+ * Shows a console route (`/servers/chatty`) by changing the fragment, as the page's own links do:
+ * the page stays loaded, with its streams and state.
+ */
+export async function showRoute(page: Page, route: string): Promise<void> {
+  await page.evaluate((hash) => {
+    window.location.hash = hash;
+  }, `#${route}`);
+}
+
+/**
+ * Closes the browser and returns what the page did wrong while it was open: Content-Security-
+ * Policy violations and errors it logged or threw (both must stay empty).
+ */
+export async function closeConsoleBrowser(
+  browser: ConsoleBrowser | undefined,
+): Promise<{ csp: string[]; errors: string[] }> {
+  if (!browser) return { csp: [], errors: [] };
+  const csp = await browser.cspViolations().catch(() => []);
+  await browser.close();
+  return { csp, errors: browser.pageErrors };
+}
+
 /** The console's URL for a route, with the home's control token in the fragment. */
 export async function consoleUrl(port: number, tokenFile: string, route = '/servers'): Promise<string> {
   const token = (await readFile(tokenFile, 'utf8')).trim();
