@@ -1,4 +1,5 @@
 import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { errorMessage, SupervisorError } from '../shared/errors.ts';
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -116,9 +117,30 @@ export function decodeJsonRpcLine(line: string): JSONRPCMessage {
   return value;
 }
 
-/** The wire form of a message: one line of JSON. */
+/**
+ * The wire form of a message: one line of JSON.
+ *
+ * @throws SupervisorError('BAD_REQUEST') when the message cannot be written as JSON — a value
+ * nested deeper than the stack allows (JSON.parse takes any depth, JSON.stringify does not:
+ * ~5 000 levels), which only a caller can have sent. It is the caller's error: nothing was sent.
+ */
 export function encodeJsonRpcMessage(message: JSONRPCMessage): string {
-  return `${JSON.stringify(message)}\n`;
+  try {
+    return `${JSON.stringify(message)}\n`;
+  } catch (error) {
+    throw unencodableError(error);
+  }
+}
+
+/** The caller's error for a message JSON.stringify refused. */
+export function unencodableError(error: unknown): SupervisorError {
+  const why =
+    error instanceof RangeError
+      ? 'it is nested too deeply; send flatter arguments'
+      : `${errorMessage(error)}; send plain JSON values`;
+  return new SupervisorError('BAD_REQUEST', `the request cannot be encoded as JSON: ${why}`, {
+    cause: error,
+  });
 }
 
 function isJsonRpcEnvelope(value: unknown): value is JSONRPCMessage {

@@ -1,7 +1,9 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { isSupervisorError, type SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
 import { MAX_TIMER_MS } from '../shared/timers.ts';
 import { UpstreamRpcError } from '../shared/upstream-error.ts';
+import { encodeJsonRpcMessage } from './line-framer.ts';
 
 export type ChannelRequestOptions = {
   /** Answering stops, and the server gets `notifications/cancelled`, when this aborts. */
@@ -63,7 +65,8 @@ export class RequestChannel {
   /**
    * Sends one request and resolves with the server's `result` as it sent it, or rejects with an
    * {@link UpstreamRpcError} (the server's error), the TIMEOUT refusal (after which the server is
-   * sent `notifications/cancelled`), SERVER_UNAVAILABLE when the connection goes, or the signal's
+   * sent `notifications/cancelled`), SERVER_UNAVAILABLE when the connection goes, BAD_REQUEST
+   * when the request cannot be encoded (nothing was sent: the caller's error), or the signal's
    * reason when it aborts (also cancelled upstream).
    */
   request(
@@ -100,7 +103,12 @@ export class RequestChannel {
       const fail = (error: unknown) => {
         if (this.#pending.get(id) !== pending) return;
         this.#settle(pending);
-        reject(this.#unavailable(error));
+        // A message that cannot be encoded never left: the caller's error, not the server's.
+        reject(
+          isSupervisorError(error, 'BAD_REQUEST')
+            ? error
+            : (encodingError(message) ?? this.#unavailable(error)),
+        );
       };
       try {
         this.#send(message as JSONRPCMessage)?.catch(fail);
@@ -211,5 +219,18 @@ export class RequestChannel {
       `server "${this.#server}" went away while answering (it is restarting or stopped); try again`,
       { cause },
     );
+  }
+}
+
+/**
+ * The caller's error when `message` cannot be encoded, else undefined. Asked only after a send
+ * failed: a transport that encodes by itself (the SDK's HTTP one) reports a plain RangeError.
+ */
+function encodingError(message: unknown): SupervisorError | undefined {
+  try {
+    encodeJsonRpcMessage(message as JSONRPCMessage);
+    return undefined;
+  } catch (error) {
+    return isSupervisorError(error, 'BAD_REQUEST') ? error : undefined;
   }
 }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isSupervisorError, SupervisorError } from '../../../supervisor/shared/errors.ts';
 import { refusalOf } from '../../../supervisor/shared/refusals.ts';
 import { UpstreamRpcError } from '../../../supervisor/shared/upstream-error.ts';
+import { encodeJsonRpcMessage } from '../../../supervisor/upstream/line-framer.ts';
 import { RequestChannel } from '../../../supervisor/upstream/request-channel.ts';
 
 type SendMode = 'ok' | 'throw' | 'reject';
@@ -771,6 +772,32 @@ describe('RequestChannel send failures', () => {
     controller.abort(new Error('later'));
     await vi.advanceTimersByTimeAsync(1_000);
     expect(sent).toHaveLength(1);
+  });
+
+  // Issue 9 item 2: a request nested too deeply for JSON.stringify was answered "server went away"
+  // (SERVER_UNAVAILABLE), which counted against the server's circuit although nothing was sent.
+  it.each([
+    ['a transport that encodes with encodeJsonRpcMessage', 'ours'],
+    ['a transport that encodes by itself (plain RangeError)', 'plain'],
+  ])('answers a request that cannot be encoded as the caller’s BAD_REQUEST (%s)', async (_label, kind) => {
+    const channel = new RequestChannel({
+      server: 'db',
+      generation: 1,
+      send: (message) => {
+        if (kind === 'ours') encodeJsonRpcMessage(message);
+        else return Promise.resolve().then(() => void JSON.stringify(message));
+        return undefined;
+      },
+    });
+    let nested: Record<string, unknown> = {};
+    for (let depth = 0; depth < 100_000; depth++) nested = { a: nested };
+    const error = await channel
+      .request('tools/call', { name: 'echo', arguments: nested }, { timeoutMs: 100 })
+      .catch((e: unknown) => e);
+    expect(isSupervisorError(error, 'BAD_REQUEST')).toBe(true);
+    expect(refusalOf(error)).toBeUndefined();
+    expect((error as Error).message).toMatch(/cannot be encoded as JSON: it is nested too deeply/);
+    expect(channel.pendingCount).toBe(0);
   });
 
   it('does not close the channel: the next request goes out and is answered', async () => {
