@@ -95,7 +95,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
 
     // 5. Limits (one guard per server, the global cap) and what watches: recorder, alerts,
     //    monitor, metrics, retention.
-    const guards = new ServerGuards({ settings });
+    const guards = new ServerGuards({ settings, logger });
     const observability = createObservability({ store, core, pm2, guards, config, logger, publish });
     shutdown.add('metrics and monitor', () => observability.stop());
     shutdown.add('servers and PM2', () => core.stop());
