@@ -152,6 +152,8 @@ export const gatewaySchema = z
     maxBodyBytes: positiveInt.default(4 * 1024 * 1024),
     sessionIdleMs: positiveInt.default(30 * 60_000),
     maxSessions: positiveInt.default(1_000),
+    /** Sessions one client key may hold; default a quarter of maxSessions, never more than it. */
+    maxSessionsPerKey: positiveInt.optional(),
     allowedOrigins: z.array(z.string()).default([]),
   })
   .strict();
