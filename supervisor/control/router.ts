@@ -3,6 +3,7 @@ import { bearerToken, isTokenValid } from '../http/bearer.ts';
 import { readJson } from '../http/body.ts';
 import { sendError, sendJson } from '../http/respond.ts';
 import type { HttpServer, RouteHandler } from '../http/server.ts';
+import { decodePathPart } from '../http/url-path.ts';
 
 /** What an `/api` route handler gets: the request, its response, and the `:name` path segments. */
 export interface ControlRequest {
@@ -78,8 +79,8 @@ export function registerRoutes(
         },
       });
     }
-    const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
     try {
+      const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodePathPart);
       for (const route of routes) {
         const params = route.match(req.method, parts);
         if (!params) continue;

@@ -143,6 +143,14 @@ export class HttpServer {
         });
       }
       const url = this.#urlOf(req.url ?? '/');
+      if (url === undefined) {
+        return sendJson(res, 400, {
+          error: {
+            code: 'BAD_REQUEST',
+            message: `cannot parse the request target ${JSON.stringify(req.url)}`,
+          },
+        });
+      }
       const route = this.#routes.find(
         (r) => url.pathname === r.prefix || url.pathname.startsWith(matchPrefix(r.prefix)),
       );
@@ -156,10 +164,14 @@ export class HttpServer {
     }
   }
 
-  /** The parsed target of a request; handlers only read it, so one object per path is shared. */
-  #urlOf(target: string): URL {
+  /**
+   * The parsed target of a request (handlers only read it, so one object per path is shared);
+   * undefined for a target URL cannot parse (`//[`), which is the client's error.
+   */
+  #urlOf(target: string): URL | undefined {
     let url = this.#urls.get(target);
     if (url === undefined) {
+      if (!URL.canParse(target, 'http://localhost')) return undefined;
       url = new URL(target, 'http://localhost');
       if (this.#urls.size < MAX_CACHED) this.#urls.set(target, url);
     }
