@@ -138,6 +138,8 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
         keys,
         observability,
         monitorIntervalMs: settings.monitor.intervalMs,
+        token,
+        isHealthDetailsPublic: settings.gateway.publicHealthDetails,
         status,
         reload,
         onEvent: (listener) => events.on(listener),

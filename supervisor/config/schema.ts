@@ -155,6 +155,8 @@ export const gatewaySchema = z
     /** Sessions one client key may hold; default a quarter of maxSessions, never more than it. */
     maxSessionsPerKey: positiveInt.optional(),
     allowedOrigins: z.array(z.string()).default([]),
+    /** `/health/detailed` (server names, states, host figures) without the control token. */
+    publicHealthDetails: z.boolean().default(false),
   })
   .strict();
 
