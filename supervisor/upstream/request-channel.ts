@@ -1,9 +1,9 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { isSupervisorError, type SupervisorError } from '../shared/errors.ts';
+import { isSupervisorError, SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
 import { MAX_TIMER_MS } from '../shared/timers.ts';
 import { UpstreamRpcError } from '../shared/upstream-error.ts';
-import { encodeJsonRpcMessage } from './line-framer.ts';
+import { droppedRequestId, encodeJsonRpcMessage, OversizedLineError } from './line-framer.ts';
 
 export type ChannelRequestOptions = {
   /** Answering stops, and the server gets `notifications/cancelled`, when this aborts. */
@@ -160,6 +160,28 @@ export class RequestChannel {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Takes a transport error that belongs to this channel and returns true: a dropped message over
+   * the line limit that answered one of its requests, which is answered at once (with what
+   * happened, instead of a timeout 30 s later that would blame the server). Returns false for
+   * everything else, which goes on to the SDK client.
+   */
+  interceptError(error: unknown): boolean {
+    if (!(error instanceof OversizedLineError)) return false;
+    const id = droppedRequestId(error);
+    const pending = typeof id === 'string' ? this.#pending.get(id) : undefined;
+    if (!pending) return typeof id === 'string' && id.startsWith(this.#prefix);
+    this.#settle(pending);
+    pending.reject(
+      new SupervisorError(
+        'INTERNAL',
+        `server "${this.#server}" answered with a message of ${error.bytes} bytes, over the limit of ${error.maxLineBytes} bytes, so the answer was dropped; ask for less at a time (paginate, narrow the request)`,
+        { cause: error, details: { server: this.#server, bytes: error.bytes, maxBytes: error.maxLineBytes } },
+      ),
+    );
+    return true;
   }
 
   /** The connection went: every request still waiting is answered with SERVER_UNAVAILABLE. */
