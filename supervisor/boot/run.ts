@@ -6,13 +6,14 @@ import type { ControlEventName } from '../client/wire-types.ts';
 import { loadConfig } from '../config/load.ts';
 import type { SupervisorSettings } from '../config/schema.ts';
 import type { ControlEvent } from '../control/event-routes.ts';
-import { registerRoutes } from '../control/router.ts';
+import { isOwnerRequest, registerRoutes } from '../control/router.ts';
 import { SupervisorCore } from '../core/supervisor.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { HttpServer, isLoopbackHost } from '../http/server.ts';
 import { staticFiles } from '../http/static-files.ts';
 import { Forwarder } from '../limits/forwarder.ts';
 import { ServerGuards } from '../limits/guards.ts';
+import { registerConnectionMetrics } from '../metrics/connection-metrics.ts';
 import { Pm2Manager } from '../process/pm2-manager.ts';
 import { TypedEmitter } from '../shared/emitter.ts';
 import { SupervisorError } from '../shared/errors.ts';
@@ -125,7 +126,13 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       port: settings.port,
       logger,
       allowedOrigins: settings.gateway.allowedOrigins,
+      maxConnections: settings.gateway.maxConnections,
+      maxConnectionsPerAddress: settings.gateway.maxConnectionsPerAddress,
+      headersTimeoutMs: settings.gateway.headersTimeoutMs,
+      receiveTimeoutMs: settings.gateway.receiveTimeoutMs,
+      isOwnerRequest: isOwnerRequest(token),
     });
+    registerConnectionMetrics(observability.metrics.registry, () => http.connectionStats());
     registerRoutes(http, {
       token,
       groups: controlRouteGroups({

@@ -157,6 +157,17 @@ export const gatewaySchema = z
     allowedOrigins: z.array(z.string()).default([]),
     /** `/health/detailed` (server names, states, host figures) without the control token. */
     publicHealthDetails: z.boolean().default(false),
+    /**
+     * Connections the listener holds at once (idle ones are closed, oldest first, to make room);
+     * default derived from the open-file limit, at most 8192.
+     */
+    maxConnections: positiveInt.optional(),
+    /** Connections of one remote address; default all of maxConnections on loopback, a quarter otherwise. */
+    maxConnectionsPerAddress: positiveInt.optional(),
+    /** Time a client has to send a request's headers. */
+    headersTimeoutMs: positiveInt.default(10_000),
+    /** Time a client has to send a whole request (headers and body); answers are not timed by it. */
+    receiveTimeoutMs: positiveInt.default(30_000),
   })
   .strict();
 

@@ -98,6 +98,19 @@ export function registerRoutes(
   });
 }
 
+/**
+ * Whether a request is the owner's: `/health` (and its details), `/metrics`, or the control API
+ * with the control token. When the listener is at its connection limit, its reserve connections
+ * serve only these, so the CLI, the app and monitoring still get through an attack.
+ */
+export function isOwnerRequest(token: string): (req: IncomingMessage, url: Readonly<URL>) => boolean {
+  return (req, url) => {
+    const { pathname } = url;
+    if (pathname === '/health' || pathname.startsWith('/health/') || pathname === '/metrics') return true;
+    return pathname.startsWith('/api/') && isTokenValid(bearerToken(req.headers.authorization), token);
+  };
+}
+
 /** How much of an unmatched POST's body is read (and dropped) before the 404. */
 const MAX_UNMATCHED_BODY_BYTES = 1024 * 1024;
 
