@@ -30,6 +30,11 @@ const inheritEnvNameSchema = z
   });
 const nonNegativeInt = z.number().int().nonnegative();
 const requestTimeoutMs = timerMs(100, 'no MCP round trip is faster; every request would time out');
+/** How long a client may take to send a request: shorter, and a client on a loaded machine gets 408. */
+const receiveMs = timerMs(
+  1_000,
+  'a client on a slow link or a busy machine could not send its request in time (408)',
+);
 
 export const serverLimitsSchema = z
   .object({
@@ -207,10 +212,10 @@ export const gatewaySchema = z
     maxConnections: positiveInt.optional(),
     /** Connections of one remote address; default all of maxConnections on loopback, a quarter otherwise. */
     maxConnectionsPerAddress: positiveInt.optional(),
-    /** Time a client has to send a request's headers. */
-    headersTimeoutMs: positiveInt.default(10_000),
+    /** Time a client has to send a request's headers (at most receiveTimeoutMs: it is part of it). */
+    headersTimeoutMs: receiveMs.default(10_000),
     /** Time a client has to send a whole request (headers and body); answers are not timed by it. */
-    receiveTimeoutMs: positiveInt.default(30_000),
+    receiveTimeoutMs: receiveMs.default(30_000),
   })
   .strict();
 
