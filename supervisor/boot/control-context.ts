@@ -24,6 +24,10 @@ export interface ControlContext {
   keys: ClientKeys;
   observability: Observability;
   monitorIntervalMs: number;
+  /** The control API's bearer token. */
+  token: string;
+  /** `gateway.publicHealthDetails`. */
+  isHealthDetailsPublic: boolean;
   status(): Promise<ServerStatus[]>;
   reload(): Promise<unknown>;
   onEvent(listener: (event: ControlEvent) => void): () => void;
@@ -77,6 +81,8 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
       monitor: observability.monitor,
       monitorIntervalMs: context.monitorIntervalMs,
       firingAlertCount: () => observability.alerts.firing().length,
+      token: context.token,
+      isDetailsPublic: context.isHealthDetailsPublic,
     }),
   ];
 }

@@ -5,13 +5,14 @@ import { ensureToken } from '../client/token.ts';
 import type { ControlEventName } from '../client/wire-types.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ControlEvent } from '../control/event-routes.ts';
-import { registerRoutes } from '../control/router.ts';
+import { isOwnerRequest, registerRoutes } from '../control/router.ts';
 import { SupervisorCore } from '../core/supervisor.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { HttpServer } from '../http/server.ts';
 import { staticFiles } from '../http/static-files.ts';
 import { Forwarder } from '../limits/forwarder.ts';
 import { ServerGuards } from '../limits/guards.ts';
+import { registerConnectionMetrics } from '../metrics/connection-metrics.ts';
 import { Pm2Manager } from '../process/pm2-manager.ts';
 import { TypedEmitter } from '../shared/emitter.ts';
 import { SupervisorError } from '../shared/errors.ts';
@@ -93,7 +94,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
 
     // 5. Limits (one guard per server, the global cap) and what watches: recorder, alerts,
     //    monitor, metrics, retention.
-    const guards = new ServerGuards({ settings });
+    const guards = new ServerGuards({ settings, logger });
     const observability = createObservability({ store, core, pm2, guards, config, logger, publish });
     shutdown.add('metrics and monitor', () => observability.stop());
     shutdown.add('servers and PM2', () => core.stop());
@@ -123,7 +124,13 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       port: settings.port,
       logger,
       allowedOrigins: settings.gateway.allowedOrigins,
+      maxConnections: settings.gateway.maxConnections,
+      maxConnectionsPerAddress: settings.gateway.maxConnectionsPerAddress,
+      headersTimeoutMs: settings.gateway.headersTimeoutMs,
+      receiveTimeoutMs: settings.gateway.receiveTimeoutMs,
+      isOwnerRequest: isOwnerRequest(token),
     });
+    registerConnectionMetrics(observability.metrics.registry, () => http.connectionStats());
     registerRoutes(http, {
       token,
       groups: controlRouteGroups({
@@ -136,6 +143,8 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
         keys,
         observability,
         monitorIntervalMs: settings.monitor.intervalMs,
+        token,
+        isHealthDetailsPublic: settings.gateway.publicHealthDetails,
         status,
         reload,
         onEvent: (listener) => events.on(listener),
