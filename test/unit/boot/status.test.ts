@@ -9,6 +9,7 @@ const coreRow: ServerStatus = {
   name: 'memory',
   kind: 'stdio',
   state: 'online',
+  stateChangedAt: 1_000,
   pid: 42,
   uptimeMs: 1000,
   restarts: 0,

@@ -58,6 +58,7 @@ describe('formatStatusTable', () => {
     name: 'memory',
     kind: 'stdio',
     state: 'online',
+    stateChangedAt: 0,
     pid: 1234,
     uptimeMs: 61_000,
     restarts: 1,
