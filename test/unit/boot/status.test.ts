@@ -57,6 +57,7 @@ describe('statusRows', () => {
       'name',
       'kind',
       'state',
+      'stateChangedAt',
       'pid',
       'uptimeMs',
       'restarts',
