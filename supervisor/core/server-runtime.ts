@@ -227,6 +227,8 @@ export class ServerRuntime {
           // A restart that does not speak MCP: like a crash, so backoff and the crash loop apply.
           this.#setState('unavailable', 'error', this.#lastError);
           await this.#stopProcess().catch(() => {});
+          // Stopped (or started again) while its process was being ended: no restart of its own.
+          if (abort.signal.aborted) throw error;
           this.#onUnexpectedExit({ name: this.name, pid: 0, exitCode: null, signal: null, uptimeMs: 0 });
         }
       }
@@ -311,6 +313,8 @@ export class ServerRuntime {
 
   #onUnexpectedExit(event: ExitEvent): void {
     this.#clearRestartTimer();
+    // A server being stopped is not restarted, whatever exit or failure arrives meanwhile.
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
     const decision = decideRestart(this.#restartState, event.uptimeMs, this.#deps.restart);
     this.#restartState = decision.state;
     if (decision.action === 'crash_loop') {
