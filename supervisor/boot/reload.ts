@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import chokidar from 'chokidar';
 import { type ConfigDiff, isEmptyDiff } from '../config/diff.ts';
+import { readConfigText } from '../config/load.ts';
 import { parseConfig } from '../config/parse.ts';
 import type { Config } from '../config/schema.ts';
 import type { AppliedConfig, SupervisorCore } from '../core/supervisor.ts';
@@ -66,7 +67,7 @@ export function createReload(options: {
     let next: Config;
     const readAt = Date.now();
     try {
-      const text = await readFile(file, 'utf8');
+      const text = await readConfigText(file);
       next = parseConfig(text, { source: file, env });
     } catch (error) {
       const message = errorMessage(error);

@@ -2,12 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { ensureToken } from '../client/token.ts';
 import type { ControlEventName } from '../client/wire-types.ts';
 import { loadConfig } from '../config/load.ts';
-import type { SupervisorSettings } from '../config/schema.ts';
 import type { ControlEvent } from '../control/event-routes.ts';
 import { registerRoutes } from '../control/router.ts';
 import { SupervisorCore } from '../core/supervisor.ts';
 import { Gateway } from '../gateway/gateway.ts';
-import { HttpServer, isLoopbackHost } from '../http/server.ts';
+import { HttpServer } from '../http/server.ts';
 import { staticFiles } from '../http/static-files.ts';
 import { Forwarder } from '../limits/forwarder.ts';
 import { ServerGuards } from '../limits/guards.ts';
@@ -91,7 +90,6 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
   let loaded: Awaited<ReturnType<typeof loadConfig>>;
   try {
     loaded = await loadConfig({ paths, file: options.configFile, env });
-    refuseOpenGateway(loaded.config.supervisor);
     startAbort.signal.throwIfAborted();
   } catch (error) {
     options.signal?.removeEventListener('abort', onSignal);
@@ -241,23 +239,14 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     };
   } catch (error) {
     const wasStopped = startAbort.signal.aborted;
-    if (!wasStopped) logger.error({ err: error }, 'supervisor failed to start');
+    // Asked to stop while starting is no failure. An expected failure (config, port in use,
+    // PM2…) is one line that says what to do; a stack trace is kept for what is a bug.
+    if (!wasStopped && error instanceof SupervisorError)
+      logger.error({ code: error.code }, `supervisor failed to start: ${error.message}`);
+    else if (!wasStopped) logger.error({ err: error }, 'supervisor failed to start');
     await shutdown.stop(wasStopped ? 'stopped while starting' : 'start failed');
     throw wasStopped ? startAbort.signal.reason : error;
   } finally {
     markStarted();
-  }
-}
-
-/**
- * An open gateway only on loopback. Checked at start until the config schema itself refuses
- * such a config (so that `config validate` says so too).
- */
-function refuseOpenGateway(settings: SupervisorSettings): void {
-  if (!isLoopbackHost(settings.host) && settings.gateway.auth === 'none') {
-    throw new SupervisorError(
-      'CONFIG_INVALID',
-      `supervisor.gateway.auth "none" is allowed only on a loopback host, not "${settings.host}"; use "keys"`,
-    );
   }
 }

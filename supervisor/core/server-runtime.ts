@@ -10,7 +10,7 @@ import { decideRestart, initialRestartState, type RestartState } from '../proces
 import { launchCommand, makeFifos, writeEnvFile } from '../process/server-launch.ts';
 import { logSize, stderrTail } from '../process/stderr-tail.ts';
 import { errorMessage } from '../shared/errors.ts';
-import { type HomePaths, startFilesFor } from '../shared/home.ts';
+import { type HomePaths, serverLogFiles, startFilesFor } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Upstream, type UpstreamEndpoint } from '../upstream/upstream.ts';
 
@@ -143,10 +143,10 @@ export class ServerRuntime {
     return this.#pid;
   }
   get outLogFile(): string {
-    return path.join(this.#deps.paths.serverLogDir, `${this.name}.out.log`);
+    return serverLogFiles(this.#deps.paths, this.name).out;
   }
   get errLogFile(): string {
-    return path.join(this.#deps.paths.serverLogDir, `${this.name}.err.log`);
+    return serverLogFiles(this.#deps.paths, this.name).err;
   }
 
   /**

@@ -99,3 +99,11 @@ export function startFilesFor(
 export function isStartFileName(name: string): boolean {
   return START_FILE.test(name);
 }
+
+/** The PM2 log files of a server: its stdout and its stderr. */
+export function serverLogFiles(paths: HomePaths, serverName: string): { out: string; err: string } {
+  return {
+    out: path.join(paths.serverLogDir, `${serverName}.out.log`),
+    err: path.join(paths.serverLogDir, `${serverName}.err.log`),
+  };
+}
