@@ -22,6 +22,7 @@ import type { Store } from '../store/db.ts';
 import { createRequestLog } from '../store/request-log.ts';
 import { createTimeline } from '../store/timeline.ts';
 import type { Observability } from './observability.ts';
+import type { ReloadTrigger } from './reload.ts';
 
 /** The running parts the control API reads and acts on. */
 export interface ControlContext {
@@ -36,8 +37,13 @@ export interface ControlContext {
   keys: ClientKeys;
   observability: Observability;
   monitorIntervalMs: number;
+  /** The control API's bearer token. */
+  token: string;
+  /** `gateway.publicHealthDetails`. */
+  isHealthDetailsPublic: boolean;
   status(): Promise<ServerStatus[]>;
-  reload(): Promise<unknown>;
+  /** The reload pipeline (`boot/reload.ts`), for `POST /api/reload`. */
+  reload(trigger: ReloadTrigger): Promise<unknown>;
   onEvent(listener: (event: ControlEvent) => void): () => void;
   requestStop(): void;
 }
@@ -90,6 +96,8 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
       monitor: observability.monitor,
       monitorIntervalMs: context.monitorIntervalMs,
       firingAlertCount: () => observability.alerts.firing().length,
+      token: context.token,
+      isDetailsPublic: context.isHealthDetailsPublic,
     }),
     createOverviewRoutes({
       servers: () => core.servers,
@@ -106,7 +114,7 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
         configFile: context.configFile,
         env: context.env,
         running: () => core.config,
-        reload: context.reload,
+        reload: () => context.reload('console'),
       }),
     }),
     createSupervisorLogRoutes({ logDir: context.paths.logDir }),

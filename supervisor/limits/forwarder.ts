@@ -102,6 +102,11 @@ export class Forwarder {
       if (refusal) {
         status = 'refused';
         errorCode = refusal.reason;
+      } else if (error instanceof SupervisorError && error.code === 'BAD_REQUEST') {
+        // A request the caller got wrong (it could not be encoded) is refused, not a server error:
+        // it must not raise the server's error rate.
+        status = 'refused';
+        errorCode = error.code;
       } else {
         status = 'error';
         errorCode =

@@ -7,6 +7,7 @@ function row(overrides: Partial<StatusRow>): StatusRow {
     name: 'memory',
     kind: 'stdio',
     state: 'online',
+    stateChangedAt: 0,
     pid: 10,
     uptimeMs: 1_000,
     restarts: 0,
