@@ -42,6 +42,7 @@ export type ProcessPoint = ProcessSeriesPoint;
 
 /** The states a server is shown in; a state this list does not know is shown as it comes. */
 export type ServerState =
+  | 'installing'
   | 'starting'
   | 'online'
   | 'restarting'

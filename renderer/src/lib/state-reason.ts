@@ -1,5 +1,5 @@
 import type { StatusRow } from '../api/types.ts';
-import { formatMs } from './format.ts';
+import { formatDuration, formatMs } from './format.ts';
 
 /** How a state reads: `ok` green, `warn` amber, `bad` red, `idle` grey. */
 export type Tone = 'ok' | 'warn' | 'bad' | 'idle';
@@ -34,8 +34,15 @@ function exitText(row: StatusRow): string | null {
  * error; a live server that stopped answering pings or whose breaker opened says so. `stderrTail`
  * (the server's last stderr lines) is shown as evidence for a server that is down.
  */
-export function describeState(row: StatusRow, stderrTail: readonly string[] = []): StateReason {
+export function describeState(
+  row: StatusRow,
+  stderrTail: readonly string[] = [],
+  nowMs: number = Date.now(),
+): StateReason {
   const evidence = lastDistinctLines(stderrTail, 5);
+  // On the way up a state says for how long (a first `npx -y` install may take minutes).
+  const forHowLong =
+    row.stateChangedAt > 0 ? ` for ${formatDuration(Math.max(1_000, nowMs - row.stateChangedAt))}` : '';
   switch (row.state) {
     case 'online': {
       if (row.breaker === 'open') {
@@ -94,11 +101,22 @@ export function describeState(row: StatusRow, stderrTail: readonly string[] = []
         evidence,
       };
     }
+    case 'installing':
+      return {
+        tone: 'warn',
+        label: 'installing',
+        reason: `Installing its package${forHowLong}; a first download can take minutes (bounded by startTimeoutMs).`,
+        evidence: [],
+      };
     case 'starting':
       return {
         tone: 'warn',
         label: 'starting',
-        reason: row.lastError ? `Starting again after: ${row.lastError}` : null,
+        reason: row.lastError
+          ? `Starting again after: ${row.lastError}`
+          : forHowLong
+            ? `Starting${forHowLong}.`
+            : null,
         evidence: row.lastError ? evidence : [],
       };
     case 'stopping':

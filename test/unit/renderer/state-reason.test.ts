@@ -21,6 +21,22 @@ function row(overrides: Partial<StatusRow>): StatusRow {
 }
 
 describe('state → reason', () => {
+  it('says for how long a server has been installing or starting', () => {
+    const now = 1_000_000;
+    const installing = describeState(
+      row({ state: 'installing', stateChangedAt: now - 95_000, pid: 0 }),
+      [],
+      now,
+    );
+    expect(installing).toMatchObject({ tone: 'warn', label: 'installing' });
+    expect(installing.reason).toMatch(/^Installing its package for 1 min; a first download can take minutes/);
+    expect(describeState(row({ state: 'starting', stateChangedAt: now - 4_000 }), [], now).reason).toBe(
+      'Starting for 4 s.',
+    );
+    // A row without the time (an older supervisor) says no duration rather than a wrong one.
+    expect(describeState(row({ state: 'starting' }), [], now).reason).toBeNull();
+  });
+
   it('says nothing more for a healthy server', () => {
     expect(describeState(row({}))).toEqual({ tone: 'ok', label: 'online', reason: null, evidence: [] });
   });
