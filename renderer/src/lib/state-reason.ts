@@ -73,10 +73,21 @@ export function describeState(
     }
     case 'errored': {
       const loop = crashLoopNumbers(row.lastError);
+      if (!loop) {
+        // A first start that failed (it never answered initialize): the core's reason, whose
+        // stderr tail the evidence shows in full, line by line.
+        const cause = (row.lastError ?? '').replace(/(before it answered initialize): [\s\S]*$/, '$1');
+        return {
+          tone: 'bad',
+          label: 'failed to start',
+          reason: `${cause ? `Failed to start: ${cause}` : 'Failed to start'}. It stays down until you start it.`,
+          evidence,
+        };
+      }
       const exit = exitText(row);
       const parts = [
         exit ? `Exited with ${exit}` : 'Exited',
-        loop ? `${loop.runs} times in a row within ${formatMs(loop.minUptimeMs)} of starting` : null,
+        `${loop.runs} times in a row within ${formatMs(loop.minUptimeMs)} of starting`,
       ].filter(Boolean);
       return {
         tone: 'bad',

@@ -21,6 +21,24 @@ function row(overrides: Partial<StatusRow>): StatusRow {
 }
 
 describe('state → reason', () => {
+  it('tells a failed first start apart from a crash loop, with the core’s reason', () => {
+    const failed = describeState(
+      row({
+        state: 'errored',
+        pid: 0,
+        lastError: 'exit code 3 before it answered initialize: Error: ENOENT | loading settings',
+        lastExit: { exitCode: 3, signal: null, at: 1 },
+      }),
+      ['Error: ENOENT', 'loading settings'],
+    );
+    expect(failed).toEqual({
+      tone: 'bad',
+      label: 'failed to start',
+      reason: 'Failed to start: exit code 3 before it answered initialize. It stays down until you start it.',
+      evidence: ['Error: ENOENT', 'loading settings'],
+    });
+  });
+
   it('says for how long a server has been installing or starting', () => {
     const now = 1_000_000;
     const installing = describeState(
