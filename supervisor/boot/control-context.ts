@@ -1,16 +1,26 @@
 import type { ServerStatus } from '../client/wire-types.ts';
 import { parseConfig } from '../config/parse.ts';
 import { createAlertRoutes } from '../control/alert-routes.ts';
+import { createConfigEditor } from '../control/config-editor.ts';
+import { createConfigRoutes } from '../control/config-routes.ts';
 import { type ControlEvent, createEventRoutes } from '../control/event-routes.ts';
 import { createHealthRoutes } from '../control/health-routes.ts';
 import { createKeyRoutes } from '../control/key-routes.ts';
 import { createMetricsRoutes } from '../control/metrics-routes.ts';
+import { createOverviewRoutes } from '../control/overview-routes.ts';
+import { createRequestRoutes } from '../control/request-routes.ts';
 import type { RouteGroup } from '../control/router.ts';
 import { createServerRoutes } from '../control/server-routes.ts';
+import { createSupervisorLogRoutes } from '../control/supervisor-log-routes.ts';
 import { createSupervisorRoutes } from '../control/supervisor-routes.ts';
+import { createTimelineRoutes } from '../control/timeline-routes.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
+import type { ServerGuards } from '../limits/guards.ts';
+import type { HomePaths } from '../shared/home.ts';
 import type { ClientKeys } from '../store/client-keys.ts';
 import type { Store } from '../store/db.ts';
+import { createRequestLog } from '../store/request-log.ts';
+import { createTimeline } from '../store/timeline.ts';
 import type { Observability } from './observability.ts';
 import type { ReloadTrigger } from './reload.ts';
 
@@ -20,7 +30,9 @@ export interface ControlContext {
   startedAt: number;
   configFile: string | undefined;
   env: NodeJS.ProcessEnv;
+  paths: HomePaths;
   core: SupervisorCore;
+  guards: ServerGuards;
   store: Store;
   keys: ClientKeys;
   observability: Observability;
@@ -43,6 +55,7 @@ export interface ControlContext {
  */
 export function controlRouteGroups(context: ControlContext): RouteGroup[] {
   const { core, observability } = context;
+  const flush = () => observability.recorder.flush();
   return [
     createServerRoutes({
       version: context.version,
@@ -86,5 +99,24 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
       token: context.token,
       isDetailsPublic: context.isHealthDetailsPublic,
     }),
+    createOverviewRoutes({
+      servers: () => core.servers,
+      settings: () => core.config.supervisor,
+      lastMinute: (server) => observability.recorder.lastMinuteStats(server),
+      limiter: (server) => context.guards.stats(server),
+      queries: observability.queries,
+    }),
+    createRequestRoutes({ requestLog: createRequestLog(context.store), flush }),
+    createTimelineRoutes({ timeline: createTimeline(context.store), flush }),
+    createConfigRoutes({
+      editor: createConfigEditor({
+        paths: context.paths,
+        configFile: context.configFile,
+        env: context.env,
+        running: () => core.config,
+        reload: () => context.reload('console'),
+      }),
+    }),
+    createSupervisorLogRoutes({ logDir: context.paths.logDir }),
   ];
 }

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import chokidar from 'chokidar';
 import { type ConfigDiff, isEmptyDiff } from '../config/diff.ts';
-import { readConfigText } from '../config/load.ts';
+import { applyEnvOverrides, readConfigText } from '../config/load.ts';
 import { parseConfig } from '../config/parse.ts';
 import type { Config } from '../config/schema.ts';
 import type { AppliedConfig, SupervisorCore } from '../core/supervisor.ts';
@@ -68,7 +68,8 @@ export function createReload(options: {
     const readAt = Date.now();
     try {
       const text = await readConfigText(file);
-      next = parseConfig(text, { source: file, env });
+      // The overrides apply as at the start, or every reload would "change" the port and log level.
+      next = applyEnvOverrides(parseConfig(text, { source: file, env }), env);
     } catch (error) {
       const message = errorMessage(error);
       logger.error({ file, trigger }, `config reload refused, nothing changed: ${message}`);

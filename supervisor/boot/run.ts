@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { ensureToken } from '../client/token.ts';
 import type { ControlEventName } from '../client/wire-types.ts';
 import { loadConfig } from '../config/load.ts';
@@ -19,14 +18,14 @@ import { createLogger, type Logger } from '../shared/logger.ts';
 import { VERSION } from '../shared/version.ts';
 import { ClientKeys } from '../store/client-keys.ts';
 import { openStore } from '../store/db.ts';
+import { toReloadEventRow } from '../store/server-events.ts';
+import { CONSOLE_DIR, CONSOLE_FILES } from './console-page.ts';
 import { controlRouteGroups } from './control-context.ts';
 import { type ClaimHandoff, claimHome } from './home-claim.ts';
 import { createObservability } from './observability.ts';
 import { createReload, type ReloadOutcome, type ReloadTrigger, watchConfig } from './reload.ts';
 import { Shutdown } from './shutdown.ts';
 import { statusRows } from './status.ts';
-
-const RENDERER_DIR = fileURLToPath(new URL('../../renderer', import.meta.url));
 
 export interface RunOptions {
   paths: HomePaths;
@@ -147,8 +146,18 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     const guards = new ServerGuards({ settings, logger });
     const observability = createObservability({ store, core, pm2, guards, config, logger, publish });
     shutdown.add('metrics and monitor', () => observability.stop());
+    // Config reloads are history too: the timeline shows them.
+    events.on((event) => {
+      const row = event.type === 'config' ? toReloadEventRow(event.data) : undefined;
+      if (row) observability.recorder.recordServerEvent(row);
+    });
     shutdown.add('servers and PM2', () => core.stop());
-    const forwarder = new Forwarder({ guards, onRequest: observability.onRequest });
+    const forwarder = new Forwarder({
+      guards,
+      onRequest: observability.onRequest,
+      // Read at each request: a reload that changes supervisor.capture applies to the next one.
+      capture: () => core.config.supervisor.capture,
+    });
     shutdown.add('limits', () => guards.dispose());
     // A removed (or changed) server's queue is answered and its guard and breaker forgotten.
     core.onServersChanged(({ removed }) => {
@@ -189,7 +198,9 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
         startedAt,
         configFile: loaded.file,
         env,
+        paths,
         core,
+        guards,
         store,
         keys,
         observability,
@@ -203,7 +214,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       }),
     });
     http.route('/mcp', (req, res, url) => gateway.handle(req, res, url));
-    http.route('/ui', staticFiles('/ui', RENDERER_DIR));
+    http.route('/ui', staticFiles('/ui', CONSOLE_DIR, CONSOLE_FILES));
     signal.throwIfAborted();
     await http.listen();
     // Closing the listener first lets requests in flight finish (up to its grace period) while

@@ -82,7 +82,7 @@ function ms(value: number | null): string {
   return value === null ? '-' : value < 10 ? value.toFixed(1) : String(Math.round(value));
 }
 
-/** Percentiles are upper bounds of histogram buckets, hence the ≤. */
+/** Percentiles are estimates interpolated inside their histogram bucket (within ~19 %, usually far closer). */
 export function formatMetricsTable(summary: MetricsSummary, since: string): string {
   const lines: string[] = [];
   if (summary.host) {
@@ -100,9 +100,9 @@ export function formatMetricsTable(summary: MetricsSummary, since: string): stri
         'ERRORS',
         'REFUSED',
         'ERR%',
-        'P50≤ms',
-        'P95≤ms',
-        'P99≤ms',
+        'P50 ms',
+        'P95 ms',
+        'P99 ms',
         'CPU',
         'RSS',
       ],

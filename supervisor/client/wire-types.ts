@@ -73,7 +73,7 @@ export interface MetricsSummary {
   from: number;
   to: number;
   servers: ServerSummary[];
-  host: { cpuPercent: number; memPercent: number; load1: number; load5: number; load15: number } | null;
+  host: HostSample | null;
   /** Raw request events dropped by the recorder's full buffer (the rollups kept their counts). */
   droppedEvents: number;
 }
@@ -84,7 +84,7 @@ export interface ServerSummary {
   requests: number;
   errors: number;
   refused: number;
-  /** Upper bounds of histogram buckets (hence "≤" in the CLI); null without served requests. */
+  /** Interpolated inside their histogram bucket (see store/histogram.ts); null without served requests. */
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
@@ -96,12 +96,20 @@ export interface ServerSummary {
 /** One alert of `GET /api/alerts`, and the `alert` of an `alert` event on `GET /api/events`. */
 export interface AlertRow {
   id: number;
+  /** `${rule}:${subject}`. */
   key: string;
+  rule: string;
+  /** `host` or a server's name. */
+  subject: string;
+  /** `info`, `warning` or `critical`. */
   severity: string;
   message: string;
   value: number;
   threshold: number;
   firedAt: number;
+  lastSeenAt: number;
+  /** When the last notification was sent. */
+  notifiedAt: number;
   resolvedAt: number | null;
   suppressedCount: number;
   /** Times the incident cleared and came back inside its cooldown (absent from an older supervisor). */
@@ -122,3 +130,123 @@ export interface EventRow {
 
 /** Names of the events on `GET /api/events` (SSE): server lifecycle, config reloads, alerts. */
 export type ControlEventName = 'server' | 'config' | 'alert';
+
+/** A host sample of the monitor (the latest one in `GET /api/metrics/summary`). */
+export interface HostSample {
+  ts: number;
+  cpuPercent: number;
+  memPercent: number;
+  load1: number;
+  load5: number;
+  load15: number;
+  loadPerCore: number;
+}
+
+/** What a reload changed: `POST /api/reload`'s `result`, a `config` event's `diff`, a config check. */
+export interface ConfigDiff {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
+  /** Settings outside `mcpServers` that differ (applied live where possible, else reported). */
+  supervisorChanged: boolean;
+}
+
+/** `GET /api/config`: the config editor's file and the running config. */
+export interface ConfigView {
+  /** Where an applied config is written (the home's config.json when running the default). */
+  file: string;
+  /** True when no file exists yet and the running config is the built-in default. */
+  isDefault: boolean;
+  /** The file's text with secrets masked, or null when it does not parse. */
+  text: string | null;
+  form: 'exact' | 'reformatted';
+  problem?: string;
+  /** The running config after validation and defaults, secrets masked. */
+  running: unknown;
+  /** Identifies the file's text as shown; `apply` refuses when the file changed since. */
+  revision: string;
+}
+
+/** `POST /api/config/check` and `/apply`: what would change (or changed), or the problems. */
+export type ConfigCheck = { ok: true; diff: ConfigDiff } | { ok: false; problems: string[] };
+
+/** One row of `GET /api/requests`: a raw request as the gateway recorded it. */
+export interface RequestRow {
+  /** The row's id (SQLite rowid): with `ts`, the cursor of the next page. */
+  id: number;
+  /** Completion time, ms since the epoch. */
+  ts: number;
+  server: string;
+  method: string;
+  tool: string | null;
+  /** Client key id (or the session's id when the gateway runs without keys). */
+  client: string | null;
+  /** `ok`, `error` or `refused`. */
+  status: string;
+  latencyMs: number;
+  /** A refusal's reason (`queue_full`, `timeout`, …), `tool_error`, a JSON-RPC code as text, or `internal`. */
+  errorCode: string | null;
+  /** The message the client got with an error or a refusal. */
+  reason: string | null;
+  /** Captured arguments and result (redacted, bounded JSON), when `supervisor.capture.payloads` is on. */
+  params: string | null;
+  result: string | null;
+}
+
+/** `GET /api/requests`: a page, newest first; `next` is the `before=` cursor of the next one. */
+export interface RequestPage {
+  rows: RequestRow[];
+  next: string | null;
+}
+
+/** One moment of `GET /api/timeline`, newest first. */
+export interface TimelineEntry {
+  ts: number;
+  /** `server` (lifecycle), `alert` or `reload`. */
+  category: string;
+  /** A lifecycle kind (`start`, `exit`, …), `alert.fired`, `alert.resolved`, `alert.acknowledged`, `reload`. */
+  type: string;
+  /** The server it concerns; null for the host or the whole supervisor (reloads). */
+  server: string | null;
+  /** `info`, `warning` or `critical`. */
+  severity: string;
+  /** Alert rows: the alert's id, key, message, value, threshold, repeats. Events: their detail. */
+  detail: Record<string, unknown> | null;
+  exitCode: number | null;
+}
+
+/** A point of `GET /api/metrics/series` (and the whole window, for the summary's totals). */
+export interface RequestSeriesPoint {
+  /** Start of the step, ms since the epoch. */
+  ts: number;
+  count: number;
+  errors: number;
+  refused: number;
+  /** Percentiles are interpolated inside their histogram bucket (see store/histogram.ts); null for a step without served requests. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** A point of `GET /api/metrics/host`. */
+export interface HostSeriesPoint {
+  ts: number;
+  /** Averages over the step; null for a step without samples. */
+  cpuPercent: number | null;
+  memPercent: number | null;
+  load1: number | null;
+  load5: number | null;
+  load15: number | null;
+  loadPerCore: number | null;
+}
+
+/** A point of `GET /api/metrics/process`: one server's process tree. */
+export interface ProcessSeriesPoint {
+  ts: number;
+  /** Average over the step. */
+  cpuPercent: number | null;
+  /** Maximum over the step. */
+  rssBytes: number | null;
+  restarts: number | null;
+}

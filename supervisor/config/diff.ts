@@ -1,14 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { ConfigDiff } from '../client/wire-types.ts';
 import type { Config } from './schema.ts';
 
-export interface ConfigDiff {
-  added: string[];
-  removed: string[];
-  changed: string[];
-  unchanged: string[];
-  /** Settings outside `mcpServers` that differ (applied live where possible, else reported). */
-  supervisorChanged: boolean;
-}
+export type { ConfigDiff };
 
 /**
  * Compares two configs server by server. A disabled server counts as absent, so disabling one

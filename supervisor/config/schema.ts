@@ -219,6 +219,17 @@ export const gatewaySchema = z
   })
   .strict();
 
+export const captureSchema = z
+  .object({
+    /** Store each request's arguments and result in the request log; off: only its outcome. */
+    payloads: z.boolean().default(false),
+    /** Longest stored payload (each of arguments and result), in UTF-8 bytes. */
+    maxBytes: positiveInt.max(1_048_576).default(4_096),
+    /** Key names whose values are redacted besides the secret-looking ones (password, token, …). */
+    redactKeys: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
 /** What servers inherit from the supervisor's environment (see process/server-env.ts). */
 export const envSchema = z
   .object({
@@ -241,6 +252,7 @@ export const supervisorSchema = z
     log: logSchema.default(logSchema.parse({})),
     gateway: gatewaySchema.default(gatewaySchema.parse({})),
     env: envSchema.default(envSchema.parse({})),
+    capture: captureSchema.default(captureSchema.parse({})),
     cluster: z
       .object({ redis: z.object({ url: z.string().min(1) }).strict() })
       .strict()
@@ -289,6 +301,7 @@ export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;
 export type RetentionConfig = z.infer<typeof retentionSchema>;
 export type GatewayConfig = z.infer<typeof gatewaySchema>;
 export type SupervisorEnvConfig = z.infer<typeof envSchema>;
+export type CaptureConfig = z.infer<typeof captureSchema>;
 
 /** How a configured server is reached. */
 export type ServerKind = 'stdio' | 'http' | 'remote';

@@ -55,3 +55,38 @@ export function seriesRangeOf(url: Readonly<URL>): SeriesRange {
 function roundStep(spanMs: number): number {
   return Math.max(1, Math.ceil(spanMs / 60 / MINUTE_MS)) * MINUTE_MS;
 }
+
+/** `?since=1h` or `?from=&to=` (ms) of a query that is not a rollup series. */
+export const sinceSchema = z.object({
+  since: z.string().optional(),
+  from: z.coerce.number().optional(),
+  to: z.coerce.number().optional(),
+});
+
+/**
+ * The query string of `url` as `schema` reads it; a bad one is a BAD_REQUEST naming `what` and
+ * the first field at fault (`bad requests query: status: Invalid option …`).
+ */
+export function parseQuery<T extends z.ZodType>(schema: T, url: Readonly<URL>, what: string): z.infer<T> {
+  const result = schema.safeParse(Object.fromEntries(url.searchParams));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.join('.') ?? '';
+    throw new SupervisorError(
+      'BAD_REQUEST',
+      `bad ${what} query: ${field ? `${field}: ` : ''}${issue?.message}`,
+    );
+  }
+  return result.data;
+}
+
+/** [from, to) of a `since`/`from`/`to` query, `defaultSince` back from `now` when none is given. */
+export function rangeOf(
+  query: z.infer<typeof sinceSchema>,
+  now: number,
+  defaultSince: string,
+): { from: number; to: number } {
+  const to = query.to ?? now;
+  const from = query.from ?? to - parseDuration(query.since ?? defaultSince);
+  return { from, to };
+}

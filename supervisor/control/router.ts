@@ -23,8 +23,21 @@ export interface ControlRoute {
   readonly status?: number;
   /** The handler writes the response itself (an SSE stream) instead of returning a body. */
   readonly isStream?: boolean;
-  /** Returns the JSON body of the answer; a thrown `SupervisorError` becomes its HTTP error. */
+  /**
+   * Returns the JSON body of the answer (or a {@link JsonAnswer} when its status depends on the
+   * outcome); a thrown `SupervisorError` becomes its HTTP error.
+   */
   handle(request: ControlRequest): unknown;
+}
+
+/** A body with its own HTTP status: a check that found problems answers them with 422. */
+export class JsonAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown) {
+    this.status = status;
+    this.body = body;
+  }
 }
 
 /** A route of the listener itself, by path prefix, without the token (health, Prometheus). */
@@ -59,7 +72,8 @@ export interface RouteGroup {
  * `boot/control-context.ts` calls each factory with its dependencies and hands the groups to
  * {@link registerRoutes}; nothing adds routes by changing a shared context. A new group is a
  * new file and one line there. Handlers return the body (sent as JSON with `status`, default
- * 200) or, with `isStream`, write the response themselves. A request that matches no route is
+ * 200, or a {@link JsonAnswer} with a status of its own) or, with `isStream`, write the response
+ * themselves. A request that matches no route is
  * a 404 naming it (a POST's body is read first, so the answer can go on the same connection).
  */
 export function registerRoutes(
@@ -85,7 +99,9 @@ export function registerRoutes(
         const params = route.match(req.method, parts);
         if (!params) continue;
         const body = await route.definition.handle({ req, res, url, params });
-        if (!route.definition.isStream) sendJson(res, route.definition.status ?? 200, body);
+        if (route.definition.isStream) return;
+        if (body instanceof JsonAnswer) sendJson(res, body.status, body.body);
+        else sendJson(res, route.definition.status ?? 200, body);
         return;
       }
       if (req.method === 'POST') await readJson(req, MAX_UNMATCHED_BODY_BYTES).catch(() => undefined);

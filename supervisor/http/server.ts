@@ -6,6 +6,7 @@ import { isLoopbackHost, isWildcardHost } from '../shared/hosts.ts';
 import type { Logger } from '../shared/logger.ts';
 import { ConnectionGate, type ConnectionStats, defaultMaxConnections } from './connection-gate.ts';
 import { sendError, sendJson } from './respond.ts';
+import { OPEN_EVENT_STREAM } from './sse.ts';
 
 /** `url` is shared by every request to the same target: read it, never change it. */
 export type RouteHandler = (
@@ -65,6 +66,8 @@ export class HttpServer {
   readonly #allowedHostHeaders = new Set<string>();
   /** Parsed request targets, by `req.url`: clients call the same few paths over and over. */
   readonly #urls = new Map<string, URL>();
+  /** Open connections (per connection, not per request: nothing on the request path). */
+  readonly #sockets = new Set<Socket & { [OPEN_EVENT_STREAM]?: () => void }>();
 
   readonly #gate: ConnectionGate;
   readonly #isOwnerRequest: (req: IncomingMessage, url: Readonly<URL>) => boolean;
@@ -99,7 +102,12 @@ export class HttpServer {
       },
       (req, res) => void this.#dispatch(req, res),
     );
-    this.#server.on('connection', (socket: Socket) => this.#gate.accept(socket));
+    this.#server.on('connection', (socket: Socket) => {
+      // Kept to end the event streams on them at once when the listener closes (see close()).
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      this.#gate.accept(socket);
+    });
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) =>
       this.#answerClientError(error, socket),
     );
@@ -144,10 +152,14 @@ export class HttpServer {
     this.#port = (this.#server.address() as AddressInfo).port;
   }
 
-  /** Stops accepting connections, then closes idle ones; open streams get `graceMs` to finish. */
+  /**
+   * Stops accepting connections, ends the control API's event streams (they never finish on
+   * their own) and closes idle connections; requests in flight get `graceMs` to finish.
+   */
   async close(graceMs = 2_000): Promise<void> {
     if (!this.#server.listening) return;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const socket of this.#sockets) socket[OPEN_EVENT_STREAM]?.();
     this.#server.closeIdleConnections();
     const timer = setTimeout(() => this.#server.closeAllConnections(), graceMs);
     timer.unref();

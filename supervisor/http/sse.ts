@@ -68,6 +68,13 @@ export class SseWriter {
 }
 
 /**
+ * Set on the socket of an open control API event stream: its `end`. Such a stream never ends on
+ * its own, so the listener ends it at once when it closes (see `HttpServer.close`) instead of
+ * waiting out the grace it gives requests in flight.
+ */
+export const OPEN_EVENT_STREAM = Symbol('open event stream');
+
+/**
  * The control API's event streams (`/api/events`, log follow): headers sent at once with a
  * `: connected` comment (the client's fetch resolves on them) and a heartbeat every 15 s.
  */
@@ -77,5 +84,12 @@ export function openEventStream(res: ServerResponse, options: { heartbeatMs?: nu
     heartbeatMs: options.heartbeatMs ?? 15_000,
   });
   stream.comment('connected');
+  const socket = res.socket as (NonNullable<typeof res.socket> & { [OPEN_EVENT_STREAM]?: () => void }) | null;
+  if (socket) {
+    socket[OPEN_EVENT_STREAM] = () => stream.end();
+    res.once('close', () => {
+      delete socket[OPEN_EVENT_STREAM];
+    });
+  }
   return stream;
 }

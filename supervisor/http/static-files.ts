@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -13,13 +14,27 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+export interface StaticFilesOptions {
+  /** Sent with every answer under the prefix (a page's security headers, e.g. its CSP). */
+  headers?: Readonly<Record<string, string>>;
+  /** Without `root/index.html`, every request is a 503 with this text (how to build it). */
+  whenUnbuilt?: string;
+}
+
 /**
- * Serves the dashboard's static files under `prefix` from `root`. Paths are resolved inside root
- * only; anything else is 404. The page itself holds no secret: it asks for the control token.
+ * Serves static files under `prefix` from `root` (the console: `renderer/dist`). Paths are
+ * resolved inside root only; anything else is 404. The page itself holds no secret: it gets the
+ * control token from the URL fragment or the desktop app's preload bridge.
  */
-export function staticFiles(prefix: string, root: string) {
+export function staticFiles(prefix: string, root: string, options: StaticFilesOptions = {}) {
   const base = path.resolve(root);
+  const index = path.join(base, 'index.html');
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
+    if (options.whenUnbuilt !== undefined && !existsSync(index)) {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`${options.whenUnbuilt}\n`);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

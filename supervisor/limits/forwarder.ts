@@ -1,7 +1,9 @@
+import type { CaptureConfig } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import { SupervisorError } from '../shared/errors.ts';
-import { refusalError } from '../shared/refusals.ts';
+import { refusalError, refusalOf } from '../shared/refusals.ts';
 import { UpstreamRpcError } from '../shared/upstream-error.ts';
+import { capturePayload } from '../store/payload-capture.ts';
 import type { RequestEvent } from '../store/types.ts';
 import type { ServerGuards } from './guards.ts';
 import { retryIdempotent } from './retry.ts';
@@ -26,10 +28,20 @@ export interface ForwardOptions {
 export class Forwarder {
   readonly #guards: ServerGuards;
   readonly #onRequest: RequestEventSink | undefined;
+  readonly #capture: (() => CaptureConfig) | undefined;
 
-  constructor(options: { guards: ServerGuards; onRequest?: RequestEventSink }) {
+  /**
+   * `capture` is read at every request, so a reload that turns payload capture on or off (or
+   * changes its bounds) applies to the next request.
+   */
+  constructor(options: {
+    guards: ServerGuards;
+    onRequest?: RequestEventSink;
+    capture?: () => CaptureConfig;
+  }) {
     this.#guards = options.guards;
     this.#onRequest = options.onRequest;
+    this.#capture = options.capture;
   }
 
   /**
@@ -66,33 +78,47 @@ export class Forwarder {
       );
     let status: RequestEvent['status'] = 'ok';
     let errorCode: string | undefined;
+    let reason: string | undefined;
+    let outcome: unknown;
+    let failure: { error: unknown } | undefined;
     try {
       // Idempotent list calls are retried with backoff and jitter; others run exactly once.
       const result = await retryIdempotent(method, attempt, { signal: options.signal });
+      outcome = result;
       // A tool that failed answers with a result flagged `isError`: a failed call for the metrics
       // and the error-rate alert, though not for the breaker (the server answered).
       if (result.isError === true) {
         status = 'error';
         errorCode = 'tool_error';
+        reason = toolErrorText(result);
       }
       return result;
     } catch (error) {
-      if (error instanceof SupervisorError) {
-        const reason = error.details?.reason;
+      failure = { error };
+      reason = reasonOf(error);
+      // Every answer with a refusal reason is a refusal, timeout and server_unavailable included
+      // (the wire code says so): the server's own failures are the errors.
+      const refusal = refusalOf(error);
+      if (refusal) {
+        status = 'refused';
+        errorCode = refusal.reason;
+      } else if (error instanceof SupervisorError && error.code === 'BAD_REQUEST') {
         // A request the caller got wrong (it could not be encoded) is refused, not a server error:
         // it must not raise the server's error rate.
-        status =
-          (typeof reason === 'string' && reason !== 'timeout' && reason !== 'server_unavailable') ||
-          error.code === 'BAD_REQUEST'
-            ? 'refused'
-            : 'error';
-        errorCode = typeof reason === 'string' ? reason : error.code;
+        status = 'refused';
+        errorCode = error.code;
       } else {
         status = 'error';
-        errorCode = error instanceof UpstreamRpcError ? String(error.code) : 'internal';
+        errorCode =
+          error instanceof UpstreamRpcError
+            ? String(error.code)
+            : error instanceof SupervisorError
+              ? error.code
+              : 'internal';
       }
       throw error;
     } finally {
+      const capture = this.#capture?.();
       this.#onRequest?.({
         ts: Date.now(),
         server: runtime.name,
@@ -102,7 +128,45 @@ export class Forwarder {
         status,
         latencyMs: performance.now() - startedAt,
         errorCode,
+        reason,
+        // Off by default: then nothing on the request path changes. On: redacted, bounded JSON.
+        ...(capture?.payloads
+          ? {
+              params: capturePayload(params, capture),
+              result: capturePayload(failure ? { error: capturedError(failure.error) } : outcome, capture),
+            }
+          : {}),
       });
     }
   }
+}
+
+/** Longest `reason` kept in the request log: a server's error message can be anything. */
+const MAX_REASON_CHARS = 500;
+
+/**
+ * The request log's human reason of a failure: the error's own message, which is built anyway
+ * (it says what to do), so keeping it costs a reference; cut when a server sent an essay.
+ */
+function reasonOf(error: unknown): string {
+  return bounded(error instanceof Error ? error.message : String(error));
+}
+
+function bounded(text: string): string {
+  return text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
+}
+
+/** A failed tool call's own words: the first text of its content (what the model was told). */
+function toolErrorText(result: Record<string, unknown>): string | undefined {
+  const content = result.content;
+  const first: unknown = Array.isArray(content) ? content[0] : undefined;
+  if (typeof first !== 'object' || first === null || !('text' in first)) return undefined;
+  return typeof first.text === 'string' ? bounded(first.text) : undefined;
+}
+
+/** What the request log keeps of a failure when payloads are captured: its message and code. */
+function capturedError(error: unknown): unknown {
+  if (!(error instanceof Error)) return String(error);
+  const code = error instanceof UpstreamRpcError || error instanceof SupervisorError ? error.code : undefined;
+  return { message: error.message, ...(code !== undefined ? { code } : {}) };
 }

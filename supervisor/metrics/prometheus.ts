@@ -58,7 +58,7 @@ export function createPrometheusMetrics(getters: MetricsGetters): PrometheusMetr
   });
   const duration = new Histogram({
     name: 'mcp_supervisor_request_duration_seconds',
-    help: 'Latency of requests that reached the server.',
+    help: 'Latency of requests the server answered (ok or its own error; refusals are not in it).',
     labelNames: ['server'] as const,
     buckets: DURATION_BUCKETS_SECONDS,
     registers,

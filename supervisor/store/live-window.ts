@@ -9,7 +9,7 @@ export interface LastMinuteStats {
   count: number;
   errors: number;
   refused: number;
-  /** Upper bound of the p95 bucket (see histogram.ts), null without requests that reached the server. */
+  /** p95 interpolated inside its histogram bucket (see histogram.ts), null without requests the server answered. */
   p95Ms: number | null;
 }
 
@@ -18,6 +18,8 @@ interface LiveSlot {
   count: number;
   errors: number;
   refused: number;
+  /** Sum of the latencies in `histogram`, so the p95 can be placed inside its bucket. */
+  latencySumMs: number;
   histogram: Histogram;
 }
 
@@ -39,7 +41,7 @@ export class LiveWindow {
     const index = slot % SLOT_COUNT;
     let entry = slots[index];
     if (!entry) {
-      entry = { slot, count: 0, errors: 0, refused: 0, histogram: createHistogram() };
+      entry = { slot, count: 0, errors: 0, refused: 0, latencySumMs: 0, histogram: createHistogram() };
       slots[index] = entry;
     } else if (entry.slot !== slot) {
       // A late event for a slot already reused is only in the rollups, not in the live window.
@@ -48,12 +50,16 @@ export class LiveWindow {
       entry.count = 0;
       entry.errors = 0;
       entry.refused = 0;
+      entry.latencySumMs = 0;
       entry.histogram.fill(0);
     }
     entry.count++;
     if (isError) entry.errors++;
     if (isRefused) entry.refused++;
-    else addToHistogram(entry.histogram, event.latencyMs);
+    else {
+      entry.latencySumMs += event.latencyMs;
+      addToHistogram(entry.histogram, event.latencyMs);
+    }
   }
 
   /** Requests of `server` in the slots that end at `nowMs` (the last 50–60 s). */
@@ -63,15 +69,17 @@ export class LiveWindow {
     if (!slots) return stats;
     const currentSlot = Math.floor(nowMs / SLOT_MS);
     const histogram = createHistogram();
+    let latencySumMs = 0;
     for (const entry of slots) {
       // The slots array is indexed by slot number modulo SLOT_COUNT: unused indexes are holes.
       if (!entry || entry.slot <= currentSlot - SLOT_COUNT || entry.slot > currentSlot) continue;
       stats.count += entry.count;
       stats.errors += entry.errors;
       stats.refused += entry.refused;
+      latencySumMs += entry.latencySumMs;
       mergeHistogram(histogram, entry.histogram);
     }
-    stats.p95Ms = percentile(histogram, 95);
+    stats.p95Ms = percentile(histogram, 95, { sumMs: latencySumMs });
     return stats;
   }
 }

@@ -150,6 +150,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'captured request payloads (opt-in: supervisor.capture.payloads)',
+    up: (db) => {
+      // Redacted JSON, bounded by supervisor.capture.maxBytes; null unless capture is on.
+      db.exec(`
+        ALTER TABLE requests ADD COLUMN params TEXT;
+        ALTER TABLE requests ADD COLUMN result TEXT;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

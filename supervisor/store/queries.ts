@@ -1,8 +1,11 @@
+import type { HostSeriesPoint, ProcessSeriesPoint, RequestSeriesPoint } from '../client/wire-types.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { type AlertRecord, createAlertStore } from './alert-store.ts';
 import type { Store } from './db.ts';
 import { createHistogram, decodeHistogram, type Histogram, mergeHistogram, percentile } from './histogram.ts';
 import type { ServerEventKind } from './types.ts';
+
+export type { HostSeriesPoint, ProcessSeriesPoint, RequestSeriesPoint };
 
 const MINUTE_MS = 60_000;
 /** A chart never needs more points than this; larger requests are a caller bug. */
@@ -14,38 +17,6 @@ export interface RangeQuery {
   /** Exclusive end, ms since the epoch. */
   to: number;
   stepMs: number;
-}
-
-export interface RequestSeriesPoint {
-  /** Start of the step, ms since the epoch. */
-  ts: number;
-  count: number;
-  errors: number;
-  refused: number;
-  /** Percentiles are bucket upper bounds (see histogram.ts); null for a step without served requests. */
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface HostSeriesPoint {
-  ts: number;
-  /** Averages over the step; null for a step without samples. */
-  cpuPercent: number | null;
-  memPercent: number | null;
-  load1: number | null;
-  load5: number | null;
-  load15: number | null;
-  loadPerCore: number | null;
-}
-
-export interface ProcessSeriesPoint {
-  ts: number;
-  /** Average over the step. */
-  cpuPercent: number | null;
-  /** Maximum over the step. */
-  rssBytes: number | null;
-  restarts: number | null;
 }
 
 export interface LatestProcessSample {
@@ -137,10 +108,11 @@ export function createQueries(store: Store): Queries {
       count: 0,
       errors: 0,
       refused: 0,
+      latencySumMs: 0,
       histogram: null as Histogram | null,
     }));
     let sql =
-      'SELECT minute, count, errors, refused, histogram FROM request_rollups WHERE minute >= ? AND minute < ?';
+      'SELECT minute, count, errors, refused, latency_sum_ms, histogram FROM request_rollups WHERE minute >= ? AND minute < ?';
     const params: unknown[] = [start, query.to];
     if (query.server !== undefined) {
       sql += ' AND server = ?';
@@ -155,6 +127,7 @@ export function createQueries(store: Store): Queries {
       count: number;
       errors: number;
       refused: number;
+      latency_sum_ms: number;
       histogram: string;
     }[];
     for (const row of rows) {
@@ -163,15 +136,19 @@ export function createQueries(store: Store): Queries {
       bucket.count += row.count;
       bucket.errors += row.errors;
       bucket.refused += row.refused;
+      bucket.latencySumMs += row.latency_sum_ms;
       bucket.histogram ??= createHistogram();
       mergeHistogram(bucket.histogram, decodeHistogram(row.histogram));
     }
-    return buckets.map(({ histogram, ...rest }) => ({
-      ...rest,
-      p50Ms: histogram ? percentile(histogram, 50) : null,
-      p95Ms: histogram ? percentile(histogram, 95) : null,
-      p99Ms: histogram ? percentile(histogram, 99) : null,
-    }));
+    return buckets.map(({ histogram, latencySumMs, ...rest }) => {
+      const options = { sumMs: latencySumMs };
+      return {
+        ...rest,
+        p50Ms: histogram ? percentile(histogram, 50, options) : null,
+        p95Ms: histogram ? percentile(histogram, 95, options) : null,
+        p99Ms: histogram ? percentile(histogram, 99, options) : null,
+      };
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeHistogram } from './histogram.ts';
 import type { PendingWrites } from './pending-writes.ts';
 
-/** Request rows per multi-row INSERT (9 parameters each; SQLite allows 32 766). */
+/** Request rows per multi-row INSERT (11 parameters each; SQLite allows 32 766). */
 const INSERT_BATCH = 64;
 
 interface RollupRow {
@@ -51,6 +51,8 @@ export class RecorderWriter {
             event.latencyMs,
             event.errorCode ?? null,
             event.reason ?? null,
+            event.params ?? null,
+            event.result ?? null,
           );
           return values;
         };
@@ -124,8 +126,9 @@ export class RecorderWriter {
 }
 
 function prepareStatements(db: Database) {
-  const columns = '(ts, server, method, tool, client, status, latency_ms, error_code, reason)';
-  const placeholders = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  const columns =
+    '(ts, server, method, tool, client, status, latency_ms, error_code, reason, params, result)';
+  const placeholders = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
   return {
     insertRequest: db.prepare(`INSERT INTO requests ${columns} VALUES ${placeholders}`),
     insertRequests: db.prepare(

@@ -25,3 +25,20 @@ export function toServerEventRow(event: ServerEvent): ServerEventRow | undefined
   if (event.signal) detail.signal = event.signal;
   return { ts: event.at, server: event.server, kind, detail, exitCode: event.exitCode ?? null };
 }
+
+/** Server events of the whole supervisor (config reloads) carry this server name. */
+export const SUPERVISOR_WIDE = '';
+
+/**
+ * The `server_events` row of a `config` event of the event bus (a reload applied, or refused
+ * with its reason), for the timeline; undefined for anything that is not such an event.
+ */
+export function toReloadEventRow(data: unknown): ServerEventRow | undefined {
+  if (typeof data !== 'object' || data === null || !('ok' in data)) return undefined;
+  const event = data as { ok: boolean; message?: unknown; diff?: unknown; at?: unknown };
+  const detail = event.ok
+    ? { ok: true, ...(typeof event.diff === 'object' && event.diff !== null ? event.diff : {}) }
+    : { ok: false, message: typeof event.message === 'string' ? event.message : '' };
+  const ts = typeof event.at === 'number' ? event.at : Date.now();
+  return { ts, server: SUPERVISOR_WIDE, kind: 'reload', detail, exitCode: null };
+}

@@ -1,9 +1,16 @@
 /** Small shared contracts of the observability modules (the logger is `shared/logger.ts`). */
 
+import type { HostSample } from '../client/wire-types.ts';
+
 /** Milliseconds since the epoch; injected so tests run on fake time. */
 export type Clock = () => number;
 
-/** Outcome of a request as the gateway saw it. `refused` never reached the server (limits, breaker). */
+/**
+ * Outcome of a request as the gateway saw it. `refused`: the supervisor answered with a refusal
+ * (queue_full, rate_limited, circuit_open, timeout, server_unavailable; the reason is the
+ * `errorCode`), as the client was told by the refusal's JSON-RPC code; `error`: the server's own
+ * failure (a JSON-RPC error) or the supervisor's (`internal`).
+ */
 export type RequestStatus = 'ok' | 'error' | 'refused';
 
 export interface RequestEvent {
@@ -18,21 +25,17 @@ export interface RequestEvent {
   client?: string | null;
   status: RequestStatus;
   latencyMs: number;
-  /** Stable error code (e.g. `TIMEOUT`, `QUEUE_FULL`, a JSON-RPC code as text). */
+  /** A refusal's reason (`queue_full`, `timeout`, …), a JSON-RPC error code as text, or `internal`. */
   errorCode?: string | null;
   /** Short human reason for an error or refusal. */
   reason?: string | null;
+  /** Captured arguments / result (or error), redacted and bounded JSON; only with capture on. */
+  params?: string | null;
+  result?: string | null;
 }
 
-export interface SystemSample {
-  ts: number;
-  cpuPercent: number;
-  memPercent: number;
-  load1: number;
-  load5: number;
-  load15: number;
-  loadPerCore: number;
-}
+/** A host sample of the monitor, as stored and as the summary sends it. */
+export type SystemSample = HostSample;
 
 export interface ProcessSample {
   ts: number;

@@ -172,6 +172,55 @@ describe('gateway refusals (real supervisor, fixture servers)', () => {
     expect(serverRow(await supervisor.status(), 'fragile').breaker).toBe('open');
   });
 
+  it('counts every refusal, the timeout too, as refused with its reason: request log, summary, /metrics', async () => {
+    interface LogRow {
+      method: string;
+      status: string;
+      errorCode: string | null;
+      reason: string | null;
+    }
+    const calls = async (server: string) =>
+      (
+        await supervisor.client.request<{ rows: LogRow[] }>(
+          'GET',
+          `/api/requests?server=${server}&method=tools/call&since=10m`,
+        )
+      ).rows;
+    const [timedOut] = await calls('timed');
+    expect(timedOut).toMatchObject({ status: 'refused', errorCode: 'timeout' });
+    // The reason is the refusal's own words, what the client was told.
+    expect(timedOut?.reason).toMatch(/did not answer within 300 ms/);
+    const queued = (await calls('queued')).filter((row) => row.status === 'refused');
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({ errorCode: 'queue_full', reason: expect.stringContaining('queue') });
+    const fragile = await calls('fragile');
+    expect(fragile.map((row) => `${row.status} ${row.errorCode}`).sort()).toEqual([
+      'refused circuit_open',
+      ...Array(5).fill('refused timeout'),
+    ]);
+
+    const summary = await supervisor.client.request<{
+      servers: { server: string; requests: number; errors: number; refused: number }[];
+    }>('GET', '/api/metrics/summary?since=10m');
+    const row = (server: string) => summary.servers.find((s) => s.server === server);
+    expect(row('fragile')).toMatchObject({ errors: 0, refused: 6 });
+    expect(row('timed')).toMatchObject({ errors: 0, refused: 1 });
+
+    const metrics = await (await fetch(`http://127.0.0.1:${supervisor.port}/metrics`)).text();
+    const count = (labels: string) =>
+      Number(
+        new RegExp(`^mcp_supervisor_requests_total\\{${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0,
+      );
+    expect(count('server="fragile",method="tools/call",status="refused"')).toBe(6);
+    expect(count('server="fragile",method="tools/call",status="error"')).toBe(0);
+
+    const refusals = await supervisor.client.request<{ reasons: string[] }>(
+      'GET',
+      '/api/requests/refusals?server=fragile&since=10m',
+    );
+    expect(refusals.reasons).toEqual(['circuit_open', 'timeout']);
+  });
+
   it('answers /health after the refusals', async () => {
     const response = await fetch(`http://127.0.0.1:${supervisor.port}/health`);
     expect(response.status).toBe(200);

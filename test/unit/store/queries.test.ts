@@ -73,3 +73,65 @@ describe('queries: host and process series', () => {
     expect(points.map((p) => p.cpuPercent)).toEqual([11.5, 14.5]);
   });
 });
+
+// From the console's own sample queries (store/samples.ts), now answered by these series.
+describe('queries: the console charts and sparklines', () => {
+  const temp = useTempStores();
+
+  it('averages host samples per step with every step present', () => {
+    const store = temp.open();
+    const recorder = new RequestRecorder({ store });
+    for (let i = 0; i < 12; i++) {
+      recorder.recordSystemSample({
+        ts: T0 + i * 5_000,
+        cpuPercent: i < 6 ? 10 : 30,
+        memPercent: 50,
+        load1: 1,
+        load5: 1,
+        load15: 1,
+        loadPerCore: 0.5,
+      });
+    }
+    recorder.stop();
+    const points = createQueries(store).hostSeries({ from: T0, to: T0 + 90_000, stepMs: 30_000 });
+    expect(points.map((p) => [p.ts - T0, p.cpuPercent, p.memPercent])).toEqual([
+      [0, 10, 50],
+      [30_000, 30, 50],
+      [60_000, null, null],
+    ]);
+  });
+
+  it('keeps each server’s process samples apart: average CPU, peak RSS', () => {
+    const store = temp.open();
+    const recorder = new RequestRecorder({ store });
+    for (let i = 0; i < 6; i++) {
+      for (const server of ['alpha', 'beta']) {
+        recorder.recordProcessSample({
+          ts: T0 + i * 10_000,
+          server,
+          pid: 10,
+          cpuPercent: server === 'alpha' ? i : 50,
+          rssBytes: 1_000 * (i + 1),
+          restarts: 0,
+          uptimeMs: 1,
+        });
+      }
+    }
+    recorder.stop();
+    const queries = createQueries(store);
+    const range = { from: T0, to: T0 + 60_000, stepMs: 30_000 };
+    expect(
+      queries.processSeries({ ...range, server: 'alpha' }).map((p) => [p.cpuPercent, p.rssBytes]),
+    ).toEqual([
+      [1, 3_000],
+      [4, 6_000],
+    ]);
+    expect(queries.processSeries({ ...range, server: 'beta' }).map((p) => p.cpuPercent)).toEqual([50, 50]);
+    expect(queries.processSeries({ ...range, server: 'gamma' }).every((p) => p.cpuPercent === null)).toBe(
+      true,
+    );
+    expect(() => queries.processSeries({ ...range, server: 'alpha', stepMs: 1 })).toThrow(
+      /at most 10000 points/,
+    );
+  });
+});
