@@ -12,6 +12,7 @@ import type { SupervisorCore } from '../core/supervisor.ts';
 import type { ClientKeys } from '../store/client-keys.ts';
 import type { Store } from '../store/db.ts';
 import type { Observability } from './observability.ts';
+import type { ReloadTrigger } from './reload.ts';
 
 /** The running parts the control API reads and acts on. */
 export interface ControlContext {
@@ -29,7 +30,8 @@ export interface ControlContext {
   /** `gateway.publicHealthDetails`. */
   isHealthDetailsPublic: boolean;
   status(): Promise<ServerStatus[]>;
-  reload(): Promise<unknown>;
+  /** The reload pipeline (`boot/reload.ts`), for `POST /api/reload`. */
+  reload(trigger: ReloadTrigger): Promise<unknown>;
   onEvent(listener: (event: ControlEvent) => void): () => void;
   requestStop(): void;
 }
