@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { app, clipboard, shell } from 'electron';
 import { resolveHome } from '../supervisor/shared/home.ts';
 import { consoleLog } from './app-log.ts';
+import { createConfigImporter } from './client-configs.ts';
 import { setupEventFeed } from './event-feed.ts';
 import { setupImportDialogs } from './import-dialogs.ts';
 import { setupIpc } from './ipc.ts';
@@ -82,8 +83,8 @@ if (setupSingleInstance(() => void actions?.run({ kind: 'open-console', route: {
         openPath: (file) => shell.openPath(file),
         writeClipboard: (text) => clipboard.writeText(text),
         loginItem,
-        // The lead wires `planImport` / `applyImport` of supervisor/client/mcp-clients/ here.
-        importer: setupImportDialogs(undefined),
+        // The CLI's own import and client setup (supervisor/mcp-clients/), run in this process.
+        importer: setupImportDialogs(createConfigImporter(paths)),
         about: setupAbout(),
         quit: () => app.quit(),
         onChange: () => tray.render(),

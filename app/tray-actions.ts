@@ -29,7 +29,7 @@ export interface TrayActionDeps {
   writeClipboard(text: string): void;
   loginItem: LoginItem;
   /** The import dialogs and the injected importer; undefined when this build has none. */
-  importer?: Omit<ImportDeps<ImportPlanSummary>, 'reload'>;
+  importer?: ImportDeps<ImportPlanSummary>;
   about(): void;
   quit(): void;
   /** Called when something the menu shows changed without a status change (settings, failures). */
@@ -156,19 +156,7 @@ export class TrayActions {
   async #import(from: Parameters<typeof runImport>[0]): Promise<void> {
     const importer = this.#deps.importer;
     if (!importer) throw new Error('this build has no importer; use `mcp-supervisor import` in a terminal');
-    const outcome = await runImport(
-      from,
-      {
-        ...importer,
-        reload: async (signal) => {
-          const client = this.#deps.supervisor.client;
-          if (!client) return undefined;
-          const body = await client.request<{ result?: unknown }>('POST', '/api/reload', { signal });
-          return `Reloaded: ${describeReload(body.result)}`;
-        },
-      },
-      AbortSignal.timeout(SERVER_ACTION_TIMEOUT_MS),
-    );
+    const outcome = await runImport(from, importer, AbortSignal.timeout(SERVER_ACTION_TIMEOUT_MS));
     if (outcome.kind === 'cancelled') return;
     this.#deps.notifier.message(
       outcome.kind === 'imported' ? 'Imported' : 'Nothing imported',

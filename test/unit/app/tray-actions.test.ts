@@ -204,13 +204,12 @@ describe('tray actions', () => {
     ]);
   });
 
-  it('imports through the injected importer, then reloads', async () => {
+  it('imports through the injected importer and says what its reload did', async () => {
     const plan = { sourceFile: '/c.json', added: ['github'], changed: [], renamed: [], skipped: [] };
     const importer: ConfigImporter = {
       planImport: vi.fn(async () => plan),
-      applyImport: vi.fn(async () => ({ configFile: '/cfg.json' })),
+      applyImport: vi.fn(async () => ({ configFile: '/cfg.json', outcome: 'Reloaded: github online.' })),
     };
-    request.mockResolvedValueOnce({ ok: true, result: { added: ['github'], removed: [], changed: [] } });
     const actions = create(importer);
     expect(actions.isImportAvailable).toBe(true);
     await actions.run({ kind: 'import', from: 'claude' });
@@ -219,7 +218,7 @@ describe('tray actions', () => {
       { signal: expect.any(AbortSignal) },
     );
     expect(importer.applyImport).toHaveBeenCalledWith(plan, { signal: expect.any(AbortSignal) });
-    expect(messages).toEqual([['Imported', 'Wrote /cfg.json. Reloaded: 1 added (github)']]);
+    expect(messages).toEqual([['Imported', 'Wrote /cfg.json. Reloaded: github online.']]);
   });
 
   it('says why an import failed, and that this build may have no importer', async () => {
