@@ -1,14 +1,28 @@
 /**
- * The dialogs around an import from the tray: the File… picker and the confirmation that shows
- * what the import will add, rename, change and skip.
+ * The dialogs around an import and a client setup from the tray: the File… picker and the
+ * questions that show what will be added, renamed, changed, skipped or written.
  */
 import { dialog } from 'electron';
+import type { Choose } from './client-setup.ts';
 import type { ConfigImporter, ImportDeps, ImportPlanSummary } from './importer.ts';
+
+/** A question box; the last button is the cancel one (also what Escape and closing choose). */
+export const showChoice: Choose = async ({ message, detail, buttons }) => {
+  const answer = await dialog.showMessageBox({
+    type: 'question',
+    message,
+    detail,
+    buttons,
+    defaultId: 0,
+    cancelId: buttons.length - 1,
+  });
+  return answer.response;
+};
 
 /** Undefined when no importer is wired (the tray then shows the item disabled). */
 export function setupImportDialogs<Plan extends ImportPlanSummary>(
   importer: ConfigImporter<Plan> | undefined,
-): Omit<ImportDeps<Plan>, 'reload'> | undefined {
+): ImportDeps<Plan> | undefined {
   if (!importer) return undefined;
   return {
     importer,
@@ -23,16 +37,6 @@ export function setupImportDialogs<Plan extends ImportPlanSummary>(
       });
       return picked.canceled ? undefined : picked.filePaths[0];
     },
-    confirm: async ({ message, detail }) => {
-      const answer = await dialog.showMessageBox({
-        type: 'question',
-        message,
-        detail,
-        buttons: ['Import', 'Cancel'],
-        defaultId: 0,
-        cancelId: 1,
-      });
-      return answer.response === 0;
-    },
+    confirm: async (text) => (await showChoice({ ...text, buttons: ['Import', 'Cancel'] })) === 0,
   };
 }

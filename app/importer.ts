@@ -1,8 +1,9 @@
 /**
  * Import from a client's config, as the tray offers it. The importing itself (finding the client's
- * file, merging, writing atomically with a backup) is the CLI's code in `supervisor/client/`; the
- * app only needs this small interface of it, injected at startup, and runs the dialog around it:
- * plan → show what changes and ask → apply → reload the running supervisor → say what happened.
+ * file, merging, writing atomically with a backup, reloading the running supervisor and waiting for
+ * the new servers) is the CLI's code in `supervisor/mcp-clients/` (adapted in `client-configs.ts`);
+ * the app only needs this small interface of it, injected at startup, and runs the dialog around
+ * it: plan → show what changes and ask → apply → say what happened.
  */
 
 export type ImportClient = 'claude' | 'cursor' | 'vscode' | 'windsurf';
@@ -28,16 +29,18 @@ export interface ImportPlanSummary {
 }
 
 /**
- * The importer the app calls (the shape of `planImport` / `applyImport` in
- * `supervisor/client/mcp-clients/`). Both reject with a message that says what to do (a missing or
- * malformed client file, an invalid result); `applyImport` writes nothing when it rejects.
+ * The importer the app calls (`planImport` / `applyImport` of `supervisor/mcp-clients/`). Both
+ * reject with a message that says what to do (a missing or malformed client file, an invalid
+ * result, a config changed since the plan); `applyImport` writes nothing when it rejects before
+ * writing. `applyImport` also reloads a running supervisor that reads the file, and resolves with
+ * what that did (`outcome`: the new servers' states, or why nothing was reloaded).
  */
 export interface ConfigImporter<Plan extends ImportPlanSummary = ImportPlanSummary> {
   planImport(source: ImportSource, options: { signal: AbortSignal }): Promise<Plan>;
   applyImport(
     plan: Plan,
     options: { signal: AbortSignal },
-  ): Promise<{ configFile: string; backupFile?: string }>;
+  ): Promise<{ configFile: string; backupFile?: string; outcome: string }>;
 }
 
 /** The dialogs and effects around an import; Electron's in the app, fakes in tests. */
@@ -47,8 +50,6 @@ export interface ImportDeps<Plan extends ImportPlanSummary> {
   pickFile(): Promise<string | undefined>;
   /** Shows the plan and asks; true to apply. */
   confirm(text: { message: string; detail: string }): Promise<boolean>;
-  /** Reloads the running supervisor; undefined when none runs (the file is read at its next start). */
-  reload(signal: AbortSignal): Promise<string | undefined>;
 }
 
 export type ImportOutcome =
@@ -83,8 +84,8 @@ export function describeImportPlan(plan: ImportPlanSummary): {
 }
 
 /**
- * One import from the tray. Resolves with what happened; rejects with the importer's (or the
- * reload's) error, which the tray shows.
+ * One import from the tray. Resolves with what happened; rejects with the importer's error, which
+ * the tray shows.
  */
 export async function runImport<Plan extends ImportPlanSummary>(
   from: ImportClient | 'file',
@@ -104,10 +105,6 @@ export async function runImport<Plan extends ImportPlanSummary>(
   if (!text.hasChanges) return { kind: 'nothing', message: `${text.message}. ${text.detail}` };
   if (!(await deps.confirm(text))) return { kind: 'cancelled' };
   const written = await deps.importer.applyImport(plan, { signal });
-  const reloaded = await deps.reload(signal);
   const backup = written.backupFile ? ` (backup: ${written.backupFile})` : '';
-  return {
-    kind: 'imported',
-    message: `Wrote ${written.configFile}${backup}. ${reloaded ?? 'The supervisor is not running; it reads the file when it starts.'}`,
-  };
+  return { kind: 'imported', message: `Wrote ${written.configFile}${backup}. ${written.outcome}` };
 }

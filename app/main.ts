@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { app, clipboard, shell } from 'electron';
 import { resolveHome } from '../supervisor/shared/home.ts';
 import { consoleLog } from './app-log.ts';
+import { appLauncher, createClientSetup, createConfigImporter } from './client-configs.ts';
 import { setupEventFeed } from './event-feed.ts';
-import { setupImportDialogs } from './import-dialogs.ts';
+import { setupImportDialogs, showChoice } from './import-dialogs.ts';
 import { setupIpc } from './ipc.ts';
 import { setupLoginShellEnv } from './login-shell-env.ts';
 import { readCrashContext, setupNotifications } from './notifications.ts';
@@ -82,8 +83,19 @@ if (setupSingleInstance(() => void actions?.run({ kind: 'open-console', route: {
         openPath: (file) => shell.openPath(file),
         writeClipboard: (text) => clipboard.writeText(text),
         loginItem,
-        // The lead wires `planImport` / `applyImport` of supervisor/client/mcp-clients/ here.
-        importer: setupImportDialogs(undefined),
+        // The CLI's own import and client setup (supervisor/mcp-clients/), run in this process.
+        importer: setupImportDialogs(createConfigImporter(paths)),
+        clients: {
+          setup: createClientSetup(paths, {
+            launcher: () =>
+              appLauncher({
+                execPath: process.execPath,
+                cliScript: path.join(here, '..', 'supervisor', 'bin', 'mcp-supervisor.js'),
+                env: process.env,
+              }),
+          }),
+          choose: showChoice,
+        },
         about: setupAbout(),
         quit: () => app.quit(),
         onChange: () => tray.render(),
@@ -100,15 +112,20 @@ if (setupSingleInstance(() => void actions?.run({ kind: 'open-console', route: {
           isStartAtLoginSupported: loginItem.isSupported,
           isImportAvailable: trayActions.isImportAvailable,
           lastFailure: trayActions.lastFailure,
+          ...(trayActions.setUpClients ? { setUpClients: trayActions.setUpClients } : {}),
         }),
         run: (action) => trayActions.run(action),
       });
       monitor.onSnapshot(() => tray.render());
+      void trayActions.refreshClients();
       setupEventFeed({
         supervisor,
         onAlert: (event) => void notifier.alert(event),
         onServer: () => void monitor.refresh(),
-        onConnected: () => void monitor.refresh(),
+        onConnected: () => {
+          void monitor.refresh();
+          void trayActions.refreshClients();
+        },
         log,
       });
       app.on('activate', () => void trayActions.run({ kind: 'open-console', route: { view: 'home' } }));

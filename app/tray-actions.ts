@@ -7,8 +7,15 @@ import { existsSync } from 'node:fs';
 import { errorMessage, SupervisorError } from '../supervisor/shared/errors.ts';
 import type { HomePaths } from '../supervisor/shared/home.ts';
 import { type AppLog, silentLog } from './app-log.ts';
+import { type ClientSetupDeps, runClientRemove, runClientSetup } from './client-setup.ts';
 import type { ConsoleRoute } from './console-routes.ts';
-import { type ImportDeps, type ImportPlanSummary, runImport } from './importer.ts';
+import {
+  IMPORT_CLIENTS,
+  type ImportClient,
+  type ImportDeps,
+  type ImportPlanSummary,
+  runImport,
+} from './importer.ts';
 import type { NotificationActionId } from './notification-model.ts';
 import type { Notifier } from './notifications.ts';
 import type { LoginItem, SettingsStore } from './settings.ts';
@@ -29,7 +36,9 @@ export interface TrayActionDeps {
   writeClipboard(text: string): void;
   loginItem: LoginItem;
   /** The import dialogs and the injected importer; undefined when this build has none. */
-  importer?: Omit<ImportDeps<ImportPlanSummary>, 'reload'>;
+  importer?: ImportDeps<ImportPlanSummary>;
+  /** Client setup and its dialog; undefined when this build has none. */
+  clients?: ClientSetupDeps;
   about(): void;
   quit(): void;
   /** Called when something the menu shows changed without a status change (settings, failures). */
@@ -46,6 +55,7 @@ const SERVER_ACTION_TIMEOUT_MS = 180_000;
 export class TrayActions {
   readonly #deps: TrayActionDeps & { log: AppLog; now: () => number };
   #failure: { text: string; at: number } | undefined;
+  #setUpClients: readonly ImportClient[] = [];
 
   constructor(deps: TrayActionDeps) {
     this.#deps = { log: silentLog, now: Date.now, ...deps };
@@ -53,6 +63,30 @@ export class TrayActions {
 
   get isImportAvailable(): boolean {
     return this.#deps.importer !== undefined;
+  }
+
+  /** The clients set up to use the supervisor (as last read); undefined without client setup. */
+  get setUpClients(): readonly ImportClient[] | undefined {
+    return this.#deps.clients ? this.#setUpClients : undefined;
+  }
+
+  /**
+   * Re-reads which clients are set up (at startup, after a setup or remove, and when the menu may
+   * be stale: `client setup` in a terminal). Never rejects: an unreadable state is logged and the
+   * menu keeps what it showed.
+   */
+  async refreshClients(): Promise<void> {
+    const clients = this.#deps.clients;
+    if (!clients) return;
+    try {
+      const next = await clients.setup.setUpClients(AbortSignal.timeout(10_000));
+      if (next.join() !== this.#setUpClients.join()) {
+        this.#setUpClients = next;
+        this.#deps.onChange();
+      }
+    } catch (error) {
+      this.#deps.log.warn(`cannot read which clients are set up: ${errorMessage(error)}`);
+    }
   }
 
   /** The failure the menu shows now, if any. */
@@ -118,6 +152,9 @@ export class TrayActions {
       }
       case 'import':
         return this.#import(action.from);
+      case 'client-setup':
+      case 'client-remove':
+        return this.#clientSetup(action.kind, action.client);
       case 'toggle-notifications':
         await deps.settings.update({ isNotificationsPaused: !deps.settings.get().isNotificationsPaused });
         deps.onChange();
@@ -156,25 +193,33 @@ export class TrayActions {
   async #import(from: Parameters<typeof runImport>[0]): Promise<void> {
     const importer = this.#deps.importer;
     if (!importer) throw new Error('this build has no importer; use `mcp-supervisor import` in a terminal');
-    const outcome = await runImport(
-      from,
-      {
-        ...importer,
-        reload: async (signal) => {
-          const client = this.#deps.supervisor.client;
-          if (!client) return undefined;
-          const body = await client.request<{ result?: unknown }>('POST', '/api/reload', { signal });
-          return `Reloaded: ${describeReload(body.result)}`;
-        },
-      },
-      AbortSignal.timeout(SERVER_ACTION_TIMEOUT_MS),
-    );
+    const outcome = await runImport(from, importer, AbortSignal.timeout(SERVER_ACTION_TIMEOUT_MS));
     if (outcome.kind === 'cancelled') return;
     this.#deps.notifier.message(
       outcome.kind === 'imported' ? 'Imported' : 'Nothing imported',
       outcome.message,
     );
     await this.#deps.monitor.refresh();
+  }
+
+  async #clientSetup(kind: 'client-setup' | 'client-remove', client: ImportClient): Promise<void> {
+    const deps = this.#deps.clients;
+    if (!deps)
+      throw new Error('this build cannot set clients up; use `mcp-supervisor client setup` in a terminal');
+    const name = clientLabel(client);
+    try {
+      const outcome =
+        kind === 'client-setup'
+          ? await runClientSetup(client, name, deps, AbortSignal.timeout(SERVER_ACTION_TIMEOUT_MS))
+          : await runClientRemove(client, name, deps);
+      if (outcome.kind === 'done')
+        this.#deps.notifier.message(
+          kind === 'client-setup' ? `${name} set up` : `${name}: setup removed`,
+          outcome.message,
+        );
+    } finally {
+      await this.refreshClients();
+    }
   }
 
   /** The config file in use; else the home's, if it exists; else a reason to say. */
@@ -218,6 +263,10 @@ export function describeAction(action: TrayAction): string {
       return `Copy the URL of ${action.server}`;
     case 'import':
       return action.from === 'file' ? 'Import from a file' : `Import from ${action.from}`;
+    case 'client-setup':
+      return `Set up ${clientLabel(action.client)}`;
+    case 'client-remove':
+      return `Remove the setup of ${clientLabel(action.client)}`;
     default:
       return (
         {
@@ -232,6 +281,10 @@ export function describeAction(action: TrayAction): string {
         } as const
       )[action.kind];
   }
+}
+
+function clientLabel(client: ImportClient): string {
+  return IMPORT_CLIENTS.find((c) => c.id === client)?.label ?? client;
 }
 
 function routeLabel(route: ConsoleRoute): string {

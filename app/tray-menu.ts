@@ -21,6 +21,8 @@ export type TrayAction =
   | { kind: 'open-config' }
   | { kind: 'reload-config' }
   | { kind: 'import'; from: ImportClient | 'file' }
+  | { kind: 'client-setup'; client: ImportClient }
+  | { kind: 'client-remove'; client: ImportClient }
   | { kind: 'toggle-notifications' }
   | { kind: 'toggle-start-at-login' }
   | { kind: 'show-supervisor-log' }
@@ -50,6 +52,8 @@ export interface MenuOptions {
   lastFailure?: string;
   /** The time elapsed states are told against; default now. */
   now?: number;
+  /** The clients set up to use the supervisor; undefined when this build cannot set clients up. */
+  setUpClients?: readonly ImportClient[];
 }
 
 /** Menu labels are one line; long reasons (paths, stderr) are cut so the menu stays usable. */
@@ -99,6 +103,7 @@ export function trayMenu(snapshot: TraySnapshot, options: MenuOptions): MenuItem
     { label: 'Open config', action: { kind: 'open-config' } },
     { label: 'Reload config', enabled: isRunning, action: { kind: 'reload-config' } },
     importItem(options.isImportAvailable),
+    clientSetupItem(options.setUpClients),
     SEPARATOR,
     {
       type: 'checkbox',
@@ -158,6 +163,23 @@ function importItem(isAvailable: boolean): MenuItemModel {
       SEPARATOR,
       { label: 'File…', action: { kind: 'import', from: 'file' } },
     ],
+  };
+}
+
+/** One item per client: set it up, or (checked) undo its setup. */
+function clientSetupItem(setUp: readonly ImportClient[] | undefined): MenuItemModel {
+  if (!setUp) return { label: 'Use from a client… (not in this build)', enabled: false };
+  return {
+    label: 'Use from a client…',
+    submenu: IMPORT_CLIENTS.map(({ id, label }): MenuItemModel => {
+      const isSetUp = setUp.includes(id);
+      return {
+        type: 'checkbox',
+        label: isSetUp ? `${label} (set up; click to remove)` : `Set up ${label}…`,
+        checked: isSetUp,
+        action: isSetUp ? { kind: 'client-remove', client: id } : { kind: 'client-setup', client: id },
+      };
+    }),
   };
 }
 

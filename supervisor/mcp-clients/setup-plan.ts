@@ -12,6 +12,11 @@ import { isConnectEntry, isSameServer, type MapContext, mapEntry } from './map-e
 export interface Launcher {
   command: string;
   args: string[];
+  /**
+   * Variables the launcher itself needs, written into the entry's env beside the key: the desktop
+   * app's launcher is Electron's binary, which runs our CLI only with `ELECTRON_RUN_AS_NODE=1`.
+   */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** The `connect` entry for a client file of `shape`. `token` goes in env, never on the command line. */
@@ -33,7 +38,7 @@ export function connectEntry(options: {
       'connect',
       ...(options.server ? [options.server] : []),
     ],
-    env: { MCP_SUPERVISOR_KEY: options.token },
+    env: { ...options.launcher.env, MCP_SUPERVISOR_KEY: options.token },
   };
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ControlClient } from '../client/control-client.ts';
 import { isProcessAlive, readState } from '../client/state-file.ts';
 import type { ClientKeyRow, ServerStatus } from '../client/wire-types.ts';
@@ -128,6 +129,8 @@ export function homeKeyIssuer(paths: HomePaths): KeyIssuer {
     },
     async revoke(id) {
       const client = await runningSupervisor(paths);
+      // Planning and undoing must not create the home's database just to find it empty.
+      if (!client && !existsSync(paths.databaseFile)) return 0;
       if (!client) return withStore((keys) => keys.revoke(id));
       const list = (await client.request<{ keys: ClientKeyRow[] }>('GET', '/api/keys')).keys;
       if (!list.some((key) => key.id === id && key.revokedAt === null)) return 0;
@@ -136,6 +139,7 @@ export function homeKeyIssuer(paths: HomePaths): KeyIssuer {
     },
     async list() {
       const client = await runningSupervisor(paths);
+      if (!client && !existsSync(paths.databaseFile)) return [];
       if (!client) return withStore((keys) => keys.list());
       return (await client.request<{ keys: ClientKeyRow[] }>('GET', '/api/keys')).keys;
     },

@@ -127,18 +127,42 @@ export function envNameMatcher(
   };
 }
 
+/** The program running the supervisor: Node, or Electron's binary acting as Node (the desktop app). */
+export interface SupervisorRuntime {
+  /** `process.execPath`. */
+  execPath: string;
+  /** Whether `execPath` is Electron (`process.versions.electron`), which is Node only when told. */
+  isElectron: boolean;
+}
+
+/** The variable that makes Electron's binary run a script as plain Node instead of opening an app. */
+export const ELECTRON_RUN_AS_NODE = 'ELECTRON_RUN_AS_NODE';
+
+function currentRuntime(): SupervisorRuntime {
+  return { execPath: process.execPath, isElectron: process.versions.electron !== undefined };
+}
+
 /**
  * The environment a server starts with before its own `env` is added: every variable of `env`
  * (the supervisor's environment) whose name is on the server's allowlist, except the never
  * inherited ones and exported shell functions. On POSIX an allowed `HOME` is set from the user's
  * account when the supervisor has none (launchd, systemd), since servers put their data under it.
+ *
+ * Under the desktop app the supervisor is Electron's binary with `ELECTRON_RUN_AS_NODE=1` (see
+ * `app/supervisor-entry.ts`). That variable is not on the allowlist: a `node`/`npx` server runs the
+ * user's Node, which has no use for it, and a server that is itself an Electron program would stop
+ * being one. The one server that needs it is one whose command is the supervisor's own executable
+ * (the built-in config's servers run `process.execPath`): without it Electron's binary would open a
+ * second copy of the app, which quits at once (single instance), and the server would crash-loop.
+ * So exactly that server gets `ELECTRON_RUN_AS_NODE=1`.
  */
 export function serverBaseEnv(options: {
   env?: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
   settings?: Partial<SupervisorEnvConfig>;
-  server?: Pick<ServerConfig, 'inheritEnv'>;
+  server?: Pick<ServerConfig, 'inheritEnv'> & { command?: string | undefined };
   homedir?: () => string;
+  runtime?: SupervisorRuntime;
 }): Record<string, string> {
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
@@ -152,5 +176,7 @@ export function serverBaseEnv(options: {
   if (platform !== 'win32' && base.HOME === undefined && isAllowed('HOME')) {
     base.HOME = (options.homedir ?? os.homedir)();
   }
+  const runtime = options.runtime ?? currentRuntime();
+  if (runtime.isElectron && options.server?.command === runtime.execPath) base[ELECTRON_RUN_AS_NODE] = '1';
   return base;
 }

@@ -5,7 +5,7 @@
  * and a supervisor the app starts itself (a real Node child standing in for Electron's utility
  * process) shows why it failed (port in use), starts on retry and stops cleanly at quit.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +30,9 @@ import {
 } from '../../helpers/index.ts';
 
 vi.mock('electron', () => import('../../helpers/electron-mock.ts'));
+const { createConfigImporter } = await import('../../../app/client-configs.ts');
 const { setupEventFeed } = await import('../../../app/event-feed.ts');
+const { setupImportDialogs } = await import('../../../app/import-dialogs.ts');
 const { readCrashContext, setupNotifications } = await import('../../../app/notifications.ts');
 const { SettingsStore } = await import('../../../app/settings.ts');
 const { setupStatusMonitor } = await import('../../../app/status-monitor.ts');
@@ -48,7 +50,15 @@ const SUPERVISOR_SETTINGS = {
 };
 
 /** The app's modules wired as main.ts wires them, minus the Electron-only bits it cannot run. */
-async function composeApp(home: TempHome, env: () => Promise<NodeJS.ProcessEnv>) {
+async function composeApp(
+  home: TempHome,
+  env: () => Promise<NodeJS.ProcessEnv>,
+  /** The environment client files are looked up in (a temp HOME with a Cursor config). */
+  clientEnv?: NodeJS.ProcessEnv,
+) {
+  const importer = clientEnv
+    ? setupImportDialogs(createConfigImporter(home.paths, { platform: 'linux', env: clientEnv }))
+    : undefined;
   const supervisor = setupSupervisorProcess({
     paths: home.paths,
     explicitHome: home.path,
@@ -88,6 +98,7 @@ async function composeApp(home: TempHome, env: () => Promise<NodeJS.ProcessEnv>)
     openPath: async () => '',
     writeClipboard: () => {},
     loginItem: { isSupported: false, set: () => {} },
+    ...(importer ? { importer } : {}),
     about: () => {},
     quit: () => {},
     onChange: () => tray.render(),
@@ -101,7 +112,7 @@ async function composeApp(home: TempHome, env: () => Promise<NodeJS.ProcessEnv>)
       isNotificationsPaused: false,
       isStartAtLogin: false,
       isStartAtLoginSupported: false,
-      isImportAvailable: false,
+      isImportAvailable: trayActions.isImportAvailable,
       lastFailure: trayActions.lastFailure,
     }),
     run: (action) => trayActions.run(action),
@@ -149,6 +160,7 @@ describe('desktop app against a supervisor the CLI started', () => {
   let home: TempHome;
   let cli: SupervisorCli;
   let app: Awaited<ReturnType<typeof composeApp>>;
+  let userHome: string;
 
   beforeAll(async () => {
     electronState.reset({ userData: path.join(os.tmpdir(), 'mcps-unused') });
@@ -160,7 +172,8 @@ describe('desktop app against a supervisor the CLI started', () => {
         supervisor: SUPERVISOR_SETTINGS,
       },
     });
-    app = await composeApp(home, async () => cliEnv());
+    userHome = path.join(home.path, 'user-home');
+    app = await composeApp(home, async () => cliEnv(), { HOME: userHome });
     expect(await app.supervisor.start()).toMatchObject({ phase: 'running', isOwned: false, pid: cli.pid });
     await waitFor(() => (app.connections() > 0 ? true : undefined), { what: 'the event stream to connect' });
   });
@@ -192,6 +205,31 @@ describe('desktop app against a supervisor the CLI started', () => {
     menuItem(app.trayModel(), ['● memory — stopped', 'Start']).click?.();
     await cli.waitForStatus((body) => serverRow(body, 'memory').state === 'online', 'memory online again');
     expect(app.actions.lastFailure).toBeUndefined();
+  });
+
+  it('imports from Cursor through the tray: asks, writes the config, reloads, and says the server is online', async () => {
+    const cursorFile = path.join(userHome, '.cursor', 'mcp.json');
+    await mkdir(path.dirname(cursorFile), { recursive: true });
+    await writeFile(
+      cursorFile,
+      `// Cursor's MCP servers\n${JSON.stringify({ mcpServers: { notes: testServers.memory(home.path, 'notes') } }, null, 2)}\n`,
+    );
+    electronMocks.showMessageBox.mockImplementationOnce((async () => ({ response: 0 })) as never);
+    const before = electronState.notifications.length;
+    await menuItem(app.trayModel(), ['Import from…', 'Cursor']).click?.();
+    await waitFor(() => (electronState.notifications.length > before ? true : undefined), {
+      what: 'the import to say what it did',
+    });
+    expect(electronMocks.showMessageBox).toHaveBeenCalledWith(
+      expect.objectContaining({ message: `Import 1 server from ${cursorFile}?`, detail: 'Add: notes' }),
+    );
+    const said = electronState.notifications.at(-1)?.options;
+    expect(said?.title).toBe('Imported');
+    expect(said?.body).toMatch(/^Wrote .*\. Reloaded: notes online\.$/);
+    expect(app.actions.lastFailure).toBeUndefined();
+    const status = await cli.status();
+    expect(serverRow(status, 'notes').state).toBe('online');
+    expect(await readFile(cursorFile, 'utf8')).toContain("// Cursor's MCP servers");
   });
 
   it('turns a crash loop into exactly one notification, whose buttons act on the supervisor', async () => {

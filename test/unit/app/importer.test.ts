@@ -24,7 +24,11 @@ function fakeImporter(result: ImportPlanSummary = plan) {
     },
     applyImport: async (applied) => {
       calls.apply.push(applied);
-      return { configFile: '/home/me/.config/mcp-supervisor/config.json', backupFile: '/x/config.json.bak' };
+      return {
+        configFile: '/home/me/.config/mcp-supervisor/config.json',
+        backupFile: '/x/config.json.bak',
+        outcome: 'Reloaded: github online.',
+      };
     },
   };
   return { importer, calls };
@@ -40,7 +44,7 @@ describe('import from the tray', () => {
     });
   });
 
-  it('plans, asks, applies and reloads', async () => {
+  it('plans, asks, applies, and says what the reload did', async () => {
     const { importer, calls } = fakeImporter();
     const confirm = vi.fn(async () => true);
     const outcome = await runImport(
@@ -49,7 +53,6 @@ describe('import from the tray', () => {
         importer,
         pickFile: async () => undefined,
         confirm,
-        reload: async () => 'Reloaded: 1 added (github)',
       },
       AbortSignal.timeout(1000),
     );
@@ -61,7 +64,7 @@ describe('import from the tray', () => {
     expect(outcome).toEqual({
       kind: 'imported',
       message:
-        'Wrote /home/me/.config/mcp-supervisor/config.json (backup: /x/config.json.bak). Reloaded: 1 added (github)',
+        'Wrote /home/me/.config/mcp-supervisor/config.json (backup: /x/config.json.bak). Reloaded: github online.',
     });
   });
 
@@ -71,7 +74,6 @@ describe('import from the tray', () => {
       importer,
       pickFile: async () => undefined,
       confirm: async () => false,
-      reload: async () => '',
     };
     expect(await runImport('claude', deps, AbortSignal.timeout(1000))).toEqual({ kind: 'cancelled' });
     expect(await runImport('file', deps, AbortSignal.timeout(1000))).toEqual({ kind: 'cancelled' });
@@ -86,7 +88,6 @@ describe('import from the tray', () => {
         importer,
         pickFile: async () => '/tmp/mcp.json',
         confirm: async () => true,
-        reload: async () => undefined,
       },
       AbortSignal.timeout(1000),
     );
@@ -95,17 +96,5 @@ describe('import from the tray', () => {
       kind: 'nothing',
       message: 'Nothing to import from /home/me/.cursor/mcp.json. It lists no MCP servers.',
     });
-  });
-
-  it('tells the user the file is read at the next start when no supervisor runs', async () => {
-    const { importer } = fakeImporter();
-    const outcome = await runImport(
-      'windsurf',
-      { importer, pickFile: async () => undefined, confirm: async () => true, reload: async () => undefined },
-      AbortSignal.timeout(1000),
-    );
-    expect(outcome.kind === 'imported' && outcome.message).toMatch(
-      /not running; it reads the file when it starts/,
-    );
   });
 });

@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ClientSetup } from '../../../app/client-configs.ts';
+import type { ClientSetupDeps } from '../../../app/client-setup.ts';
 import type { ConfigImporter } from '../../../app/importer.ts';
 import type { SupervisorView } from '../../../app/supervisor-view.ts';
 import type { TraySnapshot } from '../../../app/tray-state.ts';
@@ -27,7 +29,7 @@ const onChange = vi.fn();
 const quit = vi.fn();
 let isLoginItemSupported: boolean;
 
-function create(importer?: ConfigImporter) {
+function create(importer?: ConfigImporter, clients?: ClientSetupDeps) {
   const paths = resolveHome({ home: dir, env: {} });
   return new TrayActions({
     paths,
@@ -61,6 +63,7 @@ function create(importer?: ConfigImporter) {
       pickFile: async () => undefined,
       confirm: async () => true,
     },
+    ...(clients ? { clients } : {}),
     about: () => {},
     quit,
     onChange,
@@ -204,13 +207,12 @@ describe('tray actions', () => {
     ]);
   });
 
-  it('imports through the injected importer, then reloads', async () => {
+  it('imports through the injected importer and says what its reload did', async () => {
     const plan = { sourceFile: '/c.json', added: ['github'], changed: [], renamed: [], skipped: [] };
     const importer: ConfigImporter = {
       planImport: vi.fn(async () => plan),
-      applyImport: vi.fn(async () => ({ configFile: '/cfg.json' })),
+      applyImport: vi.fn(async () => ({ configFile: '/cfg.json', outcome: 'Reloaded: github online.' })),
     };
-    request.mockResolvedValueOnce({ ok: true, result: { added: ['github'], removed: [], changed: [] } });
     const actions = create(importer);
     expect(actions.isImportAvailable).toBe(true);
     await actions.run({ kind: 'import', from: 'claude' });
@@ -219,7 +221,7 @@ describe('tray actions', () => {
       { signal: expect.any(AbortSignal) },
     );
     expect(importer.applyImport).toHaveBeenCalledWith(plan, { signal: expect.any(AbortSignal) });
-    expect(messages).toEqual([['Imported', 'Wrote /cfg.json. Reloaded: 1 added (github)']]);
+    expect(messages).toEqual([['Imported', 'Wrote /cfg.json. Reloaded: github online.']]);
   });
 
   it('says why an import failed, and that this build may have no importer', async () => {
@@ -239,5 +241,63 @@ describe('tray actions', () => {
     expect(without.isImportAvailable).toBe(false);
     await without.run({ kind: 'import', from: 'file' });
     expect(without.lastFailure).toMatch(/^Import from a file failed: this build has no importer/);
+  });
+
+  it('sets a client up or removes its setup after asking, and the menu follows what is set up', async () => {
+    let setUp: ('cursor' | 'claude')[] = [];
+    const plan = {
+      client: 'cursor',
+      file: '/home/me/.cursor/mcp.json',
+      exists: true,
+      entryName: 'mcp-supervisor',
+      keyName: 'cursor',
+      server: null,
+      move: [],
+      keep: [],
+    };
+    const setup: ClientSetup = {
+      plan: vi.fn(async () => plan as never),
+      apply: vi.fn(async () => {
+        setUp = ['cursor'];
+        return { message: 'Wrote "mcp-supervisor" into /home/me/.cursor/mcp.json.' };
+      }),
+      remove: vi.fn(async () => {
+        setUp = [];
+        return { message: 'restored' };
+      }),
+      setUpClients: async () => setUp,
+    };
+    const choose = vi.fn(async () => 0);
+    const actions = create(undefined, { setup, choose });
+    await actions.refreshClients();
+    expect(actions.setUpClients).toEqual([]);
+    await actions.run({ kind: 'client-setup', client: 'cursor' });
+    expect(choose).toHaveBeenCalledWith(expect.objectContaining({ buttons: ['Set up', 'Cancel'] }));
+    expect(setup.apply).toHaveBeenCalledWith(plan, { moveServers: false });
+    expect(messages).toEqual([['Cursor set up', 'Wrote "mcp-supervisor" into /home/me/.cursor/mcp.json.']]);
+    expect(actions.setUpClients).toEqual(['cursor']);
+    expect(onChange).toHaveBeenCalled();
+    await actions.run({ kind: 'client-remove', client: 'cursor' });
+    expect(setup.remove).toHaveBeenCalledWith('cursor');
+    expect(actions.setUpClients).toEqual([]);
+    expect(create().setUpClients).toBeUndefined();
+  });
+
+  it('says why a client setup failed, in the menu and a notification', async () => {
+    const setup: ClientSetup = {
+      plan: async () => {
+        throw new Error('Claude Desktop seems not installed (no folder /home/me/.config/Claude)');
+      },
+      apply: vi.fn(),
+      remove: vi.fn(),
+      setUpClients: async () => [],
+    };
+    const actions = create(undefined, { setup, choose: async () => 0 });
+    await actions.run({ kind: 'client-setup', client: 'claude' });
+    expect(actions.lastFailure).toBe(
+      'Set up Claude Desktop failed: Claude Desktop seems not installed (no folder /home/me/.config/Claude)',
+    );
+    expect(messages).toEqual([['Set up Claude Desktop failed', expect.stringContaining('not installed')]]);
+    expect(setup.apply).not.toHaveBeenCalled();
   });
 });

@@ -9,6 +9,7 @@ const options: MenuOptions = {
   isStartAtLogin: false,
   isStartAtLoginSupported: true,
   isImportAvailable: true,
+  setUpClients: [],
 };
 type Item = Exclude<MenuItemModel, { type: 'separator' }>;
 const labels = (items: MenuItemModel[]) => items.map((item) => ('label' in item ? item.label : '—'));
@@ -44,6 +45,7 @@ describe('tray menu', () => {
       'Open config',
       'Reload config',
       'Import from…',
+      'Use from a client…',
       '—',
       'Pause notifications',
       'Start at login',
@@ -126,6 +128,28 @@ describe('tray menu', () => {
     expect(find(submenu, 'File…').action).toEqual({ kind: 'import', from: 'file' });
     const without = trayMenu({ supervisor: running, servers }, { ...options, isImportAvailable: false });
     expect(find(without, 'Import from… (not in this build)').enabled).toBe(false);
+  });
+
+  it('offers to set each client up, and to undo the setup of the ones set up', () => {
+    const menu = trayMenu({ supervisor: running, servers }, { ...options, setUpClients: ['cursor'] });
+    const submenu = find(menu, 'Use from a client…').submenu as MenuItemModel[];
+    expect(labels(submenu)).toEqual([
+      'Set up Claude Desktop…',
+      'Cursor (set up; click to remove)',
+      'Set up VS Code…',
+      'Set up Windsurf…',
+    ]);
+    expect(find(submenu, 'Set up VS Code…')).toMatchObject({
+      checked: false,
+      action: { kind: 'client-setup', client: 'vscode' },
+    });
+    expect(find(submenu, 'Cursor (set up; click to remove)')).toMatchObject({
+      checked: true,
+      action: { kind: 'client-remove', client: 'cursor' },
+    });
+    const { setUpClients: _, ...withoutSetup } = options;
+    const without = trayMenu({ supervisor: running, servers }, withoutSetup);
+    expect(find(without, 'Use from a client… (not in this build)').enabled).toBe(false);
   });
 
   it('shows why the supervisor is down, its log and a retry; no server or console items', () => {

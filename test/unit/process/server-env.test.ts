@@ -1,5 +1,6 @@
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../supervisor/config/load.ts';
 import { parseConfig } from '../../../supervisor/config/parse.ts';
 import {
   defaultInheritedEnv,
@@ -9,6 +10,7 @@ import {
   SDK_DEFAULT_ENV_WIN32,
   serverBaseEnv,
 } from '../../../supervisor/process/server-env.ts';
+import { resolveHome } from '../../../supervisor/shared/home.ts';
 
 /** A supervisor environment as a shell behind a TLS-intercepting proxy has it. */
 const SUPERVISOR_ENV: NodeJS.ProcessEnv = {
@@ -121,6 +123,47 @@ describe('server environment allowlist', () => {
       homedir: () => '/Users/me',
     });
     expect(without).toEqual({ PATH: '/bin' });
+  });
+
+  describe('under the desktop app (the supervisor is Electron running as Node)', () => {
+    const electron = {
+      execPath: '/Applications/mcp-supervisor.app/Contents/MacOS/mcp-supervisor',
+      isElectron: true,
+    };
+    const supervisorEnv = { ...SUPERVISOR_ENV, ELECTRON_RUN_AS_NODE: '1' };
+
+    it('does not pass ELECTRON_RUN_AS_NODE to node / npx servers', () => {
+      for (const command of ['node', 'npx', '/usr/local/bin/node', 'uvx']) {
+        const env = serverBaseEnv({
+          env: supervisorEnv,
+          platform: 'darwin',
+          server: { command },
+          runtime: electron,
+        });
+        expect(env).not.toHaveProperty('ELECTRON_RUN_AS_NODE');
+        expect(env.PATH).toBe(SUPERVISOR_ENV.PATH);
+      }
+    });
+
+    it('sets it for a server run by the supervisor’s own executable (the built-in config’s servers)', () => {
+      const paths = resolveHome({ home: '/tmp/mcps-home', env: {} });
+      const builtIn = defaultConfig(paths) as { mcpServers: Record<string, { command: string }> };
+      const runtime = { execPath: process.execPath, isElectron: true };
+      for (const server of Object.values(builtIn.mcpServers)) {
+        expect(serverBaseEnv({ env: SUPERVISOR_ENV, platform: 'darwin', server, runtime })).toMatchObject({
+          ELECTRON_RUN_AS_NODE: '1',
+        });
+      }
+      // Plain Node needs nothing: the same config under the CLI gets no such variable.
+      for (const server of Object.values(builtIn.mcpServers)) {
+        const env = serverBaseEnv({
+          env: SUPERVISOR_ENV,
+          server,
+          runtime: { ...runtime, isElectron: false },
+        });
+        expect(env).not.toHaveProperty('ELECTRON_RUN_AS_NODE');
+      }
+    });
   });
 
   it('matches names without regard to case on Windows only', () => {
