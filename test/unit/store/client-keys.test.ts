@@ -4,7 +4,7 @@ import { ClientKeys, KEY_CACHE_TTL_MS } from '../../../supervisor/store/client-k
 import { migrate } from '../../../supervisor/store/migrations.ts';
 
 describe('ClientKeys.verify (cached by token)', () => {
-  let db: Database.Database | undefined;
+  let db: InstanceType<typeof Database> | undefined;
   afterEach(() => db?.close());
 
   function keysAt(clock: { nowMs: number }): ClientKeys {
