@@ -459,8 +459,11 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
           headers: auth,
         });
         try {
+          // initialize alone is not enough: it succeeds while the upstream still lists its tools,
+          // and calls in that window fail (and trip the breaker); wait for a call to succeed.
           await probe.connect(AbortSignal.timeout(2_000));
-          return true;
+          const outcome = await probe.callTool('echo', ECHO_ARGS, AbortSignal.timeout(2_000));
+          return outcome.kind === 'result' ? true : undefined;
         } finally {
           await probe.close();
         }
