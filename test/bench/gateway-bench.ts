@@ -550,8 +550,11 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
 
     const runs = new Map<string, Measured[]>();
     for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
-      // Rotate the order each round so no target always runs right after the same neighbour.
-      const order = TARGETS.map((_, i) => TARGETS[(i + roundIndex) % TARGETS.length] as GatewayTarget);
+      // Rotate the order each round and reverse it every other round: a rotation alone keeps the
+      // neighbours (gateway-server always ran right after direct, whose SDK client leaves the bench
+      // process garbage to collect in the next case), reversing gives each target both neighbours.
+      const rotated = TARGETS.map((_, i) => TARGETS[(i + roundIndex) % TARGETS.length] as GatewayTarget);
+      const order = roundIndex % 2 === 1 ? rotated.reverse() : rotated;
       for (const concurrency of CONCURRENCIES) {
         for (const target of order) {
           const key = `${target}/${concurrency}`;
