@@ -10,8 +10,14 @@ export interface ServerStatus {
   name: string;
   /** `stdio`, `http` or `remote`. */
   kind: string;
-  /** `starting`, `online`, `restarting`, `errored`, `unavailable`, `stopping`, `stopped`. */
+  /**
+   * `installing` (a package runner such as `npx -y` fetching the server), `starting`, `online`,
+   * `restarting`, `errored` (down until started: a failed first start or a crash loop, with
+   * `lastError`), `unavailable`, `stopping`, `stopped`.
+   */
   state: string;
+  /** When the server entered `state` (epoch ms): how long it has been installing, say. */
+  stateChangedAt: number;
   /** 0 when no process runs. */
   pid: number;
   uptimeMs: number;

@@ -30,6 +30,11 @@ const inheritEnvNameSchema = z
   });
 const nonNegativeInt = z.number().int().nonnegative();
 const requestTimeoutMs = timerMs(100, 'no MCP round trip is faster; every request would time out');
+/** How long a client may take to send a request: shorter, and a client on a loaded machine gets 408. */
+const receiveMs = timerMs(
+  1_000,
+  'a client on a slow link or a busy machine could not send its request in time (408)',
+);
 
 export const serverLimitsSchema = z
   .object({
@@ -195,7 +200,22 @@ export const gatewaySchema = z
       .min(10_000, 'must be at least 10000 ms: a client pausing between two calls would lose its session')
       .default(30 * 60_000),
     maxSessions: positiveInt.default(1_000),
+    /** Sessions one client key may hold; default a quarter of maxSessions, never more than it. */
+    maxSessionsPerKey: positiveInt.optional(),
     allowedOrigins: z.array(z.string()).default([]),
+    /** `/health/detailed` (server names, states, host figures) without the control token. */
+    publicHealthDetails: z.boolean().default(false),
+    /**
+     * Connections the listener holds at once (idle ones are closed, oldest first, to make room);
+     * default derived from the open-file limit, at most 8192.
+     */
+    maxConnections: positiveInt.optional(),
+    /** Connections of one remote address; default all of maxConnections on loopback, a quarter otherwise. */
+    maxConnectionsPerAddress: positiveInt.optional(),
+    /** Time a client has to send a request's headers (at most receiveTimeoutMs: it is part of it). */
+    headersTimeoutMs: receiveMs.default(10_000),
+    /** Time a client has to send a whole request (headers and body); answers are not timed by it. */
+    receiveTimeoutMs: receiveMs.default(30_000),
   })
   .strict();
 

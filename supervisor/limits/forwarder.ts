@@ -79,8 +79,11 @@ export class Forwarder {
     } catch (error) {
       if (error instanceof SupervisorError) {
         const reason = error.details?.reason;
+        // A request the caller got wrong (it could not be encoded) is refused, not a server error:
+        // it must not raise the server's error rate.
         status =
-          typeof reason === 'string' && reason !== 'timeout' && reason !== 'server_unavailable'
+          (typeof reason === 'string' && reason !== 'timeout' && reason !== 'server_unavailable') ||
+          error.code === 'BAD_REQUEST'
             ? 'refused'
             : 'error';
         errorCode = typeof reason === 'string' ? reason : error.code;

@@ -142,6 +142,10 @@ describe('config bounds and cross-field rules', () => {
     expect(problems(supervisor({ gateway: { sessionIdleMs: 1 } }))).toEqual([
       'supervisor.gateway.sessionIdleMs: must be at least 10000 ms: a client pausing between two calls would lose its session (got 1)',
     ]);
+    expect(problems(supervisor({ gateway: { headersTimeoutMs: 5, receiveTimeoutMs: 3e9 } }))).toEqual([
+      'supervisor.gateway.headersTimeoutMs: must be at least 1000 ms: a client on a slow link or a busy machine could not send its request in time (408) (got 5)',
+      'supervisor.gateway.receiveTimeoutMs: must be at most 2147483647 ms (about 24.8 days): a Node timer set longer fires after 1 ms instead (got 3000000000)',
+    ]);
     expect(problems(servers({ m: { command: 'x', startTimeoutMs: 3e9 } }))[0]).toMatch(
       /^mcpServers\.m\.startTimeoutMs: must be at most 2147483647 ms/,
     );
