@@ -7,6 +7,9 @@ const KEY_PREFIX = 'mcps_';
 /** How long a verified (or refused) token is trusted before the database is asked again. */
 export const KEY_CACHE_TTL_MS = 5 * 60_000;
 
+/** Longest token cached as itself: ours are 37 characters; a SHA-256 hex digest is 64. */
+const MAX_RAW_CACHE_KEY_CHARS = 64;
+
 function hashKey(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
@@ -20,6 +23,14 @@ function hashKey(token: string): string {
 export class ClientKeys {
   readonly #db: Database;
   readonly #now: () => number;
+  /**
+   * Verified (or refused) tokens, by the token itself rather than its hash: hashing was the
+   * largest cost auth put on every gateway request (a SHA-256 per call, ~80× a Map lookup;
+   * test/bench/gateway-bench.ts profile). The tokens kept are ones this process was just sent in
+   * request headers; bounded, cleared on create/revoke, trusted for the TTL only. A token longer
+   * than {@link MAX_RAW_CACHE_KEY_CHARS} (never a valid one) is kept by its hash, so a flood of
+   * long wrong tokens holds no more memory than before.
+   */
   readonly #cache = new Map<string, { key: ClientKeyInfo | undefined; expiresAt: number }>();
 
   constructor(db: Database, options: { now?: () => number } = {}) {
@@ -85,10 +96,11 @@ export class ClientKeys {
   }
 
   verify(token: string): ClientKeyInfo | undefined {
-    const hash = hashKey(token);
     const now = this.#now();
-    const cached = this.#cache.get(hash);
+    const cacheKey = token.length <= MAX_RAW_CACHE_KEY_CHARS ? token : hashKey(token);
+    const cached = this.#cache.get(cacheKey);
     if (cached && cached.expiresAt > now) return cached.key;
+    const hash = hashKey(token);
     const row = this.#db
       .prepare('SELECT id, name, servers FROM client_keys WHERE hash = ? AND revoked_at IS NULL')
       .get(hash) as { id: string; name: string; servers: string | null } | undefined;
@@ -99,7 +111,7 @@ export class ClientKeys {
     // Bounded: a flood of wrong tokens must not grow the cache without limit.
     if (this.#cache.size > 10_000) this.#cache.clear();
     // A refusal is remembered briefly only, so a key created elsewhere works at once.
-    this.#cache.set(hash, { key, expiresAt: now + (key ? KEY_CACHE_TTL_MS : 5_000) });
+    this.#cache.set(cacheKey, { key, expiresAt: now + (key ? KEY_CACHE_TTL_MS : 5_000) });
     return key;
   }
 }

@@ -8,7 +8,11 @@
  *   `client.request(tools/call, CallToolResultSchema)` — the physical limit of one stdio server;
  * - gateway-server: a real `mcp-supervisor start` process, `/mcp/everything`;
  * - gateway-aggregated: the same supervisor, `/mcp`, tool `everything__echo`;
- * - supergateway: stdio → stateful Streamable HTTP (it spawns one server per session).
+ * - supergateway: stdio → stateful Streamable HTTP (it spawns one server per session);
+ * - pass-through: the floor, a verbatim HTTP→stdio relay (lib/pass-through-server.ts);
+ * - mcp-hub: its aggregated SSE endpoint, tool `everything__echo` (lib/sse-mcp-client.ts);
+ * - mcp-proxy: stdio → stateful Streamable HTTP (`--server stream`).
+ * The supervisor runs with its limits, metrics and client-key auth on: the bench creates a key.
  * HTTP targets use {@link LeanMcpClient}: one session per (target, concurrency), undici's Pool with a
  * keep-alive agent whose socket count equals the concurrency, so at concurrency 16 the 16 workers
  * have 16 requests in flight on one session over 16 connections.
@@ -17,14 +21,16 @@
  * hundred sockets, spread over many sessions); each must be answered by a result or a documented
  * refusal, the supervisor must stay up, and its peak RSS is reported.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path, { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { floorTargets } from './lib/floor-targets.ts';
 import { LeanMcpClient } from './lib/mcp-http-client.ts';
 import { median, type RunStats, round, runFixed } from './lib/measure.ts';
+import { type PeerProcess, startMcpHub, startMcpProxy, startPassThrough } from './lib/peers.ts';
 import { type FloodResults, floodPipelined } from './lib/pipelined-flood.ts';
 import {
   BENCH_MARKER_VAR,
@@ -42,8 +48,16 @@ import {
   startSupervisor,
   waitFor,
 } from './lib/processes.ts';
+import { SseMcpClient } from './lib/sse-mcp-client.ts';
 
-export type GatewayTarget = 'direct' | 'gateway-server' | 'gateway-aggregated' | 'supergateway';
+export type GatewayTarget =
+  | 'direct'
+  | 'pass-through'
+  | 'gateway-server'
+  | 'gateway-aggregated'
+  | 'supergateway'
+  | 'mcp-hub'
+  | 'mcp-proxy';
 
 export type GatewayBenchOptions = {
   /** Node options for the supervisor process (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
@@ -126,6 +140,8 @@ export type GatewayBenchResults = {
     gatewayC16OverSupergatewayC16: number;
     gatewayC1P50MinusDirectC1P50Ms: number;
     aggregatedC1P50MinusDirectC1P50Ms: number;
+    /** Against the pass-through and the best peer: see lib/floor-targets.ts. */
+    [floorRatio: string]: number;
   };
   targets: GatewayBenchTarget[];
   flood: GatewayFloodResults | { skipped: string } | { error: string };
@@ -141,7 +157,22 @@ type Caller = {
 };
 
 const ECHO_ARGS = { message: 'bench' };
-const TARGETS: readonly GatewayTarget[] = ['direct', 'gateway-server', 'gateway-aggregated', 'supergateway'];
+const TARGETS: readonly GatewayTarget[] = [
+  'direct',
+  'pass-through',
+  'gateway-server',
+  'gateway-aggregated',
+  'supergateway',
+  'mcp-hub',
+  'mcp-proxy',
+];
+/** The peers the gateway must beat by {@link PEER_FACTOR}. */
+const PEERS: readonly GatewayTarget[] = ['supergateway', 'mcp-hub', 'mcp-proxy'];
+const PEER_FACTOR = 4;
+/** The gateway's c16 throughput, at least this share of the pass-through's. */
+const FLOOR_SHARE = 0.9;
+/** The gateway's c1 p50, at most this much above the pass-through's. */
+const FLOOR_P50_MARGIN_MS = 0.03;
 const CONCURRENCIES = [1, 16] as const;
 
 function everythingCommand(): { command: string; args: string[] } {
@@ -154,7 +185,7 @@ function supervisorConfig(marker: string) {
       everything: { ...everythingCommand(), env: { [BENCH_MARKER_VAR]: marker } },
     },
     supervisor: {
-      gateway: { auth: 'none' },
+      gateway: { auth: 'keys' },
       limits: { maxConcurrentPerClient: 64 },
     },
   };
@@ -186,8 +217,9 @@ async function httpCaller(
   tool: string,
   concurrency: number,
   processes: Map<number, string>,
+  headers?: Record<string, string>,
 ): Promise<Caller> {
-  const client = new LeanMcpClient({ url, maxSockets: concurrency });
+  const client = new LeanMcpClient({ url, maxSockets: concurrency, ...(headers ? { headers } : {}) });
   await client.connect(AbortSignal.timeout(30_000));
   return {
     processes,
@@ -215,13 +247,48 @@ function supervisorTree(supervisor: SupervisorProcess, marker: string): Map<numb
   return roles;
 }
 
-/** The servers supergateway spawned (one per session) and itself. */
-function supergatewayTree(supergateway: SupergatewayProcess, marker: string): Map<number, string> {
-  const roles = new Map<number, string>([[supergateway.pid, 'supergateway']]);
+/** mcp-hub's SSE endpoint, through the same undici pool as {@link LeanMcpClient}. */
+async function sseCaller(
+  url: string,
+  tool: string,
+  concurrency: number,
+  processes: Map<number, string>,
+): Promise<Caller> {
+  const client = new SseMcpClient({ url, maxSockets: concurrency });
+  await client.connect(AbortSignal.timeout(30_000));
+  return {
+    processes,
+    async call() {
+      const outcome = await client.callTool(tool, ECHO_ARGS);
+      return outcome.kind === 'result' && outcome.result.isError !== true;
+    },
+    close: () => client.close(),
+  };
+}
+
+/** A peer gateway (`role`) and the servers it spawned (supergateway: one per session). */
+function peerTree(peer: PeerProcess, role: string, marker: string): Map<number, string> {
+  const roles = new Map<number, string>([[peer.pid, role]]);
   for (const pid of markedProcesses(`${marker}\0`)) {
-    if (pid !== supergateway.pid && commandLine(pid).includes('server-everything')) roles.set(pid, 'server');
+    if (pid !== peer.pid && commandLine(pid).includes('server-everything')) roles.set(pid, 'server');
   }
   return roles;
+}
+
+/** A client key for the bench, created through the control API with the home's owner token. */
+async function createClientKey(home: string, port: number): Promise<string> {
+  const token = (await readFile(path.join(home, 'control-token'), 'utf8')).trim();
+  const response = await fetch(`http://127.0.0.1:${port}/api/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'gateway-bench', servers: null }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await response.json()) as { token?: string };
+  if (!response.ok || typeof body.token !== 'string') {
+    throw new Error(`creating a client key answered HTTP ${response.status}: ${JSON.stringify(body)}`);
+  }
+  return body.token;
 }
 
 /** CPU time of every process of `roles` and of this one, summed by role, between start and stop. */
@@ -242,6 +309,7 @@ async function runFlood(
   supervisor: SupervisorProcess,
   options: Exclude<GatewayBenchOptions['flood'], false | undefined> | undefined,
   config: ReturnType<typeof supervisorConfig>,
+  authorization: string,
   log: (line: string) => void,
 ): Promise<GatewayFloodResults> {
   const requests = options?.requests ?? 10_000;
@@ -251,7 +319,7 @@ async function runFlood(
   const url = `http://127.0.0.1:${supervisor.port}${floodPath}`;
   const sessions = await Promise.all(
     Array.from({ length: sessionCount }, async () => {
-      const client = new LeanMcpClient({ url, maxSockets: 1 });
+      const client = new LeanMcpClient({ url, maxSockets: 1, headers: { authorization } });
       await client.connect(AbortSignal.timeout(30_000));
       return client;
     }),
@@ -270,6 +338,7 @@ async function runFlood(
         sockets,
         requests,
         toolName: 'echo',
+        authorization,
         timeoutMs: options?.timeoutMs ?? 60_000,
       });
     } finally {
@@ -369,6 +438,7 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
   const callers = new Map<string, Caller>();
   let supervisor: SupervisorProcess | undefined;
   let supergateway: SupergatewayProcess | undefined;
+  const peers: PeerProcess[] = [];
   const leftovers: string[] = [];
   try {
     log(`gateway bench: home ${home}`);
@@ -379,13 +449,21 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       ...(options.supervisorExecArgv ? { execArgv: options.supervisorExecArgv } : {}),
     });
     const gatewayUrl = `http://127.0.0.1:${supervisor.port}`;
+    const auth = { authorization: `Bearer ${await createClientKey(home, supervisor.port)}` };
     // The state file is written before the servers start: wait until the server has initialized.
     await waitFor(
       async () => {
-        const probe = new LeanMcpClient({ url: `${gatewayUrl}/mcp/everything`, maxSockets: 1 });
+        const probe = new LeanMcpClient({
+          url: `${gatewayUrl}/mcp/everything`,
+          maxSockets: 1,
+          headers: auth,
+        });
         try {
+          // initialize alone is not enough: it succeeds while the upstream still lists its tools,
+          // and calls in that window fail (and trip the breaker); wait for a call to succeed.
           await probe.connect(AbortSignal.timeout(2_000));
-          return true;
+          const outcome = await probe.callTool('echo', ECHO_ARGS, AbortSignal.timeout(2_000));
+          return outcome.kind === 'result' ? true : undefined;
         } finally {
           await probe.close();
         }
@@ -397,23 +475,55 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       stdioCommand: [command, ...args].map((part) => JSON.stringify(part)).join(' '),
       marker: `${runId}-supergateway`,
     });
+    const serverCommand = [command, ...args];
+    const passThrough = await startPassThrough({ command: serverCommand, marker: `${runId}-pass-through` });
+    peers.push(passThrough);
+    const mcpHub = await startMcpHub({
+      name: 'everything',
+      command: serverCommand,
+      marker: `${runId}-mcp-hub`,
+      stateDir: path.join(home, 'mcp-hub'),
+    });
+    peers.push(mcpHub);
+    const mcpProxy = await startMcpProxy({ command: serverCommand, marker: `${runId}-mcp-proxy` });
+    peers.push(mcpProxy);
 
     const rssAfterStart = rssBytes(supervisor.pid);
     const supervisorProcesses = supervisorTree(supervisor, supervisorMarker);
     log(
       `supervisor processes: ${[...supervisorProcesses].map(([pid, role]) => `${role} ${pid}`).join(', ')}`,
     );
-    // supergateway spawns its server when a session initializes: its tree is filled in after.
+    // supergateway and mcp-proxy spawn a server when a session initializes: trees are filled in after.
     const supergatewayProcesses = new Map<number, string>();
+    const mcpProxyProcesses = new Map<number, string>();
+    const passThroughProcesses = peerTree(passThrough, 'pass-through', `${runId}-pass-through`);
+    const mcpHubProcesses = peerTree(mcpHub, 'mcp-hub', `${runId}-mcp-hub`);
     for (const concurrency of CONCURRENCIES) {
       callers.set(`direct/${concurrency}`, await directCaller(`${runId}-direct`));
       callers.set(
         `gateway-server/${concurrency}`,
-        await httpCaller(`${gatewayUrl}/mcp/everything`, 'echo', concurrency, supervisorProcesses),
+        await httpCaller(`${gatewayUrl}/mcp/everything`, 'echo', concurrency, supervisorProcesses, auth),
       );
       callers.set(
         `gateway-aggregated/${concurrency}`,
-        await httpCaller(`${gatewayUrl}/mcp`, 'everything__echo', concurrency, supervisorProcesses),
+        await httpCaller(`${gatewayUrl}/mcp`, 'everything__echo', concurrency, supervisorProcesses, auth),
+      );
+      callers.set(
+        `pass-through/${concurrency}`,
+        await httpCaller(`http://127.0.0.1:${passThrough.port}/`, 'echo', concurrency, passThroughProcesses),
+      );
+      callers.set(
+        `mcp-hub/${concurrency}`,
+        await sseCaller(
+          `http://127.0.0.1:${mcpHub.port}/mcp`,
+          'everything__echo',
+          concurrency,
+          mcpHubProcesses,
+        ),
+      );
+      callers.set(
+        `mcp-proxy/${concurrency}`,
+        await httpCaller(`http://127.0.0.1:${mcpProxy.port}/mcp`, 'echo', concurrency, mcpProxyProcesses),
       );
       callers.set(
         `supergateway/${concurrency}`,
@@ -425,8 +535,11 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
         ),
       );
     }
-    for (const [pid, role] of supergatewayTree(supergateway, `${runId}-supergateway`)) {
+    for (const [pid, role] of peerTree(supergateway, 'supergateway', `${runId}-supergateway`)) {
       supergatewayProcesses.set(pid, role);
+    }
+    for (const [pid, role] of peerTree(mcpProxy, 'mcp-proxy', `${runId}-mcp-proxy`)) {
+      mcpProxyProcesses.set(pid, role);
     }
 
     log(`warm-up: ${warmupRequests} requests per case`);
@@ -437,8 +550,11 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
 
     const runs = new Map<string, Measured[]>();
     for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
-      // Rotate the order each round so no target always runs right after the same neighbour.
-      const order = TARGETS.map((_, i) => TARGETS[(i + roundIndex) % TARGETS.length] as GatewayTarget);
+      // Rotate the order each round and reverse it every other round: a rotation alone keeps the
+      // neighbours (gateway-server always ran right after direct, whose SDK client leaves the bench
+      // process garbage to collect in the next case), reversing gives each target both neighbours.
+      const rotated = TARGETS.map((_, i) => TARGETS[(i + roundIndex) % TARGETS.length] as GatewayTarget);
+      const order = roundIndex % 2 === 1 ? rotated.reverse() : rotated;
       for (const concurrency of CONCURRENCIES) {
         for (const target of order) {
           const key = `${target}/${concurrency}`;
@@ -476,6 +592,12 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       gatewayC1P50MinusDirectC1P50Ms: round(find('gateway-server', 1).p50Ms - find('direct', 1).p50Ms),
       aggregatedC1P50MinusDirectC1P50Ms: round(find('gateway-aggregated', 1).p50Ms - find('direct', 1).p50Ms),
     };
+    const floor = floorTargets(cases, {
+      peers: PEERS,
+      floorShare: FLOOR_SHARE,
+      peerFactor: PEER_FACTOR,
+      p50MarginMs: FLOOR_P50_MARGIN_MS,
+    });
     const targets: GatewayBenchTarget[] = [
       {
         name: 'gateway c16 throughput / direct stdio c16 (/mcp/everything)',
@@ -505,6 +627,7 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
         goal: '≤ 0.3',
         isMet: ratios.gatewayC1P50MinusDirectC1P50Ms <= 0.3,
       },
+      ...floor.targets,
     ];
 
     for (const caller of callers.values()) await caller.close().catch(() => undefined);
@@ -514,7 +637,7 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
     if (options.flood === false) flood = { skipped: 'disabled by option' };
     else {
       try {
-        flood = await runFlood(supervisor, options.flood, config, log);
+        flood = await runFlood(supervisor, options.flood, config, auth.authorization, log);
         targets.push({
           name: `${flood.requests} concurrent requests: all answered (result or refusal), supervisor alive`,
           value: flood.results + Object.values(flood.refusals).reduce((sum, count) => sum + count, 0),
@@ -539,13 +662,20 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
         rounds: `${rounds} interleaved rounds after ${warmupRequests} warm-up requests per case; medians reported`,
         supergateway:
           'supergateway --stateful --outputTransport streamableHttp --logLevel none (one server child per session)',
+        passThrough:
+          'test/bench/lib/pass-through-server.ts: node:http, each POST body written verbatim to the server stdin, the answer line written back verbatim (ids read to match answers; no sessions, limits, auth or metrics)',
+        mcpHub:
+          'mcp-hub --port P --config F, its SSE endpoint (GET /mcp, POST /messages), tool everything__echo, through SseMcpClient (same undici Pool and dispatch as LeanMcpClient)',
+        mcpProxy: 'mcp-proxy --port P --server stream (stateful Streamable HTTP at /mcp)',
+        gatewayAuth:
+          'gateway.auth "keys": every gateway request carries a client key created through the control API; limits and metrics at their defaults',
         flood:
           'all sockets connected first, then every request written at once, HTTP/1.1-pipelined (Node hands pipelined requests to the handler as it parses them, so the gateway admits them at its own pace); each socket uses one of the sessions in turn; a request unanswered 60 s after issue counts as a hang; supervisor VmRSS sampled every 100 ms',
-        cpu: 'utime+stime deltas from /proc/<pid>/stat of each serving process (supervisor, PM2 daemon, bridge, server; supergateway and its server; the direct server) and process.cpuUsage() of the bench client',
+        cpu: 'utime+stime deltas from /proc/<pid>/stat of each serving process (supervisor, PM2 daemon, server; each peer and its servers; the direct server) and process.cpuUsage() of the bench client',
       },
       supervisorConfig: config,
       cases,
-      ratios,
+      ratios: { ...ratios, ...floor.ratios },
       targets,
       flood,
       leftovers,
@@ -553,6 +683,7 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
   } finally {
     for (const caller of callers.values()) await caller.close().catch(() => undefined);
     await supergateway?.stop().catch(() => undefined);
+    await Promise.allSettled(peers.map((peer) => peer.stop()));
     await supervisor?.stop().catch(() => undefined);
     leftovers.push(...killLeftovers(runId, home));
     await rm(home, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);

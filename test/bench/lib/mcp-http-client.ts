@@ -54,11 +54,14 @@ export class LeanMcpClient {
   readonly #origin: string;
   readonly #path: string;
   readonly #pool: Pool;
+  /** Sent with every request (e.g. `authorization`), as name, value pairs. */
+  readonly #extraHeaders: string[];
   #sessionId: string | undefined;
   #nextId = 1;
 
-  constructor(options: { url: string; maxSockets: number }) {
+  constructor(options: { url: string; maxSockets: number; headers?: Record<string, string> }) {
     const url = new URL(options.url);
+    this.#extraHeaders = Object.entries(options.headers ?? {}).flat();
     this.#origin = url.origin;
     this.#path = url.pathname;
     this.#pool = new Pool(url.origin, { connections: options.maxSockets, pipelining: 1 });
@@ -134,6 +137,7 @@ export class LeanMcpClient {
       'application/json, text/event-stream',
       'mcp-protocol-version',
       BENCH_PROTOCOL_VERSION,
+      ...this.#extraHeaders,
     ];
     if (body !== undefined) headers.push('content-type', 'application/json');
     if (this.#sessionId) headers.push('mcp-session-id', this.#sessionId);

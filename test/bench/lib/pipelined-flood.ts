@@ -115,6 +115,8 @@ export async function floodPipelined(options: {
   requests: number;
   toolName: string;
   timeoutMs: number;
+  /** Sent as the `authorization` header of every request (the gateway's auth on). */
+  authorization?: string;
 }): Promise<FloodResults> {
   const { sessionIds, sockets: socketCount, requests } = options;
   const results: FloodResults = {
@@ -196,6 +198,7 @@ export async function floodPipelined(options: {
     socket.on('error', () => undefined);
   });
 
+  const authorization = options.authorization ? `authorization: ${options.authorization}\r\n` : '';
   issuedAt = performance.now();
   connected.forEach((socket, index) => {
     const sessionId = sessionIds[index % sessionIds.length] as string;
@@ -209,6 +212,7 @@ export async function floodPipelined(options: {
       return (
         `POST ${options.path} HTTP/1.1\r\nhost: 127.0.0.1:${options.port}\r\n` +
         'content-type: application/json\r\naccept: application/json, text/event-stream\r\n' +
+        authorization +
         `mcp-session-id: ${sessionId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
       );
     });

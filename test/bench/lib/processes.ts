@@ -157,7 +157,7 @@ export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<v
   }
 }
 
-function spawnNode(args: string[], marker: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+export function spawnNode(args: string[], marker: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env, [BENCH_MARKER_VAR]: marker },
