@@ -99,7 +99,10 @@ describe('gateway forwarding (real supervisor, real servers)', () => {
         }),
       );
       try {
-        const { client } = await open('everything');
+        // Tool lists follow the client's capabilities: declare the same ones.
+        const { client } = await open('everything', {
+          capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
+        });
         const viaGateway = await client.listTools();
         const directList = await direct.listTools();
         expect(viaGateway.tools.map((t) => t.name).sort()).toEqual(

@@ -216,10 +216,15 @@ describe('gateway HTTP and JSON-RPC errors', () => {
       expect(response.body?.error?.message).toMatch(/nope/);
     });
 
-    it('GET without a session → 400', async () => {
-      const response = await fetch(url, { headers: { accept: 'text/event-stream' } });
-      expect(response.status).toBe(400);
-      await response.text();
+    it('GET and DELETE without a session → 405 Allow: POST (2026-07-28 clients only POST)', async () => {
+      for (const method of ['GET', 'DELETE']) {
+        const response = await fetch(url, { method, headers: { accept: 'text/event-stream' } });
+        expect(response.status, method).toBe(405);
+        expect(response.headers.get('allow'), method).toBe('POST');
+        expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+          /Mcp-Session-Id/,
+        );
+      }
     });
 
     it('GET with an unknown session → 404', async () => {
