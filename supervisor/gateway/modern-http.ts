@@ -17,6 +17,20 @@ import { modernHttpStatus, RpcAnswerError, toErrorResponse } from './rpc-errors.
 type ModernRequest = Extract<Classification, { era: 'modern' }>;
 
 /**
+ * What the gateway answers itself on the stateless path (or refuses: the methods 2026-07-28
+ * removed), so every other request goes to the dispatcher without a routing step of its own.
+ */
+const GATEWAY_METHODS = new Set([
+  'server/discover',
+  'subscriptions/listen',
+  'initialize',
+  'ping',
+  'logging/setLevel',
+  'resources/subscribe',
+  'resources/unsubscribe',
+]);
+
+/**
  * The stateless path of `/mcp` and `/mcp/<server>` for 2026-07-28 requests
  * (basic/transports/streamable-http): no session; each request carries its client in `_meta`
  * (the classifier has checked the envelope and the standard headers). `server/discover` and
@@ -55,19 +69,19 @@ export class ModernHttp {
       scope: key?.servers,
       envelope: request.envelope,
     });
-    const route = routeModernRequest(method, params);
-    // The methods 2026-07-28 removed. (A malformed MRTR retry is the dispatcher's to judge: only
-    // the gateway's own rounds, for a 2025 server, must carry its requestState.)
-    if (route.kind === 'error' && route.httpStatus === 404)
-      return sendJson(res, route.httpStatus, errorResponse(id, route.code, route.message));
-    if (route.kind === 'discover' || route.kind === 'listen') {
+    if (GATEWAY_METHODS.has(method)) {
+      const route = routeModernRequest(method, params);
+      // The methods 2026-07-28 removed. (A malformed MRTR retry is the dispatcher's to judge: only
+      // the gateway's own rounds, for a 2025 server, must carry its requestState.)
+      if (route.kind === 'error')
+        return sendJson(res, route.httpStatus, errorResponse(id, route.code, route.message));
       let discovered: Record<string, unknown>;
       try {
         discovered = this.#dispatcher.discover(server);
       } catch (error) {
         return this.#answerError(res, id, error);
       }
-      if (route.kind === 'discover') return sendJson(res, 200, resultResponse(id, discovered));
+      if (route.kind !== 'listen') return sendJson(res, 200, resultResponse(id, discovered));
       const capabilities = (discovered.capabilities ?? {}) as Record<string, unknown>;
       return this.#listens.open(res, caller, id, route.filter as SubscriptionFilter, capabilities);
     }
