@@ -21,7 +21,7 @@ import {
   testServerEnv,
   testServers,
 } from '../../helpers/index.ts';
-import { markers, mcpUrl, stopAndCheck, waitForMarker, within } from './helpers.ts';
+import { markers, mcpUrl, stopAndCheck, textOf, waitForMarker, within } from './helpers.ts';
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/dual-era-server.ts');
 const ALL_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
@@ -32,11 +32,6 @@ interface EraClient {
   client: Client;
   asked: string[];
   close(): Promise<void>;
-}
-
-function textOf(result: unknown): string {
-  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
-  return content.map((part) => part.text ?? '').join('');
 }
 
 /** A v2 client of `era` on `url`, answering sampling, elicitation and roots when it declares them. */

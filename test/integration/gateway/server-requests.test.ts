@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  runCli,
   type SupervisorProcess,
   sleep,
   startSupervisorProcess,
@@ -22,18 +21,18 @@ import {
   testServerEnv,
   testServers,
 } from '../../helpers/index.ts';
-import { type ConnectedClient, connectClient, mcpUrl, stopAndCheck, within } from './helpers.ts';
+import {
+  type ConnectedClient,
+  type CreatedKey,
+  connectClient,
+  createKey,
+  mcpUrl,
+  stopAndCheck,
+  textOf,
+  within,
+} from './helpers.ts';
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/dual-era-server.ts');
-
-function textOf(result: unknown): string {
-  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
-  return content.map((part) => part.text ?? '').join('');
-}
-
-interface CreatedKey {
-  token: string;
-}
 
 describe('server→client roots go only to the client they belong to', () => {
   let home: TempHome;
@@ -42,11 +41,16 @@ describe('server→client roots go only to the client they belong to', () => {
   let onlyB: CreatedKey;
   const clients: ConnectedClient[] = [];
 
-  async function createKey(name: string, servers?: string[]): Promise<CreatedKey> {
-    const args = ['keys', 'create', name, ...(servers ? ['--servers', servers.join(',')] : []), '--json'];
-    const result = await runCli(args, { home: home.path });
-    expect(result.code, result.stderr).toBe(0);
-    return JSON.parse(result.stdout) as CreatedKey;
+  /** What a roots call of `client` came back with: its text, or its error. */
+  function rootsOutcome(client: ConnectedClient['client'], what: string): Promise<string> {
+    return within(
+      client.callTool({ name: 'roots', arguments: {} }).then(
+        (result) => textOf(result),
+        (error: unknown) => String(error),
+      ),
+      15_000,
+      what,
+    );
   }
 
   /** A client whose roots/list handler answers `secret` and counts the requests it got. */
@@ -85,8 +89,8 @@ describe('server→client roots go only to the client they belong to', () => {
         },
       },
     });
-    all = await createKey('all');
-    onlyB = await createKey('only-b', ['b']);
+    all = await createKey(home.path, 'all');
+    onlyB = await createKey(home.path, 'only-b', ['b']);
     // server-everything asks for roots 350 ms after `initialized`, when no client is there yet.
     await sleep(1_000);
   });
@@ -119,14 +123,7 @@ describe('server→client roots go only to the client they belong to', () => {
   it("a client without roots gets no other client's roots (the fixture asks on every call)", async () => {
     const bystander = await rootsClient('fx', all.token, 'secret-of-the-bystander');
     const caller = await plainClient('fx', all.token);
-    const outcome = await within(
-      caller.client.callTool({ name: 'roots', arguments: {} }).then(
-        (result) => textOf(result),
-        (error: unknown) => String(error),
-      ),
-      15_000,
-      'the roots call of a client without roots',
-    );
+    const outcome = await rootsOutcome(caller.client, 'the roots call of a client without roots');
     expect(outcome).not.toContain('secret-of-the-bystander');
     expect(bystander.asked()).toBe(0);
   });
@@ -136,14 +133,7 @@ describe('server→client roots go only to the client they belong to', () => {
     // Closing the transport ends the GET stream without terminating the session.
     await gone.transport.close();
     const caller = await plainClient('fx', all.token);
-    const outcome = await within(
-      caller.client.callTool({ name: 'roots', arguments: {} }).then(
-        (result) => textOf(result),
-        (error: unknown) => String(error),
-      ),
-      15_000,
-      'the roots call after a client went away',
-    );
+    const outcome = await rootsOutcome(caller.client, 'the roots call after a client went away');
     expect(outcome).not.toContain('secret-of-the-gone');
     expect(gone.asked()).toBe(0);
   });

@@ -43,20 +43,43 @@ afterEach(() => {
 
 const PARAMS = { name: 'ask', arguments: {} };
 
+/** The first request of a flight: `tools/call` of `ask`, sent upstream with `run`. */
+function start(
+  mrtr: MrtrBridge,
+  client: ModernCaller,
+  run: (signal: AbortSignal) => Promise<Result>,
+  signal: AbortSignal = new AbortController().signal,
+) {
+  return mrtr.call({
+    caller: client,
+    server: 'srv',
+    method: 'tools/call',
+    params: PARAMS,
+    signal,
+    onProgress: undefined,
+    run,
+  });
+}
+
+/** The client's retry of a round. */
+function resume(mrtr: MrtrBridge, client: ModernCaller, requestState: string, inputResponses: Result) {
+  return mrtr.retry({
+    caller: client,
+    method: 'tools/call',
+    params: PARAMS,
+    requestState,
+    inputResponses,
+    signal: new AbortController().signal,
+    onProgress: undefined,
+  });
+}
+
 describe('MrtrBridge (a 2026 client on a 2025 server)', () => {
   it('turns the server request of a call in flight into a round, and the retry into the answer', async () => {
     const mrtr = bridge();
     const upstream = upstreamCall();
     const client = caller('k1');
-    const first = mrtr.call({
-      caller: client,
-      server: 'srv',
-      method: 'tools/call',
-      params: PARAMS,
-      signal: new AbortController().signal,
-      onProgress: undefined,
-      run: upstream.run,
-    });
+    const first = start(mrtr, client, upstream.run, new AbortController().signal);
     const candidate = mrtr.candidate('srv', 'elicitation/create');
     expect(candidate).toBeDefined();
     const asked = mrtr.serverRequest(candidate!.flightId, 'elicitation/create', { message: 'name?' });
@@ -65,14 +88,8 @@ describe('MrtrBridge (a 2026 client on a 2025 server)', () => {
       resultType: 'input_required',
       inputRequests: { r1: { method: 'elicitation/create', params: { message: 'name?' } } },
     });
-    const retry = mrtr.retry({
-      caller: client,
-      method: 'tools/call',
-      params: PARAMS,
-      requestState: round.requestState as string,
-      inputResponses: { r1: { action: 'accept', content: { name: 'zoe' } } },
-      signal: new AbortController().signal,
-      onProgress: undefined,
+    const retry = resume(mrtr, client, round.requestState as string, {
+      r1: { action: 'accept', content: { name: 'zoe' } },
     });
     // The server's request is answered with the client's response, then its call completes.
     await expect(asked).resolves.toEqual({ action: 'accept', content: { name: 'zoe' } });
@@ -82,17 +99,9 @@ describe('MrtrBridge (a 2026 client on a 2025 server)', () => {
 
   it('offers a flight for attribution only to a request its client declared the capability for', () => {
     const mrtr = bridge();
-    mrtr
-      .call({
-        caller: caller('k1', { elicitation: {} }),
-        server: 'srv',
-        method: 'tools/call',
-        params: PARAMS,
-        signal: new AbortController().signal,
-        onProgress: undefined,
-        run: upstreamCall().run,
-      })
-      .catch(() => {}); // answered by close() at the end of the test
+    start(mrtr, caller('k1', { elicitation: {} }), upstreamCall().run, new AbortController().signal).catch(
+      () => {},
+    ); // answered by close() at the end of the test
     expect(mrtr.candidate('srv', 'elicitation/create')).toBeDefined();
     expect(mrtr.candidate('srv', 'sampling/createMessage')).toBeUndefined();
     expect(mrtr.candidate('srv', 'roots/list')).toBeUndefined();
@@ -102,26 +111,10 @@ describe('MrtrBridge (a 2026 client on a 2025 server)', () => {
   it('refuses a retry of another key with 400/-32602, and the server request stays pending for its own', async () => {
     const mrtr = bridge();
     const upstream = upstreamCall();
-    const first = mrtr.call({
-      caller: caller('k1'),
-      server: 'srv',
-      method: 'tools/call',
-      params: PARAMS,
-      signal: new AbortController().signal,
-      onProgress: undefined,
-      run: upstream.run,
-    });
+    const first = start(mrtr, caller('k1'), upstream.run, new AbortController().signal);
     void mrtr.serverRequest(mrtr.candidate('srv', 'elicitation/create')!.flightId, 'elicitation/create', {});
     const round = await first;
-    const stolen = mrtr.retry({
-      caller: caller('k2'),
-      method: 'tools/call',
-      params: PARAMS,
-      requestState: round.requestState as string,
-      inputResponses: { r1: { action: 'decline' } },
-      signal: new AbortController().signal,
-      onProgress: undefined,
-    });
+    const stolen = resume(mrtr, caller('k2'), round.requestState as string, { r1: { action: 'decline' } });
     const error = await stolen.then(
       () => undefined,
       (reason: unknown) => reason,
@@ -134,15 +127,7 @@ describe('MrtrBridge (a 2026 client on a 2025 server)', () => {
     const mrtr = bridge();
     const upstream = upstreamCall();
     const stream = new AbortController();
-    const first = mrtr.call({
-      caller: caller('k1'),
-      server: 'srv',
-      method: 'tools/call',
-      params: PARAMS,
-      signal: stream.signal,
-      onProgress: undefined,
-      run: upstream.run,
-    });
+    const first = start(mrtr, caller('k1'), upstream.run, stream.signal);
     stream.abort(new Error('the client closed the request stream'));
     await expect(first).rejects.toThrow(/closed the request stream/);
     expect(String(upstream.cancelled())).toMatch(/cancelled/);
