@@ -8,6 +8,9 @@
  *   `client.request(tools/call, CallToolResultSchema)` — the physical limit of one stdio server;
  * - gateway-server: a real `mcp-supervisor start` process, `/mcp/everything`;
  * - gateway-aggregated: the same supervisor, `/mcp`, tool `everything__echo`;
+ * - gateway-server-2026: `/mcp/everything` from a 2026-07-28 client (stateless, the envelope in
+ *   each request's `_meta`, the standard headers): the translation path to a 2025 server, whose
+ *   extra cost per call is one envelope lifted off and one result mapped (issue 12: not slower);
  * - supergateway: stdio → stateful Streamable HTTP (it spawns one server per session).
  * HTTP targets use {@link LeanMcpClient}: one session per (target, concurrency), undici's Pool with a
  * keep-alive agent whose socket count equals the concurrency, so at concurrency 16 the 16 workers
@@ -23,7 +26,7 @@ import path, { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { LeanMcpClient } from './lib/mcp-http-client.ts';
+import { LeanMcpClient, MODERN_PROTOCOL_VERSION } from './lib/mcp-http-client.ts';
 import { median, type RunStats, round, runFixed } from './lib/measure.ts';
 import { type FloodResults, floodPipelined } from './lib/pipelined-flood.ts';
 import {
@@ -43,7 +46,12 @@ import {
   waitFor,
 } from './lib/processes.ts';
 
-export type GatewayTarget = 'direct' | 'gateway-server' | 'gateway-aggregated' | 'supergateway';
+export type GatewayTarget =
+  | 'direct'
+  | 'gateway-server'
+  | 'gateway-server-2026'
+  | 'gateway-aggregated'
+  | 'supergateway';
 
 export type GatewayBenchOptions = {
   /** Node options for the supervisor process (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
@@ -126,6 +134,8 @@ export type GatewayBenchResults = {
     gatewayC16OverSupergatewayC16: number;
     gatewayC1P50MinusDirectC1P50Ms: number;
     aggregatedC1P50MinusDirectC1P50Ms: number;
+    modernC16OverLegacyC16: number;
+    modernC1P50MinusLegacyC1P50Ms: number;
   };
   targets: GatewayBenchTarget[];
   flood: GatewayFloodResults | { skipped: string } | { error: string };
@@ -141,7 +151,13 @@ type Caller = {
 };
 
 const ECHO_ARGS = { message: 'bench' };
-const TARGETS: readonly GatewayTarget[] = ['direct', 'gateway-server', 'gateway-aggregated', 'supergateway'];
+const TARGETS: readonly GatewayTarget[] = [
+  'direct',
+  'gateway-server',
+  'gateway-server-2026',
+  'gateway-aggregated',
+  'supergateway',
+];
 const CONCURRENCIES = [1, 16] as const;
 
 function everythingCommand(): { command: string; args: string[] } {
@@ -186,8 +202,9 @@ async function httpCaller(
   tool: string,
   concurrency: number,
   processes: Map<number, string>,
+  revision?: typeof MODERN_PROTOCOL_VERSION,
 ): Promise<Caller> {
-  const client = new LeanMcpClient({ url, maxSockets: concurrency });
+  const client = new LeanMcpClient({ url, maxSockets: concurrency, ...(revision && { revision }) });
   await client.connect(AbortSignal.timeout(30_000));
   return {
     processes,
@@ -412,6 +429,16 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
         await httpCaller(`${gatewayUrl}/mcp/everything`, 'echo', concurrency, supervisorProcesses),
       );
       callers.set(
+        `gateway-server-2026/${concurrency}`,
+        await httpCaller(
+          `${gatewayUrl}/mcp/everything`,
+          'echo',
+          concurrency,
+          supervisorProcesses,
+          MODERN_PROTOCOL_VERSION,
+        ),
+      );
+      callers.set(
         `gateway-aggregated/${concurrency}`,
         await httpCaller(`${gatewayUrl}/mcp`, 'everything__echo', concurrency, supervisorProcesses),
       );
@@ -475,6 +502,12 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       ),
       gatewayC1P50MinusDirectC1P50Ms: round(find('gateway-server', 1).p50Ms - find('direct', 1).p50Ms),
       aggregatedC1P50MinusDirectC1P50Ms: round(find('gateway-aggregated', 1).p50Ms - find('direct', 1).p50Ms),
+      modernC16OverLegacyC16: round(
+        find('gateway-server-2026', 16).requestsPerSecond / find('gateway-server', 16).requestsPerSecond,
+      ),
+      modernC1P50MinusLegacyC1P50Ms: round(
+        find('gateway-server-2026', 1).p50Ms - find('gateway-server', 1).p50Ms,
+      ),
     };
     const targets: GatewayBenchTarget[] = [
       {
@@ -497,6 +530,21 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
         unit: '×',
         goal: '≥ 3',
         isMet: ratios.gatewayC16OverSupergatewayC16 >= 3,
+      },
+      {
+        // "Not slower" within the rounds' noise (a few percent between rounds of the same case).
+        name: '2026-07-28 client c16 throughput / 2025 client c16 (/mcp/everything)',
+        value: ratios.modernC16OverLegacyC16,
+        unit: '×',
+        goal: '≥ 0.95',
+        isMet: ratios.modernC16OverLegacyC16 >= 0.95,
+      },
+      {
+        name: '2026-07-28 client c1 p50 − 2025 client c1 p50 (/mcp/everything)',
+        value: ratios.modernC1P50MinusLegacyC1P50Ms,
+        unit: 'ms',
+        goal: '≤ 0.02',
+        isMet: ratios.modernC1P50MinusLegacyC1P50Ms <= 0.02,
       },
       {
         name: 'gateway c1 p50 − direct c1 p50 (/mcp/everything)',
@@ -535,6 +583,8 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       method: {
         direct: 'SDK Client + StdioClientTransport, client.request(tools/call, CallToolResultSchema)',
         http: 'LeanMcpClient: undici Pool, one keep-alive connection per concurrent caller, one session per case; answers read whole and parsed (JSON, or SSE when the server streams)',
+        modern:
+          'gateway-server-2026: the same LeanMcpClient shape as a 2026-07-28 client: no session, the envelope in each request _meta, MCP-Protocol-Version / Mcp-Method / Mcp-Name headers',
         concurrency16: '16 workers, each awaiting its own calls, on one session (16 sockets)',
         rounds: `${rounds} interleaved rounds after ${warmupRequests} warm-up requests per case; medians reported`,
         supergateway:
