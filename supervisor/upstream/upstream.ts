@@ -19,10 +19,10 @@ import { SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
+import { FifoClientTransport } from './fifo-transport.ts';
 import { httpErrorAnswer } from './http-error-answer.ts';
 import { ListenFeed, withoutSubscriptionId } from './listen-feed.ts';
 import { type ChannelSend, RequestChannel } from './request-channel.ts';
-import { SocketClientTransport } from './socket-transport.ts';
 import { Subscribers } from './subscribers.ts';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'unavailable' | 'closed';
@@ -30,9 +30,12 @@ export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'unavailable' | 'c
 /** The protocol era a server connection speaks: 2026-07-28 (`modern`) or the 2025 handshake. */
 export type UpstreamEra = 'modern' | 'legacy';
 
-/** How to reach a server: its bridge's Unix socket, or a Streamable HTTP url. */
+/**
+ * How to reach a server: the FIFO pair of a stdio server's current process (usable once), or a
+ * Streamable HTTP url.
+ */
 export type UpstreamEndpoint =
-  | { kind: 'socket'; path: string }
+  | { kind: 'fifo'; stdinPath: string; stdoutPath: string }
   | { kind: 'http'; url: string; headers: Record<string, string> };
 
 /** A notification as the server sent it (method and params). */
@@ -160,7 +163,7 @@ export class Upstream {
       options.signal?.throwIfAborted();
       const isLegacyOnly = this.#isLegacyOnly;
       try {
-        const transport = this.#transportFor(endpoint, Math.max(1, deadline - Date.now()));
+        const transport = this.#transportFor(endpoint, Math.max(1, deadline - Date.now()), options.signal);
         const connection = await detectUpstreamRevision(transport, {
           clientInfo: { name: PRODUCT_NAME, version: this.#version },
           capabilities: UPSTREAM_CLIENT_CAPABILITIES,
@@ -178,7 +181,7 @@ export class Upstream {
         return;
       } catch (error) {
         lastError = error;
-        if (!isLegacyOnly && endpoint.kind === 'socket' && isConnectionClosed(error)) {
+        if (!isLegacyOnly && endpoint.kind === 'fifo' && isConnectionClosed(error)) {
           // Some SDKs exit on any request before `initialize`; the next start skips the probe.
           this.#isLegacyOnly = true;
           this.#logger.warn(
@@ -186,7 +189,8 @@ export class Upstream {
             'the server closed its connection during the 2026-07-28 probe; it is spoken to in 2025 from now on',
           );
         }
-        if (Date.now() + delayMs >= deadline) break;
+        // A FIFO pair serves one connection: what failed on it cannot be retried.
+        if (endpoint.kind === 'fifo' || Date.now() + delayMs >= deadline) break;
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         delayMs = Math.min(500, delayMs * 2);
       }
@@ -357,10 +361,10 @@ export class Upstream {
 
   /** Puts a {@link RequestChannel} on a connected transport, ahead of the SDK client's handler. */
   #openChannel(transport: Transport, generation: number, era: UpstreamEra): RequestChannel {
-    const isSocket = transport instanceof SocketClientTransport;
+    const isFifo = transport instanceof FifoClientTransport;
     let send: ChannelSend;
-    if (isSocket) {
-      // The socket transport writes without a promise per message.
+    if (isFifo) {
+      // The FIFO transport writes without a promise per message.
       send = (message) => transport.write(message as never);
     } else if (transport instanceof StreamableHTTPClientTransport) {
       // A 2026 server answers a refused request with an HTTP status and a JSON-RPC body the SDK's
@@ -379,7 +383,7 @@ export class Upstream {
       send,
       isCancelledByStream: era === 'modern' && transport.hasPerRequestStream === true,
     });
-    if (isSocket) {
+    if (isFifo) {
       transport.intercept = (message) => channel.intercept(message as never);
     } else {
       const toClient = transport.onmessage;
@@ -394,9 +398,17 @@ export class Upstream {
     for (const listener of this.#listeners.notification) listener(notification);
   }
 
-  #transportFor(endpoint: UpstreamEndpoint, connectTimeoutMs: number): Transport {
-    if (endpoint.kind === 'socket')
-      return new SocketClientTransport({ path: endpoint.path, connectTimeoutMs }) as unknown as Transport;
+  #transportFor(endpoint: UpstreamEndpoint, connectTimeoutMs: number, signal?: AbortSignal): Transport {
+    if (endpoint.kind === 'fifo') {
+      const { stdinPath, stdoutPath } = endpoint;
+      // The FIFO transport implements the v1 SDK interface, which the v2 one keeps.
+      return new FifoClientTransport({
+        stdinPath,
+        stdoutPath,
+        connectTimeoutMs,
+        signal,
+      }) as unknown as Transport;
+    }
     return new StreamableHTTPClientTransport(new URL(endpoint.url), {
       requestInit: { headers: endpoint.headers },
     });
