@@ -75,6 +75,8 @@ interface Target {
   httpArgs: string[];
   selection: string[];
   minDirectPasses: number;
+  /** Checks allowed to be lost through `/mcp` (known-gap.ts); each must be lost, or go. */
+  aggregatedResidue: Record<string, string>;
 }
 
 const fixtureStdio = (home: string) => ({
@@ -96,6 +98,7 @@ const TARGETS: Target[] = [
     httpArgs: [SERVER_EVERYTHING, 'streamableHttp'],
     selection: [],
     minDirectPasses: 40,
+    aggregatedResidue: KNOWN_GAP_AGGREGATED,
   },
   {
     title: 'dual-era fixture (SDK v2, stdio), 2026-07-28 requirements',
@@ -103,6 +106,9 @@ const TARGETS: Target[] = [
     httpArgs: [FIXTURE, 'http'],
     selection: ['--requirements', '2026-07-28'],
     minDirectPasses: 85,
+    // The fixture answers an unknown tool with a protocol error, directly too: the two checks of
+    // KNOWN_GAP_AGGREGATED fail on both sides, so nothing is lost through /mcp.
+    aggregatedResidue: {},
   },
   {
     title: 'dual-era fixture (SDK v2, Streamable HTTP), 2026-07-28 requirements',
@@ -110,6 +116,9 @@ const TARGETS: Target[] = [
     httpArgs: [FIXTURE, 'http'],
     selection: ['--requirements', '2026-07-28'],
     minDirectPasses: 85,
+    // The fixture answers an unknown tool with a protocol error, directly too: the two checks of
+    // KNOWN_GAP_AGGREGATED fail on both sides, so nothing is lost through /mcp.
+    aggregatedResidue: {},
   },
 ];
 
@@ -140,7 +149,7 @@ describe.each(TARGETS)('conformance suite, $title: direct vs through the gateway
 
   it.each([
     ['/mcp/srv', '/srv', {} as Record<string, string>],
-    ['/mcp', '', KNOWN_GAP_AGGREGATED],
+    ['/mcp', '', target.aggregatedResidue],
   ] as const)(
     'through %s: the pass set equals the direct one',
     async (label, suffix, residue) => {
