@@ -133,8 +133,9 @@ export class Gateway {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#listens.closeAll();
     this.#mrtr.close();
-    this.#tools.close();
+    const probes = this.#tools.close();
     this.#sessions.closeAll('the supervisor is stopping');
+    await probes;
   }
 
   /** Hooks a server's upstream: its notifications and its requests to clients. */

@@ -99,9 +99,13 @@ export class ToolGate {
     return filterTools(tools, this.#learned.get(runtime.name)?.requirements, capabilities);
   }
 
-  /** Stops the probes (their processes end). */
-  close(): void {
+  /**
+   * Stops the probes and resolves once the one running has ended, its process included (its
+   * close ends the process group in bounded steps), so a stop leaves no probe process behind.
+   */
+  async close(): Promise<void> {
     this.#abort.abort(new Error('the supervisor is stopping'));
+    await this.#queue;
   }
 
   async #probe(runtime: ServerRuntime, entry: Learned): Promise<void> {
