@@ -8,6 +8,12 @@ import {
 import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
 import { encodeJsonRpcMessage, JsonRpcLineDecoder } from './line-framer.ts';
 
+/**
+ * Set in a probe process's environment: it is a short-lived second instance of a server's command,
+ * not the server, so whoever counts a server's processes (ps, the tests) can tell them apart.
+ */
+export const TOOL_PROBE_ENV = 'MCP_SUPERVISOR_TOOL_PROBE';
+
 /** How long a probe process gets to end after its input closed, before SIGTERM, then SIGKILL. */
 const PROBE_KILL_STEP_MS = 1_000;
 
@@ -88,7 +94,7 @@ class ProbeProcessTransport implements Transport {
     return new Promise((resolve, reject) => {
       const child = spawn(this.#target.command, this.#target.args, {
         cwd: this.#target.cwd,
-        env: this.#target.env,
+        env: { ...this.#target.env, [TOOL_PROBE_ENV]: '1' },
         stdio: ['pipe', 'pipe', 'ignore'],
         detached: true,
       });
