@@ -1,4 +1,4 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { errorMessage } from '../shared/errors.ts';
 import type { Upstream } from '../upstream/upstream.ts';
 

@@ -1,112 +1,134 @@
-import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
-import {
-  LATEST_PROTOCOL_VERSION,
-  McpError,
-  type ServerCapabilities,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/client';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
 import type { Forwarder } from '../limits/forwarder.ts';
+import { initializeResultFromDiscover, type ModernDiscoverResult } from '../protocol/legacy-session.ts';
+import {
+  discoverResult,
+  routeModernRequest,
+  stripEnvelope,
+  toModernResult,
+} from '../protocol/modern-to-legacy.ts';
+import { LEGACY_REVISIONS, META, MRTR_METHODS, SUPPORTED_REVISIONS } from '../protocol/revisions.ts';
 import { refusalError } from '../shared/refusals.ts';
 import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
-import { isToolAllowed, qualify, unqualify } from './names.ts';
-import {
-  JSONRPC_INVALID_PARAMS,
-  JSONRPC_INVALID_REQUEST,
-  JSONRPC_METHOD_NOT_FOUND,
-  MCP_RESOURCE_NOT_FOUND,
-} from './rpc-errors.ts';
-import type { Session } from './session.ts';
+import { Aggregator } from './aggregated.ts';
+import type { Caller } from './caller.ts';
+import { fulfilInputRequired } from './input-required.ts';
+import type { MrtrBridge } from './mrtr-bridge.ts';
+import { isToolAllowed } from './names.ts';
+import { JSONRPC_INVALID_PARAMS, JSONRPC_INVALID_REQUEST, RpcAnswerError } from './rpc-errors.ts';
+import type { InFlight, Session } from './session.ts';
+import type { ToolGate } from './tool-gate.ts';
 
 export interface CallContext {
-  session: Session;
+  caller: Caller;
   signal: AbortSignal;
   /** Set when the request carried `_meta.progressToken`: progress goes back with that token. */
   onProgress?: (progress: Record<string, unknown>) => void;
+  /** The 2025 session's request being served: input a 2026 server asks for goes on its stream. */
+  inFlight?: InFlight;
+  /** Time the client gets to answer such input. */
+  inputTimeoutMs?: number;
 }
 
 type Result = Record<string, unknown>;
 
-/** The result key of each paginated list method. */
-const LIST_KEYS: Partial<Record<string, string>> = {
-  'prompts/list': 'prompts',
-  'resources/list': 'resources',
-  'resources/templates/list': 'resourceTemplates',
-};
-
-const SERVER_INFO = { name: PRODUCT_NAME, version: VERSION };
+export const GATEWAY_SERVER_INFO = { name: PRODUCT_NAME, version: VERSION };
 
 /**
- * Answers downstream MCP requests: transparently for one server (`/mcp/<server>`: every request,
- * result, error, `_meta` and cursor passes unchanged), or for all of them at once (`/mcp`:
- * `<server>__<name>` tools and prompts, resources routed by URI, completions routed to the owner).
+ * Answers downstream MCP requests of both eras: transparently for one server (`/mcp/<server>`:
+ * requests, results, errors, `_meta` and cursors pass unchanged between clients and servers of the
+ * same era), or for all of them at once (`/mcp`, aggregated.ts). Between eras it maps (README,
+ * "MCP revisions"): a 2026-07-28 client's request loses its `_meta` envelope on the way to a 2025
+ * server and its result gains `resultType`, `serverInfo` and the cache hint; a 2025 session's
+ * request gains the envelope the session stands for on the way to a 2026 server, and the
+ * `input_required` rounds of that server are fulfilled on the session (input-required.ts).
  */
 export class Dispatcher {
   readonly #core: SupervisorCore;
   readonly #forwarder: Forwarder;
-  /** Resource URIs seen in list results, so a read goes to the server that listed the URI. */
-  readonly #resourceOwners = new Map<string, string>();
-  readonly #templates = new Map<string, { server: string; template: UriTemplate }[]>();
+  readonly #tools: ToolGate;
+  readonly #mrtr: MrtrBridge;
+  readonly #aggregator: Aggregator;
 
-  constructor(options: { core: SupervisorCore; forwarder: Forwarder }) {
+  constructor(options: { core: SupervisorCore; forwarder: Forwarder; tools: ToolGate; mrtr: MrtrBridge }) {
     this.#core = options.core;
     this.#forwarder = options.forwarder;
+    this.#tools = options.tools;
+    this.#mrtr = options.mrtr;
+    this.#aggregator = new Aggregator({
+      core: options.core,
+      tools: options.tools,
+      forward: (runtime, method, params, context, tool) =>
+        this.#forward(runtime, method, params, context, tool),
+      subscribe: (runtime, method, params, context) => this.#subscription(runtime, method, params, context),
+    });
   }
 
-  /** The `initialize` result for a new session (the server's own for `/mcp/<server>`). */
+  /** The `initialize` result for a new 2025 session (the server's own for `/mcp/<server>`). */
   initializeResult(server: string | undefined, requestedVersion: unknown): Result {
-    const protocolVersion =
-      typeof requestedVersion === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requestedVersion)
-        ? requestedVersion
-        : LATEST_PROTOCOL_VERSION;
-    if (server !== undefined) {
-      const runtime = this.#runtime(server);
-      const upstream = runtime.upstream;
-      if (!upstream.capabilities) {
-        throw refusalError(
-          { reason: 'server_unavailable', server, retryAfterMs: 1_000 },
-          `server "${server}" is ${runtime.state} and has not initialized yet; try again shortly`,
-        );
-      }
-      const result: Result = {
-        protocolVersion,
-        capabilities: upstream.capabilities,
-        serverInfo: upstream.serverInfo ?? SERVER_INFO,
-      };
-      if (upstream.instructions) result.instructions = upstream.instructions;
-      return result;
+    const requested = typeof requestedVersion === 'string' ? requestedVersion : '';
+    if (server === undefined) {
+      return initializeResultFromDiscover(
+        this.#aggregator.discover() as unknown as ModernDiscoverResult,
+        requested,
+        LEGACY_REVISIONS,
+      );
     }
-    const capabilities: ServerCapabilities = {
-      tools: { listChanged: true },
-      prompts: { listChanged: true },
-      resources: { subscribe: true, listChanged: true },
-      logging: {},
-      completions: {},
-    };
-    return {
-      protocolVersion,
-      capabilities,
-      serverInfo: SERVER_INFO,
-      instructions:
-        'Tools and prompts of every server managed by mcp-supervisor, named <server>__<name>. ' +
-        'Resources keep their own URIs.',
-    };
+    const runtime = this.#readyRuntime(server);
+    const upstream = runtime.upstream;
+    return initializeResultFromDiscover(
+      {
+        supportedVersions: [...LEGACY_REVISIONS],
+        capabilities: upstream.capabilities ?? {},
+        ...(upstream.instructions !== undefined && { instructions: upstream.instructions }),
+        _meta: { [META.serverInfo]: upstream.serverInfo ?? GATEWAY_SERVER_INFO },
+      },
+      requested,
+      LEGACY_REVISIONS,
+    );
   }
 
-  /** Not an async function, so a tool call's promise is the forwarder's own (one layer fewer). */
-  handle(
-    session: Session,
-    method: string,
-    params: Result | undefined,
-    context: CallContext,
-  ): Promise<Result> {
+  /**
+   * `server/discover` for a 2026-07-28 client: the revisions the gateway serves (all, since it
+   * translates), the server's capabilities and identity (the merged ones on `/mcp`).
+   */
+  discover(server: string | undefined): Result {
+    if (server === undefined) return this.#aggregator.discover();
+    const upstream = this.#readyRuntime(server).upstream;
+    return discoverResult(
+      {
+        protocolVersion: upstream.revision ?? SUPPORTED_REVISIONS[0],
+        capabilities: (upstream.capabilities ?? {}) as Result,
+        serverInfo: upstream.serverInfo ?? GATEWAY_SERVER_INFO,
+        ...(upstream.instructions !== undefined && { instructions: upstream.instructions }),
+      },
+      SUPPORTED_REVISIONS,
+    );
+  }
+
+  /**
+   * Answers one request. Not an async function on the 2025 path, so a tool call's promise is the
+   * forwarder's own (one layer fewer).
+   */
+  handle(method: string, params: Result | undefined, context: CallContext): Promise<Result> {
+    const caller = context.caller;
     try {
       if (method === 'ping') return Promise.resolve({});
-      if (session.server === undefined) return this.#handleAggregated(session, method, params, context);
-      if (method === 'tools/call') return this.#callServerTool(session.server, params, context);
-      return this.#handleServer(session.server, method, params, context);
+      if (caller.server === undefined) {
+        const answer = this.#aggregator.handle(method, params, context);
+        if (caller.era === 'legacy') return answer;
+        return answer.then((result) => toModernResult(method, result, GATEWAY_SERVER_INFO));
+      }
+      const upstream = this.#runtime(caller.server).upstream;
+      const answer = this.#handleServer(caller.server, method, params, context);
+      // Same era both sides: the server's result as it sent it.
+      if (caller.era === 'legacy' || upstream.era === 'modern') return answer;
+      return answer.then((result) =>
+        toModernResult(method, result, upstream.serverInfo ?? GATEWAY_SERVER_INFO),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -114,160 +136,169 @@ export class Dispatcher {
 
   /**
    * The server a request goes to, from what the client sent: the session's own server, or the
-   * owner of an aggregated name or resource URI. Undefined for what the gateway answers itself
-   * or sends to several servers (the aggregated lists). Asked only when a server sends a request
-   * to a client (sampling, elicitation), so routing costs the request path nothing.
+   * owner of an aggregated name or resource URI. Asked only when a server sends a request to a
+   * client (sampling, elicitation, roots), so routing costs the request path nothing.
    */
-  targetOf(session: Session, method: string, params: Result | undefined): string | undefined {
-    if (session.server !== undefined) return session.server;
-    switch (method) {
-      case 'tools/call':
-      case 'prompts/get':
-        return typeof params?.name === 'string' ? unqualify(params.name)?.server : undefined;
-      case 'resources/read':
-      case 'resources/subscribe':
-      case 'resources/unsubscribe':
-        return typeof params?.uri === 'string' ? this.#ownerOf(params.uri) : undefined;
-      case 'completion/complete': {
-        const ref = params?.ref as { type?: string; name?: unknown; uri?: unknown } | undefined;
-        if (ref?.type === 'ref/prompt')
-          return typeof ref.name === 'string' ? unqualify(ref.name)?.server : undefined;
-        return typeof ref?.uri === 'string' ? this.#ownerOf(ref.uri) : undefined;
-      }
-      default:
-        return undefined;
-    }
+  targetOf(caller: Caller, method: string, params: Result | undefined): string | undefined {
+    if (caller.server !== undefined) return caller.server;
+    return this.#aggregator.targetOf(method, params);
   }
 
-  /** Tools of every online server the session may reach, with aggregated names. */
-  aggregatedTools(session: Session): Tool[] {
-    const tools: Tool[] = [];
-    for (const runtime of this.#core.servers.values()) {
-      if (!session.canReach(runtime.name) || runtime.upstream.state !== 'ready') continue;
-      for (const tool of runtime.upstream.tools) {
-        if (isToolAllowed(tool.name, runtime.config.tools))
-          tools.push({ ...tool, name: qualify(runtime.name, tool.name) });
-      }
-    }
-    return tools;
+  /** The server that listed (or templates) resource `uri`, as `/mcp` routes it. */
+  resourceOwner(uri: string): string | undefined {
+    return this.#aggregator.targetOf('resources/read', { uri });
   }
 
-  async #handleServer(
+  /** Tools of every online server the caller may reach, with aggregated names. */
+  aggregatedTools(caller: Caller): Tool[] {
+    return this.#aggregator.tools(caller);
+  }
+
+  /** Forgets cached routes of a removed server. */
+  forget(server: string): void {
+    this.#aggregator.forget(server);
+    this.#tools.forget(server);
+  }
+
+  #handleServer(
     server: string,
     method: string,
     params: Result | undefined,
     context: CallContext,
   ): Promise<Result> {
     const runtime = this.#runtime(server);
-    const filter = runtime.config.tools;
-    const hasFilter = hasToolFilter(filter);
-    const result = await this.#forward(runtime, method, params, context);
-    if (method === 'tools/list' && hasFilter && Array.isArray(result.tools)) {
-      return {
-        ...result,
-        tools: (result.tools as Tool[]).filter((tool) => isToolAllowed(tool.name, filter)),
-      };
+    switch (method) {
+      case 'tools/call':
+        return this.#callServerTool(runtime, params, context);
+      case 'tools/list':
+        return this.#listServerTools(runtime, params, context);
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return this.#subscription(runtime, method, params, context);
     }
-    return result;
+    if (
+      method === 'logging/setLevel' &&
+      runtime.upstream.era === 'modern' &&
+      context.caller.era === 'legacy'
+    ) {
+      // 2026-07-28 has no logging/setLevel: the level travels in each request's envelope.
+      (context.caller as Session).legacy.route(method, params);
+      return Promise.resolve({});
+    }
+    return this.#forward(runtime, method, params, context);
+  }
+
+  /** `tools/list` on `/mcp/<server>`: the config's allow/deny list and the caller's capabilities. */
+  async #listServerTools(runtime: ServerRuntime, params: Result | undefined, context: CallContext) {
+    const result = await this.#forward(runtime, 'tools/list', params, context);
+    if (!Array.isArray(result.tools)) return result;
+    const filter = runtime.config.tools;
+    let tools = result.tools as { name: string }[];
+    if (hasToolFilter(filter)) tools = tools.filter((tool) => isToolAllowed(tool.name, filter));
+    // A 2026 server filters by the capabilities of the request itself; a 2025 one listed what the
+    // gateway's own session may see.
+    if (runtime.upstream.era !== 'modern')
+      tools = await this.#tools.visible(runtime, tools, context.caller.capabilities);
+    return tools === result.tools ? result : { ...result, tools };
   }
 
   /** `tools/call` on `/mcp/<server>`; throws (synchronously) a tool the tools list does not allow. */
-  #callServerTool(server: string, params: Result | undefined, context: CallContext): Promise<Result> {
-    const runtime = this.#runtime(server);
+  #callServerTool(runtime: ServerRuntime, params: Result | undefined, context: CallContext): Promise<Result> {
     const filter = runtime.config.tools;
     const name = typeof params?.name === 'string' ? params.name : '';
     if (hasToolFilter(filter) && !isToolAllowed(name, filter)) {
       throw new McpError(
         JSONRPC_INVALID_PARAMS,
-        `tool "${name}" of server "${server}" is not allowed by its tools list`,
+        `tool "${name}" of server "${runtime.name}" is not allowed by its tools list`,
       );
     }
     return this.#forward(runtime, 'tools/call', params, context, name);
   }
 
-  async #handleAggregated(
-    session: Session,
+  /**
+   * `resources/subscribe` / `unsubscribe`: the gateway keeps who subscribed to what (one upstream
+   * subscription per URI, whoever asked first; the last one to leave ends it), so a client's
+   * unsubscribe never ends another's, and a 2026 server gets the URIs in its listen filter.
+   */
+  async #subscription(
+    runtime: ServerRuntime,
     method: string,
     params: Result | undefined,
     context: CallContext,
   ): Promise<Result> {
-    switch (method) {
-      case 'tools/list':
-        return { tools: this.aggregatedTools(session) };
-      case 'tools/call': {
-        const { runtime, name } = this.#routeName(session, params?.name, 'tool');
-        if (!isToolAllowed(name, runtime.config.tools)) {
-          throw new McpError(
-            JSONRPC_INVALID_PARAMS,
-            `tool "${name}" of server "${runtime.name}" is not allowed`,
-          );
-        }
-        return this.#forward(runtime, method, { ...params, name }, context, name);
-      }
-      case 'prompts/list': {
-        const lists = await this.#fanOut(session, 'prompts', 'prompts/list', context);
-        return {
-          prompts: lists.flatMap(({ runtime, result }) =>
-            ((result.prompts as { name: string }[] | undefined) ?? []).map((p) => ({
-              ...p,
-              name: qualify(runtime.name, p.name),
-            })),
-          ),
-        };
-      }
-      case 'prompts/get': {
-        const { runtime, name } = this.#routeName(session, params?.name, 'prompt');
-        return this.#forward(runtime, method, { ...params, name }, context);
-      }
-      case 'resources/list': {
-        const lists = await this.#fanOut(session, 'resources', 'resources/list', context);
-        const resources = lists.flatMap(({ runtime, result }) => {
-          const items = (result.resources as { uri: string }[] | undefined) ?? [];
-          for (const item of items) this.#resourceOwners.set(item.uri, runtime.name);
-          return items;
-        });
-        return { resources };
-      }
-      case 'resources/templates/list': {
-        const lists = await this.#fanOut(session, 'resources', 'resources/templates/list', context);
-        const resourceTemplates = lists.flatMap(({ runtime, result }) => {
-          const items = (result.resourceTemplates as { uriTemplate: string }[] | undefined) ?? [];
-          this.#templates.set(
-            runtime.name,
-            items.map((item) => ({ server: runtime.name, template: new UriTemplate(item.uriTemplate) })),
-          );
-          return items;
-        });
-        return { resourceTemplates };
-      }
-      case 'resources/read':
-      case 'resources/subscribe':
-      case 'resources/unsubscribe': {
-        const runtime = await this.#routeUri(session, params?.uri, context);
-        return this.#forward(runtime, method, params, context);
-      }
-      case 'completion/complete': {
-        const ref = params?.ref as { type?: string; name?: string; uri?: string } | undefined;
-        if (ref?.type === 'ref/prompt') {
-          const { runtime, name } = this.#routeName(session, ref.name, 'prompt');
-          return this.#forward(runtime, method, { ...params, ref: { ...ref, name } }, context);
-        }
-        const runtime = await this.#routeUri(session, ref?.uri, context);
-        return this.#forward(runtime, method, params, context);
-      }
-      case 'logging/setLevel': {
-        await this.#fanOut(session, 'logging', method, context, params);
-        return {};
-      }
-      default:
-        throw new McpError(
-          JSONRPC_METHOD_NOT_FOUND,
-          `method "${method}" is not supported on the aggregated endpoint`,
-        );
+    const uri = params?.uri;
+    if (typeof uri !== 'string') throw new McpError(JSONRPC_INVALID_PARAMS, '"uri" must be a string');
+    const session = context.caller as Session;
+    if (!runtime.upstream.capabilities?.resources?.subscribe) {
+      throw new McpError(-32601, `server "${runtime.name}" does not support resources/subscribe`);
     }
+    const uris = session.subscriptions.get(runtime.name) ?? new Set<string>();
+    if (method === 'resources/subscribe') {
+      await runtime.upstream.subscribe(uri, session.id);
+      uris.add(uri);
+      session.subscriptions.set(runtime.name, uris);
+    } else {
+      uris.delete(uri);
+      await runtime.upstream.unsubscribe(uri, session.id);
+    }
+    return {};
   }
 
+  /**
+   * Sends one request to `runtime`'s server, in its era: the hot path of every call. Same era:
+   * params as the client sent them. 2026 client → 2025 server: the envelope lifted off, and an
+   * MRTR method runs as a flight (mrtr-bridge.ts). 2025 client → 2026 server: the session's
+   * envelope added, `input_required` rounds fulfilled on the session.
+   */
   #forward(
+    runtime: ServerRuntime,
+    method: string,
+    params: Result | undefined,
+    context: CallContext,
+    tool?: string,
+  ): Promise<Result> {
+    const caller = context.caller;
+    if (runtime.upstream.era === 'modern') {
+      const sent = withEnvelope(params, caller);
+      if (caller.era === 'modern') return this.#send(runtime, method, sent, context, tool);
+      return fulfilInputRequired({
+        session: caller as Session,
+        ...(context.inFlight ? { inFlight: context.inFlight } : {}),
+        params: sent,
+        timeoutMs: context.inputTimeoutMs ?? 60_000,
+        signal: context.signal,
+        send: (roundParams) => this.#send(runtime, method, roundParams, context, tool),
+      });
+    }
+    if (caller.era === 'legacy') return this.#send(runtime, method, params, context, tool);
+    const sent = stripEnvelope(params);
+    if (!MRTR_METHODS.includes(method)) return this.#send(runtime, method, sent, context, tool);
+    const route = routeModernRequest(method, params);
+    if (route.kind === 'error') throw new RpcAnswerError(route, route.httpStatus);
+    if (route.kind === 'mrtr-retry') {
+      return this.#mrtr.retry({
+        caller,
+        method,
+        params: route.params,
+        requestState: route.requestState,
+        inputResponses: route.inputResponses,
+        signal: context.signal,
+        onProgress: context.onProgress,
+      });
+    }
+    return this.#mrtr.call({
+      caller,
+      server: runtime.name,
+      method,
+      params: sent,
+      signal: context.signal,
+      onProgress: context.onProgress,
+      run: (signal, onProgress) =>
+        this.#send(runtime, method, sent, { ...context, signal, onProgress }, tool),
+    });
+  }
+
+  #send(
     runtime: ServerRuntime,
     method: string,
     params: Result | undefined,
@@ -275,91 +306,11 @@ export class Dispatcher {
     tool?: string,
   ) {
     return this.#forwarder.forward(runtime, method, params, {
-      clientKey: context.session.clientKey,
+      clientKey: context.caller.clientKey,
       signal: context.signal,
       ...(context.onProgress ? { onProgress: context.onProgress } : {}),
       ...(tool !== undefined ? { tool } : {}),
     });
-  }
-
-  /**
-   * Sends a list request to every reachable online server with the capability, following each
-   * one's pagination to the end. A server that fails is left out rather than failing the list.
-   */
-  async #fanOut(
-    session: Session,
-    capability: keyof ServerCapabilities,
-    method: string,
-    context: CallContext,
-    params?: Result,
-  ): Promise<{ runtime: ServerRuntime; result: Result }[]> {
-    const runtimes = [...this.#core.servers.values()].filter(
-      (runtime) =>
-        session.canReach(runtime.name) &&
-        runtime.upstream.state === 'ready' &&
-        runtime.upstream.capabilities?.[capability],
-    );
-    const listKey = LIST_KEYS[method];
-    const settled = await Promise.allSettled(
-      runtimes.map(async (runtime) => {
-        if (!listKey) return { runtime, result: await this.#forward(runtime, method, params, context) };
-        const items: unknown[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await this.#forward(runtime, method, cursor ? { cursor } : params, context);
-          items.push(...((page[listKey] as unknown[] | undefined) ?? []));
-          cursor = typeof page.nextCursor === 'string' ? page.nextCursor : undefined;
-        } while (cursor);
-        return { runtime, result: { [listKey]: items } };
-      }),
-    );
-    return settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-  }
-
-  #routeName(session: Session, qualified: unknown, what: string): { runtime: ServerRuntime; name: string } {
-    const parts = typeof qualified === 'string' ? unqualify(qualified) : undefined;
-    const runtime = parts ? this.#core.servers.get(parts.server) : undefined;
-    if (!parts || !runtime || !session.canReach(parts.server)) {
-      throw new McpError(
-        JSONRPC_INVALID_PARAMS,
-        `unknown ${what} "${String(qualified)}": aggregated names are <server>__<name>; list them with ${what}s/list`,
-      );
-    }
-    return { runtime, name: parts.name };
-  }
-
-  async #routeUri(session: Session, uri: unknown, context: CallContext): Promise<ServerRuntime> {
-    if (typeof uri !== 'string') throw new McpError(JSONRPC_INVALID_PARAMS, '"uri" must be a string');
-    let owner = this.#ownerOf(uri);
-    if (!owner) {
-      // Not listed yet in this process: list once, then look again.
-      await this.#handleAggregated(session, 'resources/list', undefined, context);
-      await this.#handleAggregated(session, 'resources/templates/list', undefined, context);
-      owner = this.#ownerOf(uri);
-    }
-    const runtime = owner ? this.#core.servers.get(owner) : undefined;
-    if (!runtime || !session.canReach(runtime.name)) {
-      throw new McpError(
-        MCP_RESOURCE_NOT_FOUND,
-        `no server offers resource "${uri}"; list them with resources/list`,
-        {
-          uri,
-        },
-      );
-    }
-    return runtime;
-  }
-
-  /** The server that listed `uri`, or whose resource template matches it. */
-  #ownerOf(uri: string): string | undefined {
-    return this.#resourceOwners.get(uri) ?? this.#templateOwner(uri);
-  }
-
-  #templateOwner(uri: string): string | undefined {
-    for (const templates of this.#templates.values()) {
-      for (const { server, template } of templates) if (template.match(uri)) return server;
-    }
-    return undefined;
   }
 
   #runtime(server: string): ServerRuntime {
@@ -368,11 +319,27 @@ export class Dispatcher {
     return runtime;
   }
 
-  /** Forgets cached routes of a removed server. */
-  forget(server: string): void {
-    for (const [uri, owner] of this.#resourceOwners) if (owner === server) this.#resourceOwners.delete(uri);
-    this.#templates.delete(server);
+  #readyRuntime(server: string): ServerRuntime {
+    const runtime = this.#runtime(server);
+    if (!runtime.upstream.capabilities) {
+      throw refusalError(
+        { reason: 'server_unavailable', server, retryAfterMs: 1_000 },
+        `server "${server}" is ${runtime.state} and has not initialized yet; try again shortly`,
+      );
+    }
+    return runtime;
   }
+}
+
+/**
+ * `params` with the caller's envelope, for a 2026 server: a 2026 client's request already has it
+ * (returned as is: no copy on the hot path); a 2025 session's, or a request the gateway makes for
+ * a client (a list page), gets it beside the `_meta` it has.
+ */
+function withEnvelope(params: Result | undefined, caller: Caller): Result {
+  const meta = params?._meta as Result | undefined;
+  if (caller.era === 'modern' && meta?.[META.protocolVersion] !== undefined) return params as Result;
+  return { ...params, _meta: { ...meta, ...caller.envelope() } };
 }
 
 function hasToolFilter(filter: { allow?: string[]; deny?: string[] }): boolean {

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { ProtocolError } from '@modelcontextprotocol/client';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { sendJson } from '../http/respond.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
@@ -28,6 +29,37 @@ export const JSONRPC_REQUEST_TIMEOUT = -32001;
 export const MCP_RESOURCE_NOT_FOUND = -32002;
 /** The client (or its disconnect) cancelled the request (LSP's RequestCancelled, as MCP clients expect). */
 export const JSONRPC_REQUEST_CANCELLED = -32800;
+/** 2026-07-28: a required client capability was not declared in the request (HTTP 400). */
+export const MCP_MISSING_CLIENT_CAPABILITY = -32021;
+
+/**
+ * An answer that is a JSON-RPC error by design (the gateway's own protocol decision, e.g. a
+ * `requestState` that cannot resume a round), with the HTTP status the revision gives it.
+ */
+export class RpcAnswerError extends Error {
+  readonly code: number;
+  readonly data: unknown;
+  readonly httpStatus: number;
+
+  constructor(error: { code: number; message: string; data?: unknown }, httpStatus = 200) {
+    super(error.message);
+    this.name = 'RpcAnswerError';
+    this.code = error.code;
+    this.data = error.data;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/**
+ * The HTTP status of a JSON-RPC error answered to a 2026-07-28 request
+ * (basic/transports/streamable-http): method not found is 404, a missing client capability 400,
+ * everything else travels in-band on 200 — what the SDK's own server does for the same codes.
+ */
+export function modernHttpStatus(code: number): number {
+  if (code === JSONRPC_METHOD_NOT_FOUND) return 404;
+  if (code === MCP_MISSING_CLIENT_CAPABILITY) return 400;
+  return 200;
+}
 
 /**
  * Stable JSON-RPC error codes the gateway answers a refused request with, one per reason, in the
@@ -60,7 +92,9 @@ export function refusalToJsonRpcError(
 export function toErrorResponse(id: RequestId, error: unknown): JsonRpcResponse {
   const refusal = refusalToJsonRpcError(error);
   if (refusal) return errorResponse(id, refusal.code, refusal.message, refusal.data);
-  if (error instanceof UpstreamRpcError) return errorResponse(id, error.code, error.message, error.data);
+  if (error instanceof UpstreamRpcError || error instanceof RpcAnswerError)
+    return errorResponse(id, error.code, error.message, error.data);
+  if (error instanceof ProtocolError) return errorResponse(id, error.code, error.message, error.data);
   if (error instanceof McpError) {
     // McpError prefixes "MCP error <code>: "; the client gets the server's message unchanged.
     const message = error.message.replace(/^MCP error -?\d+: /, '');

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { SseWriter } from '../http/sse.ts';
+import { LegacySession } from '../protocol/legacy-session.ts';
+import type { Caller } from './caller.ts';
 import { errorResponse, type JsonRpcResponse, type RequestId } from './jsonrpc.ts';
 import { JSONRPC_REQUEST_CANCELLED, JSONRPC_REQUEST_TIMEOUT, JSONRPC_SESSION_ERROR } from './rpc-errors.ts';
 
@@ -22,11 +24,14 @@ interface PendingClientRequest {
 }
 
 /**
- * One downstream MCP session (Streamable HTTP, `Mcp-Session-Id`): who the client is, what it can
- * do, its standalone stream for notifications, its requests in flight, and the server→client
- * requests it owes an answer to.
+ * One downstream MCP session of a 2025 client (Streamable HTTP, `Mcp-Session-Id`): who the client
+ * is, what it can do, its standalone stream for notifications, its requests in flight, the
+ * server→client requests it owes an answer to, and the resources it subscribed to. In front of a
+ * 2026-07-28 server it also stands for what that revision sends per request ({@link LegacySession}:
+ * the envelope, the log level).
  */
-export class Session {
+export class Session implements Caller {
+  readonly era = 'legacy' as const;
   readonly id = randomUUID();
   /** `undefined` for the aggregated endpoint, else the server name. */
   readonly server: string | undefined;
@@ -40,9 +45,14 @@ export class Session {
   lastActiveAt = Date.now();
   standalone: SseWriter | undefined;
   readonly inFlight = new Map<RequestId, InFlight>();
+  /** The session as a 2026-07-28 server sees it: the envelope of each request. */
+  readonly legacy: LegacySession;
+  /** Resource URIs subscribed with `resources/subscribe`, by the server that owns them. */
+  readonly subscriptions = new Map<string, Set<string>>();
   readonly #pending = new Map<RequestId, PendingClientRequest>();
   #nextOutgoingId = 0;
   #isClosed = false;
+  readonly #closeListeners: (() => void)[] = [];
 
   constructor(options: {
     server: string | undefined;
@@ -58,10 +68,29 @@ export class Session {
     this.clientInfo = options.clientInfo;
     this.capabilities = options.capabilities;
     this.protocolVersion = options.protocolVersion;
+    this.legacy = new LegacySession({
+      revision: options.protocolVersion,
+      clientInfo: options.clientInfo ?? { name: 'unknown', version: '0' },
+      capabilities: options.capabilities as Record<string, unknown>,
+    });
+  }
+
+  envelope(): Record<string, unknown> {
+    return this.legacy.envelope();
+  }
+
+  /** Whether the session subscribed to `uri` of `server`. */
+  isSubscribed(server: string, uri: string): boolean {
+    return this.subscriptions.get(server)?.has(uri) ?? false;
   }
 
   get isClosed(): boolean {
     return this.#isClosed;
+  }
+
+  /** Open and listening: its GET stream is up (a client gone without DELETE has none). */
+  get isLive(): boolean {
+    return !this.#isClosed && this.standalone !== undefined && !this.standalone.isClosed;
   }
 
   canReach(server: string): boolean {
@@ -138,10 +167,16 @@ export class Session {
     return true;
   }
 
+  /** Runs `listener` once when the session closes. */
+  onClosed(listener: () => void): void {
+    this.#closeListeners.push(listener);
+  }
+
   /** Aborts everything in flight, answers pending client requests, ends the streams. */
   close(reason: string): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
+    for (const listener of this.#closeListeners) listener();
     for (const inFlight of this.inFlight.values()) inFlight.abort.abort(new Error(reason));
     for (const [id, pending] of this.#pending)
       pending.resolve(errorResponse(id, JSONRPC_SESSION_ERROR, reason));

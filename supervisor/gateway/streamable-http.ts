@@ -1,21 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type ClientCapabilities,
-  type Implementation,
-  McpError,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/sdk/types.js';
+import { type ClientCapabilities, type Implementation, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ClientKeyInfo } from '../client/wire-types.ts';
 import type { SupervisorSettings } from '../config/schema.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
 import { isBodyTooLarge, readBody } from '../http/body.ts';
 import { sendJson } from '../http/respond.ts';
 import { SseWriter } from '../http/sse.ts';
+import { classifyHttpRequest } from '../protocol/classify.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { GatewayAuth } from './auth.ts';
 import type { Dispatcher } from './dispatch.ts';
+import { headerOf, serverOf, sessionlessMethod } from './endpoint.ts';
 import { classifyMessage, type JsonRpcRequest, type JsonRpcResponse, resultResponse } from './jsonrpc.ts';
+import type { ModernHttp } from './modern-http.ts';
 import type { Notifications } from './notifications.ts';
 import {
   JSONRPC_INVALID_REQUEST,
@@ -35,7 +33,10 @@ const SESSION_HEADER = 'mcp-session-id';
 const MAX_CACHED_PATHS = 256;
 
 /**
- * The Streamable HTTP transport of `/mcp` and `/mcp/<server>`: POST (checks, then initialize, a
+ * The Streamable HTTP transport of `/mcp` and `/mcp/<server>`, for both protocol eras on the same
+ * endpoint: each POST is classified by its own content and headers (protocol/classify.ts, the SDK's
+ * decision): a 2026-07-28 request goes the stateless path (modern-http.ts), a rejection is answered
+ * as the revision prescribes, and 2025 traffic goes the session path here — POST (initialize, a
  * notification, a client's response, or a request), GET (the session's standalone stream for
  * notifications and server→client requests) and DELETE (end the session). A request is
  * answered as SSE only when something may precede its answer (progress it asked for, or a
@@ -60,6 +61,8 @@ export class StreamableHttp {
    * aggregated `/mcp` is two string compares), in the gateway bench's CPU profile.
    */
   readonly #servers = new Map<string, string | undefined | null>();
+  readonly #modern: ModernHttp;
+  readonly #onSessionClosed: (session: Session) => void;
 
   constructor(options: {
     core: SupervisorCore;
@@ -69,6 +72,9 @@ export class StreamableHttp {
     sessions: SessionRegistry;
     dispatcher: Dispatcher;
     notifications: Notifications;
+    modern: ModernHttp;
+    /** Called once when a session ends (its subscriptions go). */
+    onSessionClosed: (session: Session) => void;
   }) {
     this.#core = options.core;
     this.#settings = options.settings;
@@ -77,6 +83,8 @@ export class StreamableHttp {
     this.#sessions = options.sessions;
     this.#dispatcher = options.dispatcher;
     this.#notifications = options.notifications;
+    this.#modern = options.modern;
+    this.#onSessionClosed = options.onSessionClosed;
   }
 
   /** The HTTP handler for `/mcp` and `/mcp/<server>`. */
@@ -149,6 +157,13 @@ export class StreamableHttp {
         `request body is not valid JSON: ${errorMessage(error)}`,
       );
     }
+    const classified = classifyHttpRequest({
+      httpMethod: 'POST',
+      header: (name) => headerOf(req, name),
+      body,
+    });
+    if (classified.era === 'reject') return sendJson(res, classified.httpStatus, classified.response);
+    if (classified.era === 'modern') return this.#modern.handle(req, res, server, key, classified);
     if (Array.isArray(body)) {
       return sendRpcError(
         res,
@@ -161,16 +176,6 @@ export class StreamableHttp {
     const parsed = classifyMessage(body);
     if (parsed.kind === 'invalid')
       return sendRpcError(res, 400, parsed.id, JSONRPC_INVALID_REQUEST, parsed.reason);
-    const version = req.headers['mcp-protocol-version'];
-    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      return sendRpcError(
-        res,
-        400,
-        null,
-        JSONRPC_INVALID_REQUEST,
-        `unsupported MCP-Protocol-Version "${version}"`,
-      );
-    }
 
     if (parsed.kind === 'request' && parsed.message.method === 'initialize') {
       return this.#initialize(req, res, server, key, parsed.message);
@@ -232,6 +237,7 @@ export class StreamableHttp {
       capabilities: (params.capabilities as ClientCapabilities | undefined) ?? {},
       protocolVersion: String(result.protocolVersion),
     });
+    session.onClosed(() => this.#onSessionClosed(session));
     this.#sessions.add(session);
     sendJson(res, 200, resultResponse(request.id, result), { [SESSION_HEADER]: session.id });
   }
@@ -310,9 +316,11 @@ export class StreamableHttp {
           };
     let response: JsonRpcResponse;
     try {
-      const result = await this.#dispatcher.handle(session, method, params, {
-        session,
+      const result = await this.#dispatcher.handle(method, params, {
+        caller: session,
         signal: abort.signal,
+        inFlight,
+        inputTimeoutMs: this.#settings.limits.requestTimeoutMs,
         ...(onProgress ? { onProgress } : {}),
       });
       response = resultResponse(id, result);
@@ -337,6 +345,7 @@ export class StreamableHttp {
     server: string | undefined,
     key: ClientKeyInfo | undefined,
   ) {
+    if (!req.headers[SESSION_HEADER]) return sessionlessMethod(res, 'GET');
     if (!(req.headers.accept ?? '').includes('text/event-stream')) {
       return sendRpcError(
         res,
@@ -374,21 +383,10 @@ export class StreamableHttp {
     server: string | undefined,
     key: ClientKeyInfo | undefined,
   ) {
+    if (!req.headers[SESSION_HEADER]) return sessionlessMethod(res, 'DELETE');
     const session = this.#sessionOf(req, res, server, key);
     if (!session) return;
     this.#sessions.close(session, 'the client ended the session');
     res.writeHead(200, { 'content-length': 0 }).end();
-  }
-}
-
-/** `undefined` = aggregated, a server name (percent-decoded) = one server, `null` = not an MCP path. */
-function serverOf(pathname: string): string | undefined | null {
-  if (pathname === '/mcp' || pathname === '/mcp/') return undefined;
-  const match = /^\/mcp\/([^/]+)\/?$/.exec(pathname);
-  if (!match?.[1]) return null;
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return null;
   }
 }

@@ -22,6 +22,7 @@ export interface UpstreamRevision {
   capabilities: Record<string, unknown> | undefined;
   /** The modern server's `supportedVersions`; undefined for a legacy server. */
   supportedVersions: string[] | undefined;
+  instructions: string | undefined;
 }
 
 export interface DetectOptions {
@@ -30,6 +31,19 @@ export interface DetectOptions {
   capabilities?: Record<string, unknown>;
   /** Bound on the probe; on stdio a silent legacy server falls back after it. */
   probeTimeoutMs?: number;
+  /**
+   * Skip the probe and run the 2025 handshake (for a server that did not survive the probe: some
+   * SDKs exit on any request before `initialize`, and a stdio connection is used once).
+   */
+  isLegacyOnly?: boolean;
+  /**
+   * Installs handlers (server→client requests, notifications) on the client before it connects, so
+   * a request the server sends right after the handshake (a `roots/list` after `initialized`) finds
+   * its handler.
+   */
+  configure?: (client: Client) => void;
+  /** Bound on the whole connect (probe and handshake). */
+  timeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -40,15 +54,23 @@ export async function detectUpstreamRevision(
 ): Promise<UpstreamRevision> {
   const client = new Client(options.clientInfo, {
     capabilities: options.capabilities ?? {},
-    versionNegotiation: { mode: 'auto', probe: { timeoutMs: options.probeTimeoutMs ?? 5_000 } },
+    versionNegotiation: options.isLegacyOnly
+      ? { mode: 'legacy' }
+      : { mode: 'auto', probe: { timeoutMs: options.probeTimeoutMs ?? 5_000 } },
     // The gateway relays input_required rounds to its own clients; it never fulfils them itself.
     inputRequired: { autoFulfill: false },
   });
+  options.configure?.(client);
   options.signal?.throwIfAborted();
   const onAbort = () => void client.close();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await client.connect(transport);
+    await client.connect(transport, {
+      ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
+    });
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw error;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
@@ -67,5 +89,6 @@ export async function detectUpstreamRevision(
     serverInfo: client.getServerVersion(),
     capabilities: client.getServerCapabilities() as Record<string, unknown> | undefined,
     supportedVersions: discover?.supportedVersions,
+    instructions: client.getInstructions(),
   };
 }

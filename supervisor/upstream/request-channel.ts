@@ -14,6 +14,12 @@ export type ChannelRequestOptions = {
   onProgress?: (progress: Record<string, unknown>) => void;
 };
 
+/** How the channel writes one message; `requestSignal` closes that request's own stream (HTTP). */
+export type ChannelSend = (
+  message: JSONRPCMessage,
+  options?: { requestSignal?: AbortSignal },
+) => void | Promise<void>;
+
 type Pending = {
   readonly id: string;
   readonly resolve: (result: Record<string, unknown>) => void;
@@ -23,6 +29,8 @@ type Pending = {
   onAbort: (() => void) | undefined;
   /** The last progress value passed on; MCP progress only increases. */
   lastProgress: number;
+  /** Closes the request's own HTTP stream: 2026-07-28 cancellation on Streamable HTTP. */
+  stream: AbortController | undefined;
 };
 
 /**
@@ -37,7 +45,8 @@ type Pending = {
  */
 export class RequestChannel {
   readonly #server: string;
-  readonly #send: (message: JSONRPCMessage) => void | Promise<void>;
+  readonly #send: ChannelSend;
+  readonly #isCancelledByStream: boolean;
   /** Distinguishes connections, so an answer meant for an earlier one is never taken. */
   readonly #prefix: string;
   readonly #pending = new Map<string, Pending>();
@@ -47,14 +56,20 @@ export class RequestChannel {
   /**
    * `send` writes one message; it throws or rejects when the connection cannot take it (a
    * transport that sends asynchronously, like Streamable HTTP, rejects).
+   *
+   * `isCancelledByStream`: a 2026-07-28 Streamable HTTP connection, where closing a request's own
+   * response stream is its cancellation and `notifications/cancelled` does not exist
+   * (basic/transports/streamable-http#cancellation): each request then gets its own signal.
    */
   constructor(options: {
     server: string;
     generation: number;
-    send: (message: JSONRPCMessage) => void | Promise<void>;
+    send: ChannelSend;
+    isCancelledByStream?: boolean;
   }) {
     this.#server = options.server;
     this.#send = options.send;
+    this.#isCancelledByStream = options.isCancelledByStream === true;
     this.#prefix = `sv${options.generation}-`;
   }
 
@@ -92,6 +107,7 @@ export class RequestChannel {
         timer: this.#startTimer(id, options.timeoutMs),
         onAbort: undefined,
         lastProgress: Number.NEGATIVE_INFINITY,
+        stream: this.#isCancelledByStream ? new AbortController() : undefined,
       };
       if (signal) {
         pending.onAbort = () =>
@@ -111,7 +127,10 @@ export class RequestChannel {
         );
       };
       try {
-        this.#send(message as JSONRPCMessage)?.catch(fail);
+        const sent = pending.stream
+          ? this.#send(message as JSONRPCMessage, { requestSignal: pending.stream.signal })
+          : this.#send(message as JSONRPCMessage);
+        sent?.catch(fail);
       } catch (error) {
         fail(error);
       }
@@ -217,6 +236,10 @@ export class RequestChannel {
     if (this.#pending.get(pending.id) !== pending) return;
     this.#settle(pending);
     pending.reject(error);
+    if (pending.stream) {
+      pending.stream.abort(new Error(reason));
+      return;
+    }
     const ignore = () => {}; // the connection is gone: so is the request
     try {
       this.#send({

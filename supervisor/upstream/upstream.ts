@@ -1,22 +1,35 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+/*
+ * Over 400 lines because one class owns the life of a server's one connection — the probe and
+ * handshake, the request channel, the listen feed and the resource subscriptions all hang on the
+ * same generation check; split, each part would have to re-check that its connection is current.
+ */
+
 import {
-  type Implementation,
-  type Notification,
+  type Client,
+  SdkError,
+  SdkErrorCode,
   type ServerCapabilities,
+  StreamableHTTPClientTransport,
   type Tool,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+  type Transport,
+} from '@modelcontextprotocol/client';
+import { META } from '../protocol/revisions.ts';
+import { detectUpstreamRevision, type UpstreamRevision } from '../protocol/upstream-revision.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
 import { FifoClientTransport } from './fifo-transport.ts';
+import { httpErrorAnswer } from './http-error-answer.ts';
 import { OversizedLineError } from './line-framer.ts';
-import { RequestChannel } from './request-channel.ts';
+import { ListenFeed, withoutSubscriptionId } from './listen-feed.ts';
+import { type ChannelSend, RequestChannel } from './request-channel.ts';
+import { Subscribers } from './subscribers.ts';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'unavailable' | 'closed';
+
+/** The protocol era a server connection speaks: 2026-07-28 (`modern`) or the 2025 handshake. */
+export type UpstreamEra = 'modern' | 'legacy';
 
 /**
  * How to reach a server: the FIFO pair of a stdio server's current process (usable once), or a
@@ -26,10 +39,16 @@ export type UpstreamEndpoint =
   | { kind: 'fifo'; stdinPath: string; stdoutPath: string }
   | { kind: 'http'; url: string; headers: Record<string, string> };
 
+/** A notification as the server sent it (method and params). */
+export interface UpstreamNotification {
+  method: string;
+  params?: Record<string, unknown>;
+}
+
 export interface UpstreamEvents {
   state: (state: UpstreamState) => void;
   /** Every notification the server sends (progress is delivered to the request that asked). */
-  notification: (notification: Notification) => void;
+  notification: (notification: UpstreamNotification) => void;
 }
 
 /** Capabilities the gateway answers on behalf of downstream clients. */
@@ -40,9 +59,22 @@ export const UPSTREAM_CLIENT_CAPABILITIES = {
 };
 
 /**
- * One MCP SDK `Client` per server, shared by every downstream session (the SDK multiplexes by
- * request id): initialized once per server process, reconnected after a restart, with the
- * server's capabilities and tool list cached and refreshed on `notifications/tools/list_changed`.
+ * How long the 2026-07-28 probe waits on a stdio server before taking silence for a 2025 server
+ * (the SDK's own fallback rule for stdio); HTTP servers answer at once either way.
+ */
+const PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * One MCP SDK v2 `Client` per server process, shared by every downstream session: connected once
+ * in the newest revision the server speaks (2026-07-28 first, the 2025 handshake otherwise, decided
+ * in place on the one connection: protocol/upstream-revision.ts), reconnected after a restart,
+ * with the server's capabilities and tool list cached and refreshed on list changes. Requests of
+ * downstream clients go through the {@link RequestChannel} beside it.
+ *
+ * The v2 client serves both eras, so the era is a property of the connection, not of the code:
+ * for a 2025 server it is byte-for-byte a 2025 client (the SDK's `legacy` path); for a 2026 server
+ * it attaches the per-request `_meta` envelope to its own requests and opens one
+ * `subscriptions/listen` stream for the change notifications ({@link ListenFeed}).
  */
 export class Upstream {
   readonly name: string;
@@ -50,11 +82,14 @@ export class Upstream {
   readonly #version: string;
   #client: Client | undefined;
   #channel: RequestChannel | undefined;
+  #feed: ListenFeed | undefined;
   #state: UpstreamState = 'idle';
   #tools: Tool[] = [];
-  #capabilities: ServerCapabilities | undefined;
-  #serverInfo: Implementation | undefined;
-  #instructions: string | undefined;
+  #connection: UpstreamRevision | undefined;
+  /** Who wants which resource's updates (kept across reconnects). */
+  readonly #subscribers = new Subscribers();
+  /** Set after a server did not survive the 2026-07-28 probe: it is spoken to in 2025 from then on. */
+  #isLegacyOnly = false;
   /** Bumped on every connect and close so callbacks of an older client do nothing. */
   #generation = 0;
   readonly #listeners: { [K in keyof UpstreamEvents]: Set<UpstreamEvents[K]> } = {
@@ -80,17 +115,25 @@ export class Upstream {
   get channel(): RequestChannel | undefined {
     return this.#state === 'ready' ? this.#channel : undefined;
   }
+  /** The era of the current connection; undefined before the first one. */
+  get era(): UpstreamEra | undefined {
+    return this.#connection?.era;
+  }
+  /** The revision of the current connection (`2026-07-28`, or the one `initialize` agreed). */
+  get revision(): string | undefined {
+    return this.#connection?.revision;
+  }
   get tools(): readonly Tool[] {
     return this.#tools;
   }
   get capabilities(): ServerCapabilities | undefined {
-    return this.#capabilities;
+    return this.#connection?.capabilities as ServerCapabilities | undefined;
   }
-  get serverInfo(): Implementation | undefined {
-    return this.#serverInfo;
+  get serverInfo(): { name: string; version: string } | undefined {
+    return this.#connection?.serverInfo;
   }
   get instructions(): string | undefined {
-    return this.#instructions;
+    return this.#connection?.instructions;
   }
 
   on<K extends keyof UpstreamEvents>(event: K, listener: UpstreamEvents[K]): () => void {
@@ -101,12 +144,11 @@ export class Upstream {
   /** Sets the hook that installs server→client request handlers on every client this creates. */
   setClientConfigurer(configure: (client: Client) => void): void {
     this.#configureClient = configure;
-    if (this.#client) configure(this.#client);
   }
 
   /**
-   * Connects and initializes, retrying while the server is still coming up, until `deadlineMs`
-   * from now or `signal` aborts. Resolves when the tool list is cached.
+   * Connects in the newest revision the server speaks, retrying while the server is still coming
+   * up, until `timeoutMs` from now or `signal` aborts. Resolves when the tool list is cached.
    */
   async connect(
     endpoint: UpstreamEndpoint,
@@ -120,36 +162,34 @@ export class Upstream {
     let delayMs = 25;
     while (generation === this.#generation) {
       options.signal?.throwIfAborted();
-      const client = this.#newClient();
+      const isLegacyOnly = this.#isLegacyOnly;
       try {
         const transport = this.#transportFor(endpoint, Math.max(1, deadline - Date.now()), options.signal);
-        await client.connect(transport, {
-          signal: options.signal,
-          timeout: Math.max(1, deadline - Date.now()),
+        const connection = await detectUpstreamRevision(transport, {
+          clientInfo: { name: PRODUCT_NAME, version: this.#version },
+          capabilities: UPSTREAM_CLIENT_CAPABILITIES,
+          probeTimeoutMs: Math.min(PROBE_TIMEOUT_MS, Math.max(1, deadline - Date.now())),
+          timeoutMs: Math.max(1, deadline - Date.now()),
+          isLegacyOnly,
+          configure: (client) => this.#configure(client, generation),
+          ...(options.signal && { signal: options.signal }),
         });
         if (generation !== this.#generation) {
-          await client.close().catch(() => {});
+          await connection.client.close().catch(() => {});
           return;
         }
-        const channel = this.#openChannel(transport, generation);
-        this.#client = client;
-        this.#channel = channel;
-        this.#capabilities = client.getServerCapabilities();
-        this.#serverInfo = client.getServerVersion();
-        this.#instructions = client.getInstructions();
-        client.onclose = () => {
-          channel.close();
-          if (generation !== this.#generation) return;
-          this.#client = undefined;
-          this.#channel = undefined;
-          this.#setState('unavailable');
-        };
-        await this.refreshTools();
-        this.#setState('ready');
+        await this.#adopt(connection, transport, generation);
         return;
       } catch (error) {
         lastError = error;
-        await client.close().catch(() => {});
+        if (!isLegacyOnly && endpoint.kind === 'fifo' && isConnectionClosed(error)) {
+          // Some SDKs exit on any request before `initialize`; the next start skips the probe.
+          this.#isLegacyOnly = true;
+          this.#logger.warn(
+            { server: this.name },
+            'the server closed its connection during the 2026-07-28 probe; it is spoken to in 2025 from now on',
+          );
+        }
         // A FIFO pair serves one connection: what failed on it cannot be retried.
         if (endpoint.kind === 'fifo' || Date.now() + delayMs >= deadline) break;
         await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -165,29 +205,78 @@ export class Upstream {
     );
   }
 
-  /** Re-reads the whole (paginated) tool list. */
+  /** Re-reads the whole (paginated) tool list, as the gateway's own session sees it. */
   async refreshTools(): Promise<readonly Tool[]> {
     const client = this.#client;
-    if (!client || !this.#capabilities?.tools) {
+    if (!client || !this.capabilities?.tools) {
       this.#tools = [];
       return this.#tools;
+    }
+    this.#tools = await this.listToolsAs(undefined);
+    return this.#tools;
+  }
+
+  /**
+   * The whole tool list as a client with `capabilities` sees it (2026-07-28: the capabilities of
+   * each request's envelope decide); `undefined` = the gateway's own. Only a 2026 server can be
+   * asked as another client: a 2025 server decided its list at `initialize`.
+   */
+  async listToolsAs(capabilities: Record<string, unknown> | undefined): Promise<Tool[]> {
+    const client = this.#client;
+    if (!client) throw new SupervisorError('SERVER_UNAVAILABLE', `server "${this.name}" is not connected`);
+    if (capabilities !== undefined && this.era !== 'modern') {
+      throw new Error('listToolsAs(capabilities) needs a 2026-07-28 server');
     }
     const tools: Tool[] = [];
     let cursor: string | undefined;
     do {
-      const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: 30_000 });
+      const meta = capabilities === undefined ? undefined : { [META.clientCapabilities]: capabilities };
+      const page = await client.listTools(
+        { ...(cursor && { cursor }), ...(meta && { _meta: meta }) },
+        { timeout: 30_000, cacheMode: 'bypass' },
+      );
       tools.push(...page.tools);
       cursor = page.nextCursor;
     } while (cursor);
-    this.#tools = tools;
     return tools;
   }
 
-  /** MCP `ping`; rejects when the server does not answer within `timeoutMs`. */
+  /** A liveness check: `ping` (2025) or `server/discover` (2026-07-28 removed ping). */
   async ping(timeoutMs: number): Promise<void> {
     const client = this.client;
     if (!client) throw new SupervisorError('SERVER_UNAVAILABLE', `server "${this.name}" is not connected`);
-    await client.ping({ timeout: timeoutMs });
+    if (this.era === 'modern') await client.discover({ timeout: timeoutMs });
+    else await client.ping({ timeout: timeoutMs });
+  }
+
+  /**
+   * `subscriber` (a downstream session or listen stream) wants `notifications/resources/updated`
+   * for `uri`. The first subscriber of a URI subscribes upstream: a 2025 server is sent
+   * `resources/subscribe` (its error rejects this), a 2026 server gets the URI in the
+   * `subscriptions/listen` filter. Kept across reconnects.
+   */
+  async subscribe(uri: string, subscriber: string): Promise<void> {
+    if (!this.#subscribers.add(uri, subscriber)) return;
+    try {
+      if (this.#feed) await this.#feed.setUris(this.#subscribers.uris());
+      else if (this.era === 'legacy') await this.client?.subscribeResource({ uri });
+    } catch (error) {
+      this.#subscribers.remove(uri, subscriber);
+      throw error;
+    }
+  }
+
+  /** `subscriber` no longer wants `uri`; the last one unsubscribes upstream. */
+  async unsubscribe(uri: string, subscriber: string): Promise<void> {
+    if (!this.#subscribers.remove(uri, subscriber)) return;
+    if (this.#feed) await this.#feed.setUris(this.#subscribers.uris());
+    else if (this.era === 'legacy') await this.client?.unsubscribeResource({ uri });
+  }
+
+  /** Tells a 2025 server its client's roots changed; a 2026 server has no such notification. */
+  async sendRootsListChanged(): Promise<void> {
+    if (this.era !== 'legacy') return;
+    await this.client?.sendRootsListChanged();
   }
 
   /** Closes the client; the state becomes `closed` until the next `connect`. */
@@ -197,20 +286,65 @@ export class Upstream {
     this.#setState('closed');
   }
 
+  async #adopt(connection: UpstreamRevision, transport: Transport, generation: number): Promise<void> {
+    const client = connection.client;
+    const channel = this.#openChannel(transport, generation, connection.era);
+    this.#client = client;
+    this.#channel = channel;
+    this.#connection = connection;
+    client.onclose = () => {
+      channel.close();
+      if (generation !== this.#generation) return;
+      this.#client = undefined;
+      this.#channel = undefined;
+      void this.#feed?.close();
+      this.#feed = undefined;
+      this.#setState('unavailable');
+    };
+    this.#logger.info(
+      { server: this.name, revision: connection.revision, era: connection.era },
+      'connected to the server',
+    );
+    await this.refreshTools();
+    if (connection.era === 'modern') {
+      this.#feed = new ListenFeed({
+        client,
+        server: this.name,
+        capabilities: connection.capabilities ?? {},
+        logger: this.#logger,
+      });
+      await this.#feed.start(this.#subscribers.uris());
+    } else {
+      await this.#resubscribe(client);
+    }
+    this.#setState('ready');
+  }
+
+  /** A new 2025 connection subscribes to what the downstream clients subscribed to. */
+  async #resubscribe(client: Client): Promise<void> {
+    if (!this.capabilities?.resources?.subscribe) return;
+    for (const uri of this.#subscribers.uris()) {
+      await client.subscribeResource({ uri }).catch((error: unknown) => {
+        this.#logger.warn({ server: this.name, uri, err: error }, 'resources/subscribe failed');
+      });
+    }
+  }
+
   async #dropClient(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
     this.#channel?.close();
     this.#channel = undefined;
+    const feed = this.#feed;
+    this.#feed = undefined;
+    await feed?.close();
     if (client) await client.close().catch(() => {});
   }
 
-  #newClient(): Client {
-    const client = new Client(
-      { name: PRODUCT_NAME, version: this.#version },
-      { capabilities: UPSTREAM_CLIENT_CAPABILITIES },
-    );
-    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+  /** Notification handlers and the gateway's request handlers, before the client connects. */
+  #configure(client: Client, generation: number): void {
+    client.setNotificationHandler('notifications/tools/list_changed', async () => {
+      if (generation !== this.#generation) return;
       try {
         await this.refreshTools();
       } catch (error) {
@@ -218,28 +352,44 @@ export class Upstream {
       }
       this.#emitNotification({ method: 'notifications/tools/list_changed' });
     });
-    client.fallbackNotificationHandler = async (notification) => this.#emitNotification(notification);
+    client.fallbackNotificationHandler = async (notification) => {
+      if (generation === this.#generation) this.#emitNotification(withoutSubscriptionId(notification));
+    };
     // Server→client requests (sampling, elicitation, roots) are answered by the handlers the
     // gateway installs here (gateway/server-requests.ts).
     this.#configureClient?.(client);
-    return client;
   }
 
   /** Puts a {@link RequestChannel} on a connected transport, ahead of the SDK client's handler. */
-  #openChannel(transport: Transport, generation: number): RequestChannel {
+  #openChannel(transport: Transport, generation: number, era: UpstreamEra): RequestChannel {
     const isFifo = transport instanceof FifoClientTransport;
+    let send: ChannelSend;
+    if (isFifo) {
+      // The FIFO transport writes without a promise per message.
+      send = (message) => transport.write(message as never);
+    } else if (transport instanceof StreamableHTTPClientTransport) {
+      // A 2026 server answers a refused request with an HTTP status and a JSON-RPC body the SDK's
+      // transport raises as an error; the channel takes it as the answer it is.
+      send = (message, options) =>
+        transport.send(message, options).catch((error: unknown) => {
+          const answer = httpErrorAnswer(error, message);
+          if (!answer || !channel.intercept(answer)) throw error;
+        });
+    } else {
+      send = (message) => transport.send(message);
+    }
     const channel = new RequestChannel({
       server: this.name,
       generation,
-      // The FIFO transport writes without a promise per message; others send as they do.
-      send: isFifo ? (message) => transport.write(message) : (message) => transport.send(message),
+      send,
+      isCancelledByStream: era === 'modern' && transport.hasPerRequestStream === true,
     });
     if (isFifo) {
-      transport.intercept = (message) => channel.intercept(message);
+      transport.intercept = (message) => channel.intercept(message as never);
     } else {
       const toClient = transport.onmessage;
       transport.onmessage = (message, extra) => {
-        if (!channel.intercept(message)) toClient?.(message, extra);
+        if (!channel.intercept(message as never)) toClient?.(message, extra);
       };
     }
     // The SDK client ignores transport errors; a dropped oversized answer must reach the request
@@ -257,14 +407,20 @@ export class Upstream {
     return channel;
   }
 
-  #emitNotification(notification: Notification): void {
+  #emitNotification(notification: UpstreamNotification): void {
     for (const listener of this.#listeners.notification) listener(notification);
   }
 
   #transportFor(endpoint: UpstreamEndpoint, connectTimeoutMs: number, signal?: AbortSignal): Transport {
     if (endpoint.kind === 'fifo') {
       const { stdinPath, stdoutPath } = endpoint;
-      return new FifoClientTransport({ stdinPath, stdoutPath, connectTimeoutMs, signal });
+      // The FIFO transport implements the v1 SDK interface, which the v2 one keeps.
+      return new FifoClientTransport({
+        stdinPath,
+        stdoutPath,
+        connectTimeoutMs,
+        signal,
+      }) as unknown as Transport;
     }
     return new StreamableHTTPClientTransport(new URL(endpoint.url), {
       requestInit: { headers: endpoint.headers },
@@ -277,6 +433,10 @@ export class Upstream {
     this.#logger.debug({ server: this.name, state }, 'upstream state');
     for (const listener of this.#listeners.state) listener(state);
   }
+}
+
+function isConnectionClosed(error: unknown): boolean {
+  return error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed;
 }
 
 function describe(error: unknown): string {

@@ -8,6 +8,9 @@
  *   `client.request(tools/call, CallToolResultSchema)` — the physical limit of one stdio server;
  * - gateway-server: a real `mcp-supervisor start` process, `/mcp/everything`;
  * - gateway-aggregated: the same supervisor, `/mcp`, tool `everything__echo`;
+ * - gateway-server-2026: `/mcp/everything` from a 2026-07-28 client (stateless, the envelope in
+ *   each request's `_meta`, the standard headers): the translation path to a 2025 server, whose
+ *   extra cost per call is one envelope lifted off and one result mapped (issue 12: not slower);
  * - supergateway: stdio → stateful Streamable HTTP (it spawns one server per session);
  * - pass-through: the floor, a verbatim HTTP→stdio relay (lib/pass-through-server.ts);
  * - mcp-hub: its aggregated SSE endpoint, tool `everything__echo` (lib/sse-mcp-client.ts);
@@ -28,7 +31,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { floorTargets } from './lib/floor-targets.ts';
-import { LeanMcpClient } from './lib/mcp-http-client.ts';
+import { LeanMcpClient, MODERN_PROTOCOL_VERSION } from './lib/mcp-http-client.ts';
 import { median, type RunStats, round, runFixed } from './lib/measure.ts';
 import { type PeerProcess, startMcpHub, startMcpProxy, startPassThrough } from './lib/peers.ts';
 import { type FloodResults, floodPipelined } from './lib/pipelined-flood.ts';
@@ -54,6 +57,7 @@ export type GatewayTarget =
   | 'direct'
   | 'pass-through'
   | 'gateway-server'
+  | 'gateway-server-2026'
   | 'gateway-aggregated'
   | 'supergateway'
   | 'mcp-hub'
@@ -140,6 +144,8 @@ export type GatewayBenchResults = {
     gatewayC16OverSupergatewayC16: number;
     gatewayC1P50MinusDirectC1P50Ms: number;
     aggregatedC1P50MinusDirectC1P50Ms: number;
+    modernC16OverLegacyC16: number;
+    modernC1P50MinusLegacyC1P50Ms: number;
     /** Against the pass-through and the best peer: see lib/floor-targets.ts. */
     [floorRatio: string]: number;
   };
@@ -161,6 +167,7 @@ const TARGETS: readonly GatewayTarget[] = [
   'direct',
   'pass-through',
   'gateway-server',
+  'gateway-server-2026',
   'gateway-aggregated',
   'supergateway',
   'mcp-hub',
@@ -217,9 +224,15 @@ async function httpCaller(
   tool: string,
   concurrency: number,
   processes: Map<number, string>,
-  headers?: Record<string, string>,
+  options: { headers?: Record<string, string>; revision?: typeof MODERN_PROTOCOL_VERSION } = {},
 ): Promise<Caller> {
-  const client = new LeanMcpClient({ url, maxSockets: concurrency, ...(headers ? { headers } : {}) });
+  const { headers, revision } = options;
+  const client = new LeanMcpClient({
+    url,
+    maxSockets: concurrency,
+    ...(headers && { headers }),
+    ...(revision && { revision }),
+  });
   await client.connect(AbortSignal.timeout(30_000));
   return {
     processes,
@@ -502,11 +515,22 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       callers.set(`direct/${concurrency}`, await directCaller(`${runId}-direct`));
       callers.set(
         `gateway-server/${concurrency}`,
-        await httpCaller(`${gatewayUrl}/mcp/everything`, 'echo', concurrency, supervisorProcesses, auth),
+        await httpCaller(`${gatewayUrl}/mcp/everything`, 'echo', concurrency, supervisorProcesses, {
+          headers: auth,
+        }),
+      );
+      callers.set(
+        `gateway-server-2026/${concurrency}`,
+        await httpCaller(`${gatewayUrl}/mcp/everything`, 'echo', concurrency, supervisorProcesses, {
+          headers: auth,
+          revision: MODERN_PROTOCOL_VERSION,
+        }),
       );
       callers.set(
         `gateway-aggregated/${concurrency}`,
-        await httpCaller(`${gatewayUrl}/mcp`, 'everything__echo', concurrency, supervisorProcesses, auth),
+        await httpCaller(`${gatewayUrl}/mcp`, 'everything__echo', concurrency, supervisorProcesses, {
+          headers: auth,
+        }),
       );
       callers.set(
         `pass-through/${concurrency}`,
@@ -591,6 +615,12 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       ),
       gatewayC1P50MinusDirectC1P50Ms: round(find('gateway-server', 1).p50Ms - find('direct', 1).p50Ms),
       aggregatedC1P50MinusDirectC1P50Ms: round(find('gateway-aggregated', 1).p50Ms - find('direct', 1).p50Ms),
+      modernC16OverLegacyC16: round(
+        find('gateway-server-2026', 16).requestsPerSecond / find('gateway-server', 16).requestsPerSecond,
+      ),
+      modernC1P50MinusLegacyC1P50Ms: round(
+        find('gateway-server-2026', 1).p50Ms - find('gateway-server', 1).p50Ms,
+      ),
     };
     const floor = floorTargets(cases, {
       peers: PEERS,
@@ -619,6 +649,21 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
         unit: '×',
         goal: '≥ 3',
         isMet: ratios.gatewayC16OverSupergatewayC16 >= 3,
+      },
+      {
+        // "Not slower" within the rounds' noise (a few percent between rounds of the same case).
+        name: '2026-07-28 client c16 throughput / 2025 client c16 (/mcp/everything)',
+        value: ratios.modernC16OverLegacyC16,
+        unit: '×',
+        goal: '≥ 0.95',
+        isMet: ratios.modernC16OverLegacyC16 >= 0.95,
+      },
+      {
+        name: '2026-07-28 client c1 p50 − 2025 client c1 p50 (/mcp/everything)',
+        value: ratios.modernC1P50MinusLegacyC1P50Ms,
+        unit: 'ms',
+        goal: '≤ 0.02',
+        isMet: ratios.modernC1P50MinusLegacyC1P50Ms <= 0.02,
       },
       {
         name: 'gateway c1 p50 − direct c1 p50 (/mcp/everything)',
@@ -658,6 +703,8 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       method: {
         direct: 'SDK Client + StdioClientTransport, client.request(tools/call, CallToolResultSchema)',
         http: 'LeanMcpClient: undici Pool, one keep-alive connection per concurrent caller, one session per case; answers read whole and parsed (JSON, or SSE when the server streams)',
+        modern:
+          'gateway-server-2026: the same LeanMcpClient shape as a 2026-07-28 client: no session, the envelope in each request _meta, MCP-Protocol-Version / Mcp-Method / Mcp-Name headers',
         concurrency16: '16 workers, each awaiting its own calls, on one session (16 sockets)',
         rounds: `${rounds} interleaved rounds after ${warmupRequests} warm-up requests per case; medians reported`,
         supergateway:

@@ -11,7 +11,8 @@ export interface ProcessInfo {
   cmdline: string[];
   /** Its initial environment; empty when /proc/<pid>/environ is not readable. */
   environ: Record<string, string>;
-  role: 'supervisor' | 'pm2' | 'server' | 'other';
+  /** `probe`: the gateway's short-lived tool probe of a 2025 stdio server (upstream/tool-probe.ts). */
+  role: 'supervisor' | 'pm2' | 'server' | 'probe' | 'other';
 }
 
 /** Marks every test server's environment, so grandchildren that lost their parent are still found. */
@@ -54,6 +55,7 @@ function classify(info: ProcessInfo): ProcessInfo['role'] {
   if (/PM2 v[\d.]+: God Daemon/.test(joined)) return 'pm2';
   if (info.cmdline.some((arg) => arg.endsWith('mcp-supervisor.js')) && info.cmdline.includes('start'))
     return 'supervisor';
+  if (info.environ.MCP_SUPERVISOR_TOOL_PROBE === '1') return 'probe';
   if (info.environ[TEST_SERVER_VAR] !== undefined) return 'server';
   return 'other';
 }

@@ -3,6 +3,16 @@ import { Pool } from 'undici';
 /** The protocol version the bench clients ask for (the SDK's latest at the time of writing). */
 export const BENCH_PROTOCOL_VERSION = '2025-06-18';
 
+/** The stateless revision: no session, every request carries its client in `_meta`. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+/** The per-request envelope of a 2026-07-28 bench client (basic/index#meta). */
+const MODERN_ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': MODERN_PROTOCOL_VERSION,
+  'io.modelcontextprotocol/clientInfo': { name: 'gateway-bench', version: '0.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
 /** What came back for one JSON-RPC request. */
 export type RpcOutcome =
   | { kind: 'result'; result: Record<string, unknown> }
@@ -56,10 +66,21 @@ export class LeanMcpClient {
   readonly #pool: Pool;
   /** Sent with every request (e.g. `authorization`), as name, value pairs. */
   readonly #extraHeaders: string[];
+  readonly #isModern: boolean;
   #sessionId: string | undefined;
   #nextId = 1;
 
-  constructor(options: { url: string; maxSockets: number; headers?: Record<string, string> }) {
+  /**
+   * `revision: '2026-07-28'` makes a stateless client: no `initialize`, each request with the
+   * envelope in `params._meta` and the `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` headers.
+   */
+  constructor(options: {
+    url: string;
+    maxSockets: number;
+    headers?: Record<string, string>;
+    revision?: typeof MODERN_PROTOCOL_VERSION;
+  }) {
+    this.#isModern = options.revision === MODERN_PROTOCOL_VERSION;
     const url = new URL(options.url);
     this.#extraHeaders = Object.entries(options.headers ?? {}).flat();
     this.#origin = url.origin;
@@ -73,6 +94,13 @@ export class LeanMcpClient {
 
   /** `initialize` then `notifications/initialized`; rejects when the server refuses. */
   async connect(signal?: AbortSignal): Promise<Record<string, unknown>> {
+    if (this.#isModern) {
+      // Nothing to open: one `server/discover` checks the endpoint serves the revision.
+      const discovered = await this.request('server/discover', {}, signal);
+      if (discovered.kind === 'error')
+        throw new Error(`server/discover failed: ${discovered.code} ${discovered.message}`);
+      return discovered.result;
+    }
     const init = await this.#post(
       {
         jsonrpc: '2.0',
@@ -100,6 +128,16 @@ export class LeanMcpClient {
   /** Sends one request on the session and returns its result or JSON-RPC error. */
   async request(method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<RpcOutcome> {
     const id = this.#nextId++;
+    if (this.#isModern) {
+      const name = method === 'tools/call' || method === 'prompts/get' ? params.name : params.uri;
+      const response = await this.#send(
+        'POST',
+        JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: MODERN_ENVELOPE } }),
+        signal,
+        ['mcp-method', method, ...(typeof name === 'string' ? ['mcp-name', name] : [])],
+      );
+      return toOutcome(parseRpcBody(response.body, response.contentType, id), response.status);
+    }
     const response = await this.#post({ jsonrpc: '2.0', id, method, params }, signal);
     return toOutcome(parseRpcBody(response.body, response.contentType, id), response.status);
   }
@@ -131,13 +169,15 @@ export class LeanMcpClient {
     method: 'POST' | 'DELETE',
     body: string | undefined,
     signal?: AbortSignal,
+    extraHeaders: string[] = [],
   ): Promise<{ status: number; contentType: string; sessionId: string | undefined; body: string }> {
     const headers = [
       'accept',
       'application/json, text/event-stream',
       'mcp-protocol-version',
-      BENCH_PROTOCOL_VERSION,
+      this.#isModern ? MODERN_PROTOCOL_VERSION : BENCH_PROTOCOL_VERSION,
       ...this.#extraHeaders,
+      ...extraHeaders,
     ];
     if (body !== undefined) headers.push('content-type', 'application/json');
     if (this.#sessionId) headers.push('mcp-session-id', this.#sessionId);

@@ -126,17 +126,100 @@ export function totals(run: ConformanceRun): { passed: number; failed: number } 
   return { passed, failed };
 }
 
-/** Checks that pass in `reference` but not in `candidate`, with the candidate's failure message. */
+/**
+ * Checks that pass in `reference` but not in `candidate`, with the candidate's failure message. A
+ * check the candidate records as INFO is not lost: INFO is the suite's "not applicable" verdict
+ * for behaviour the spec leaves optional (e.g. `server-sse-streams-functional` when a server
+ * answers JSON, which the gateway does on purpose); {@link informationalChecks} lists them.
+ */
 export function lostChecks(reference: ConformanceRun, candidate: ConformanceRun): Map<string, string> {
   const candidatePassed = passSet(candidate);
   const lost = new Map<string, string>();
   for (const key of [...passSet(reference)].sort()) {
     if (candidatePassed.has(key)) continue;
-    const [scenario, id] = splitKey(key);
-    const check = candidate.scenarios.get(scenario)?.find((c) => c.id === id);
+    const check = checkOf(candidate, key);
+    if (check?.status === 'INFO') continue;
     lost.set(key, check ? `${check.status}: ${check.errorMessage ?? ''}`.trim() : 'not recorded');
   }
   return lost;
+}
+
+/** Checks that pass in `reference` and are only informational (INFO) in `candidate`. */
+export function informationalChecks(reference: ConformanceRun, candidate: ConformanceRun): string[] {
+  const candidatePassed = passSet(candidate);
+  return [...passSet(reference)]
+    .filter((key) => !candidatePassed.has(key) && checkOf(candidate, key)?.status === 'INFO')
+    .sort();
+}
+
+function checkOf(run: ConformanceRun, key: string): ConformanceCheck | undefined {
+  const [scenario, id] = splitKey(key);
+  return run.scenarios.get(scenario)?.find((c) => c.id === id);
+}
+
+/**
+ * `run` with the scenarios of `retry` merged in, each check SUCCESS if it passed in either: a
+ * check that fails only once (a timing-bound scenario on a loaded machine) counts as passed, one
+ * that fails every time stays failed.
+ */
+export function mergeRuns(run: ConformanceRun, retry: ConformanceRun): ConformanceRun {
+  const scenarios = new Map(run.scenarios);
+  for (const [scenario, checks] of retry.scenarios) {
+    const before = scenarios.get(scenario) ?? [];
+    const merged = before.map((check) => {
+      const again = checks.find((c) => c.id === check.id);
+      return check.status !== 'SUCCESS' && again?.status === 'SUCCESS' ? again : check;
+    });
+    for (const check of checks) if (!merged.some((c) => c.id === check.id)) merged.push(check);
+    scenarios.set(scenario, merged);
+  }
+  return { ...run, scenarios };
+}
+
+/** The scenario of a `scenario:checkId` key. */
+export function scenarioOf(key: string): string {
+  return splitKey(key)[0];
+}
+
+/**
+ * The selection that runs one scenario as `selection` would: a `--requirements R` run fixes the
+ * spec version of its scenarios, so a retry runs the scenario at `--spec-version R`.
+ */
+export function scenarioSelection(selection: readonly string[], scenario: string): string[] {
+  const at = selection.indexOf('--requirements');
+  const revision = at === -1 ? undefined : selection[at + 1];
+  return revision === undefined
+    ? ['--scenario', scenario]
+    : ['--spec-version', revision, '--scenario', scenario];
+}
+
+/**
+ * Runs the suite against `candidateUrl` right after `reference` was run, then re-runs (up to
+ * `retries` times, reference and candidate back to back) each scenario whose checks differ
+ * between them, merging as {@link mergeRuns}. A real gap fails every time and stays; a check
+ * that flaked once on either side does not decide the comparison.
+ */
+export async function compareRuns(
+  reference: ConformanceRun,
+  candidateUrl: string,
+  options: RunOptions & { retries?: number },
+): Promise<{ reference: ConformanceRun; candidate: ConformanceRun; retried: string[] }> {
+  const selection = options.selection ?? [];
+  let candidate = await runConformance(candidateUrl, options);
+  const retried = new Set<string>();
+  for (let attempt = 0; attempt < (options.retries ?? 2); attempt++) {
+    const differing = new Set(
+      [...lostChecks(reference, candidate).keys(), ...gainedChecks(reference, candidate)].map(scenarioOf),
+    );
+    if (differing.size === 0) break;
+    for (const scenario of differing) {
+      retried.add(scenario);
+      const again = { ...options, selection: scenarioSelection(selection, scenario) };
+      reference = mergeRuns(reference, await runConformance(reference.url, again));
+      candidate = mergeRuns(candidate, await runConformance(candidateUrl, again));
+    }
+  }
+  return { reference, candidate, retried: [...retried].sort() };
 }
 
 /** Checks that pass in `candidate` but not in `reference`. */

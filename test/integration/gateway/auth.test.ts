@@ -12,12 +12,15 @@ import {
   tempHome,
   testServers,
 } from '../../helpers/index.ts';
-import { type ConnectedClient, connectClient, mcpUrl, rawPost, stopAndCheck } from './helpers.ts';
-
-interface CreatedKey {
-  token: string;
-  key: { id: string; name: string; servers: string[] | null };
-}
+import {
+  type ConnectedClient,
+  type CreatedKey,
+  connectClient,
+  createKey,
+  mcpUrl,
+  rawPost,
+  stopAndCheck,
+} from './helpers.ts';
 
 const INITIALIZE = JSON.stringify({
   jsonrpc: '2.0',
@@ -32,13 +35,6 @@ describe('gateway client keys', () => {
   let everyServer: CreatedKey;
   let onlyA: CreatedKey;
   const clients: ConnectedClient[] = [];
-
-  async function createKey(name: string, servers?: string[]): Promise<CreatedKey> {
-    const args = ['keys', 'create', name, ...(servers ? ['--servers', servers.join(',')] : []), '--json'];
-    const result = await runCli(args, { home: home.path });
-    expect(result.code, result.stderr).toBe(0);
-    return JSON.parse(result.stdout) as CreatedKey;
-  }
 
   async function open(server: string | undefined, token: string) {
     const connected = await connectClient(mcpUrl(supervisor.port, server), { token });
@@ -66,8 +62,8 @@ describe('gateway client keys', () => {
   }, 120_000);
 
   it('`keys create NAME [--servers] --json` prints the token once and the key', async () => {
-    everyServer = await createKey('every-server');
-    onlyA = await createKey('only-a', ['a']);
+    everyServer = await createKey(home.path, 'every-server');
+    onlyA = await createKey(home.path, 'only-a', ['a']);
     expect(everyServer.token).toMatch(/^mcps_/);
     expect(onlyA.token).toMatch(/^mcps_/);
     expect(onlyA.token).not.toBe(everyServer.token);

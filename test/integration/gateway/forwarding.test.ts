@@ -34,17 +34,13 @@ import {
   slowServer,
   sseMessages,
   stopAndCheck,
+  textOf,
   waitForMarker,
   within,
 } from './helpers.ts';
 
 const RESTART = { maxRestarts: 10, backoffMs: 50, maxBackoffMs: 500, minUptimeMs: 500, killTimeoutMs: 2_000 };
 const AGGREGATED_NAME = /^[A-Za-z0-9_-]+$/;
-
-function textOf(result: unknown): string {
-  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
-  return content.map((part) => part.text ?? '').join('');
-}
 
 describe('gateway forwarding (real supervisor, real servers)', () => {
   let home: TempHome;
@@ -99,7 +95,10 @@ describe('gateway forwarding (real supervisor, real servers)', () => {
         }),
       );
       try {
-        const { client } = await open('everything');
+        // Tool lists follow the client's capabilities: declare the same ones.
+        const { client } = await open('everything', {
+          capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
+        });
         const viaGateway = await client.listTools();
         const directList = await direct.listTools();
         expect(viaGateway.tools.map((t) => t.name).sort()).toEqual(

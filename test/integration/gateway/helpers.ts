@@ -94,6 +94,26 @@ export async function connectClient(
   };
 }
 
+/** The text parts of a tool result, joined. */
+export function textOf(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
+  return content.map((part) => part.text ?? '').join('');
+}
+
+/** A key the CLI created (`keys create NAME [--servers] --json`): its token, shown once. */
+export interface CreatedKey {
+  token: string;
+  key: { id: string; name: string; servers: string[] | null };
+}
+
+/** Creates a client key with the real CLI, scoped to `servers` when given. */
+export async function createKey(home: string, name: string, servers?: string[]): Promise<CreatedKey> {
+  const args = ['keys', 'create', name, ...(servers ? ['--servers', servers.join(',')] : []), '--json'];
+  const result = await runCli(args, { home });
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as CreatedKey;
+}
+
 /** The McpError a promise rejects with; fails the test when it resolves or rejects otherwise. */
 export async function mcpErrorOf(promise: Promise<unknown>): Promise<McpError> {
   try {

@@ -216,10 +216,15 @@ describe('gateway HTTP and JSON-RPC errors', () => {
       expect(response.body?.error?.message).toMatch(/nope/);
     });
 
-    it('GET without a session → 400', async () => {
-      const response = await fetch(url, { headers: { accept: 'text/event-stream' } });
-      expect(response.status).toBe(400);
-      await response.text();
+    it('GET and DELETE without a session → 405 Allow: POST (2026-07-28 clients only POST)', async () => {
+      for (const method of ['GET', 'DELETE']) {
+        const response = await fetch(url, { method, headers: { accept: 'text/event-stream' } });
+        expect(response.status, method).toBe(405);
+        expect(response.headers.get('allow'), method).toBe('POST');
+        expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+          /Mcp-Session-Id/,
+        );
+      }
     });
 
     it('GET with an unknown session → 404', async () => {
@@ -248,6 +253,61 @@ describe('gateway HTTP and JSON-RPC errors', () => {
       const again = await fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': own } });
       expect(again.status).toBe(404);
       await again.text();
+    });
+  });
+
+  describe('the 2026-07-28 edge, on the same endpoint (issue 12)', () => {
+    const ENVELOPE = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'raw-fetch', version: '1.0.0' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const modern = (id: number, method: string, revision = '2026-07-28') =>
+      rawPost(
+        url,
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method,
+          params: { _meta: { ...ENVELOPE, 'io.modelcontextprotocol/protocolVersion': revision } },
+        }),
+        { 'mcp-protocol-version': revision, 'mcp-method': method },
+      );
+
+    it('a 2026-07-28 request without a session is served, with resultType', async () => {
+      const response = await modern(21, 'tools/list');
+      expect(response.status, response.text).toBe(200);
+      expect(response.body?.id).toBe(21);
+      expect(response.body?.result?.resultType).toBe('complete');
+      expect(Array.isArray(response.body?.result?.tools)).toBe(true);
+    });
+
+    it('an unknown revision → 400 -32022 with the supported list and the request’s own id', async () => {
+      const response = await modern(22, 'tools/list', '2027-01-01');
+      expect(response.status, response.text).toBe(400);
+      expect(response.body?.id).toBe(22);
+      expect(response.body?.error?.code).toBe(-32022);
+      expect(response.body?.error?.data).toMatchObject({
+        requested: '2027-01-01',
+        supported: expect.arrayContaining(['2026-07-28', '2025-11-25']),
+      });
+    });
+
+    it('an unknown 2025-era MCP-Protocol-Version on a session → -32022 with its id, not -32600 with id null', async () => {
+      const response = await rawPost(url, JSON.stringify({ jsonrpc: '2.0', id: 23, method: 'tools/list' }), {
+        'mcp-session-id': session,
+        'mcp-protocol-version': '2024-01-01',
+      });
+      expect(response.status, response.text).toBe(400);
+      expect(response.body?.id).toBe(23);
+      expect(response.body?.error?.code).toBe(-32022);
+    });
+
+    it('a method 2026-07-28 removed (ping) → 404 -32601', async () => {
+      const response = await modern(24, 'ping');
+      expect(response.status, response.text).toBe(404);
+      expect(response.body?.id).toBe(24);
+      expect(response.body?.error?.code).toBe(-32601);
     });
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   classifyHttpRequest,
+  classifyWithSdk,
   decodeHeaderValue,
   type IncomingHttpRequest,
 } from '../../../supervisor/protocol/classify.ts';
@@ -208,6 +209,94 @@ describe('classifyHttpRequest', () => {
       kind: 'notification',
       revision: '2026-07-28',
     });
+  });
+});
+
+describe('the fast path of classifyHttpRequest', () => {
+  // Every request of the hot path skips the SDK's classifier (its zod passes cost ~40 µs); for
+  // each shape it takes, the answer must be exactly the SDK's.
+  const name = (value: string) => ({ 'mcp-name': value });
+  const samples: [string, IncomingHttpRequest][] = [
+    [
+      '2025 request, session and header',
+      post(
+        { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+        { 'mcp-session-id': 's', 'mcp-protocol-version': '2025-06-18' },
+      ),
+    ],
+    [
+      '2025 request without a header',
+      post({
+        jsonrpc: '2.0',
+        id: 'a',
+        method: 'tools/call',
+        params: { name: 'echo', _meta: { progressToken: 1 } },
+      }),
+    ],
+    [
+      '2025 request with an unknown 2025 header',
+      post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-protocol-version': '2024-01-01' }),
+    ],
+    ['2026 tools/list', post(modernBody('tools/list'), modernHeaders('tools/list'))],
+    [
+      '2026 tools/call, Mcp-Name',
+      post(
+        modernBody('tools/call', { name: 'echo' }),
+        modernHeaders('tools/call', '2026-07-28', name('echo')),
+      ),
+    ],
+    [
+      '2026 tools/call, base64 Mcp-Name',
+      post(
+        modernBody('tools/call', { name: 'é' }),
+        modernHeaders('tools/call', '2026-07-28', name('=?base64?w6k=?=')),
+      ),
+    ],
+    [
+      '2026 tools/call, wrong Mcp-Name',
+      post(
+        modernBody('tools/call', { name: 'echo' }),
+        modernHeaders('tools/call', '2026-07-28', name('other')),
+      ),
+    ],
+    ['2026 without Mcp-Method', post(modernBody('tools/list'), { 'mcp-protocol-version': '2026-07-28' })],
+    [
+      '2026 header, 2025 body',
+      post({ jsonrpc: '2.0', id: 3, method: 'tools/list' }, modernHeaders('tools/list')),
+    ],
+    ['2026 body, 2025 header', post(modernBody('tools/list'), modernHeaders('tools/list', '2025-06-18'))],
+    [
+      '2026 with a capability that is no object',
+      post(
+        {
+          ...modernBody('tools/list'),
+          params: {
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientCapabilities': { sampling: true },
+            },
+          },
+        },
+        modernHeaders('tools/list'),
+      ),
+    ],
+    [
+      '2026 without capabilities',
+      post(
+        {
+          ...modernBody('tools/list'),
+          params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } },
+        },
+        modernHeaders('tools/list'),
+      ),
+    ],
+    [
+      'an unknown future revision',
+      post(modernBody('tools/list', {}, '2099-01-01'), modernHeaders('tools/list', '2099-01-01')),
+    ],
+  ];
+  it.each(samples)('%s: the SDK answer', (_label, request) => {
+    expect(classifyHttpRequest(request)).toEqual(classifyWithSdk(request));
   });
 });
 
