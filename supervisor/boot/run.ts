@@ -67,7 +67,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
   refuseOpenGateway(settings);
 
   // 1. The log, and the stop steps (the log is the last thing stopped).
-  const { logger, close: closeLogger } = createLogger({
+  const { logger, close: closeLogger } = await createLogger({
     level: settings.log.level,
     format: settings.log.format,
     logDir: paths.logDir,
