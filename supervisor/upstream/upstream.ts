@@ -8,6 +8,7 @@ import {
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';
@@ -36,6 +37,16 @@ export const UPSTREAM_CLIENT_CAPABILITIES = {
   sampling: {},
   elicitation: {},
   roots: { listChanged: true },
+};
+
+/**
+ * The upstream client never validates tool results: the gateway passes them through verbatim (it
+ * never calls `callTool`) and the downstream client checks them against the tool's output schema.
+ * The SDK's default validator is an Ajv instance per client that compiles every output schema on
+ * each `tools/list`: measured +10.5 MiB RSS for 10 clients of server-memory (9 tools each).
+ */
+const NO_RESULT_VALIDATION: jsonSchemaValidator = {
+  getValidator: () => (input) => ({ valid: true, data: input as never, errorMessage: undefined }),
 };
 
 /**
@@ -207,7 +218,7 @@ export class Upstream {
   #newClient(): Client {
     const client = new Client(
       { name: PRODUCT_NAME, version: this.#version },
-      { capabilities: UPSTREAM_CLIENT_CAPABILITIES },
+      { capabilities: UPSTREAM_CLIENT_CAPABILITIES, jsonSchemaValidator: NO_RESULT_VALIDATION },
     );
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       try {
