@@ -1,5 +1,4 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type Implementation,
@@ -132,7 +131,11 @@ export class Upstream {
       options.signal?.throwIfAborted();
       const client = this.#newClient();
       try {
-        const transport = this.#transportFor(endpoint, Math.max(1, deadline - Date.now()), options.signal);
+        const transport = await this.#transportFor(
+          endpoint,
+          Math.max(1, deadline - Date.now()),
+          options.signal,
+        );
         await client.connect(transport, {
           signal: options.signal,
           timeout: Math.max(1, deadline - Date.now()),
@@ -259,11 +262,21 @@ export class Upstream {
     for (const listener of this.#listeners.notification) listener(notification);
   }
 
-  #transportFor(endpoint: UpstreamEndpoint, connectTimeoutMs: number, signal?: AbortSignal): Transport {
+  async #transportFor(
+    endpoint: UpstreamEndpoint,
+    connectTimeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<Transport> {
     if (endpoint.kind === 'fifo') {
       const { stdinPath, stdoutPath } = endpoint;
       return new FifoClientTransport({ stdinPath, stdoutPath, connectTimeoutMs, signal });
     }
+    // Loaded with the first HTTP server only: the SDK's HTTP transport brings its OAuth client
+    // (its zod schemas built at load), pkce-challenge and eventsource-parser, which a supervisor of
+    // stdio servers never uses.
+    const { StreamableHTTPClientTransport } = await import(
+      '@modelcontextprotocol/sdk/client/streamableHttp.js'
+    );
     return new StreamableHTTPClientTransport(new URL(endpoint.url), {
       requestInit: { headers: endpoint.headers },
     });
