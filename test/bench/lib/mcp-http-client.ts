@@ -54,14 +54,17 @@ export class LeanMcpClient {
   readonly #origin: string;
   readonly #path: string;
   readonly #pool: Pool;
+  readonly #isPoolShared: boolean;
   #sessionId: string | undefined;
   #nextId = 1;
 
-  constructor(options: { url: string; maxSockets: number }) {
+  /** `pool`: connections shared with other clients (many sessions, few sockets), never closed here. */
+  constructor(options: { url: string; maxSockets: number; pool?: Pool }) {
     const url = new URL(options.url);
     this.#origin = url.origin;
     this.#path = url.pathname;
-    this.#pool = new Pool(url.origin, { connections: options.maxSockets, pipelining: 1 });
+    this.#isPoolShared = options.pool !== undefined;
+    this.#pool = options.pool ?? new Pool(url.origin, { connections: options.maxSockets, pipelining: 1 });
   }
 
   get sessionId(): string | undefined {
@@ -111,7 +114,7 @@ export class LeanMcpClient {
       await this.#send('DELETE', undefined, AbortSignal.timeout(2_000)).catch(() => undefined);
       this.#sessionId = undefined;
     }
-    await this.#pool.destroy();
+    if (!this.#isPoolShared) await this.#pool.destroy();
   }
 
   #post(message: object, signal?: AbortSignal) {
