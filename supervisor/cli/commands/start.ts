@@ -8,6 +8,7 @@ import { isProcessAlive, readState } from '../../client/state-file.ts';
 import { SupervisorError } from '../../shared/errors.ts';
 import type { HomePaths } from '../../shared/home.ts';
 import { sleep } from '../../shared/timers.ts';
+import { missingMallocEnv, missingV8Flags, relaunchWithV8Flags } from '../../shared/v8-flags.ts';
 import { homeOf, isJson } from '../context.ts';
 import { print, printError } from '../format.ts';
 
@@ -26,6 +27,8 @@ export function registerStart(program: Command): void {
     .action(async (options: { config?: string; detach?: boolean }, command: Command) => {
       const paths = homeOf(command);
       if (options.detach) return startDetached(paths, options.config, isJson(command));
+      // Re-executes this process with the V8 heap flags of the supervisor when they are missing.
+      relaunchWithV8Flags();
       const { runSupervisor } = await import('../../boot/run.ts');
       const running = await runSupervisor({ paths, configFile: options.config, logToStdout: true });
       let signals = 0;
@@ -57,6 +60,7 @@ async function startDetached(paths: HomePaths, config: string | undefined, json:
   await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
   const output = openSync(path.join(paths.logDir, 'detached.out'), 'a');
   const args = [
+    ...missingV8Flags(),
     ...process.execArgv,
     CLI_FILE,
     'start',
@@ -67,7 +71,7 @@ async function startDetached(paths: HomePaths, config: string | undefined, json:
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', output, output],
-    env: { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'json' },
+    env: { ...process.env, ...missingMallocEnv(), LOG_FORMAT: process.env.LOG_FORMAT ?? 'json' },
   });
   child.unref();
   const deadline = Date.now() + 120_000;
