@@ -206,7 +206,9 @@ export class SupervisorProcess {
         await client.request('GET', '/api/status', {
           signal: AbortSignal.timeout(this.#options.probeTimeoutMs),
         });
-        return this.#running(client, state.pid, state.host, state.port);
+        // A supervisor still starting names its port once it listens (the request waited for it).
+        const listening = (await readState(paths.stateFile)) ?? state;
+        return this.#running(client, listening.pid, listening.host, listening.port);
       } catch (error) {
         return this.#set({
           phase: 'down',
@@ -252,7 +254,8 @@ export class SupervisorProcess {
     while (Date.now() < deadline) {
       if (exitCode !== undefined) return this.#view;
       const state = await readState(paths.stateFile);
-      if (state && state.pid === owned.child.pid) {
+      // Its state file names it from its claim of the home on, and its port once it listens.
+      if (state && state.pid === owned.child.pid && state.port > 0) {
         const client = new ControlClient(paths);
         try {
           await client.request('GET', '/api/status', {

@@ -9,6 +9,8 @@ export const serverRowSchema = z.looseObject({
   name: z.string(),
   /** One of the core's states; kept open so a state added later is shown, not rejected. */
   state: z.string(),
+  /** When the server entered `state` (epoch ms); absent from older supervisors. */
+  stateChangedAt: z.number().optional(),
   pid: z.number().optional(),
   uptimeMs: z.number().optional(),
   restarts: z.number().optional(),

@@ -5,7 +5,14 @@
 import type { ConsoleRoute } from './console-routes.ts';
 import { IMPORT_CLIENTS, type ImportClient } from './importer.ts';
 import type { ServerRow } from './supervisor-wire.ts';
-import { serverLevel, serverReason, statusLine, type TraySnapshot, truncate } from './tray-state.ts';
+import {
+  serverLevel,
+  serverReason,
+  stateLabel,
+  statusLine,
+  type TraySnapshot,
+  truncate,
+} from './tray-state.ts';
 
 export type TrayAction =
   | { kind: 'server'; server: string; verb: 'start' | 'stop' | 'restart' }
@@ -41,6 +48,8 @@ export interface MenuOptions {
   isImportAvailable: boolean;
   /** A failed tray action still worth showing (`Restart memory failed: …`). */
   lastFailure?: string;
+  /** The time elapsed states are told against; default now. */
+  now?: number;
 }
 
 /** Menu labels are one line; long reasons (paths, stderr) are cut so the menu stays usable. */
@@ -80,7 +89,7 @@ export function trayMenu(snapshot: TraySnapshot, options: MenuOptions): MenuItem
   }
   if (isRunning && snapshot.statusError === undefined && snapshot.servers && snapshot.servers.length > 0) {
     items.push(SEPARATOR);
-    for (const row of snapshot.servers) items.push(serverItem(row));
+    for (const row of snapshot.servers) items.push(serverItem(row, options.now ?? Date.now()));
   }
   items.push(
     SEPARATOR,
@@ -113,14 +122,15 @@ export function trayMenu(snapshot: TraySnapshot, options: MenuOptions): MenuItem
   return items;
 }
 
-function serverItem(row: ServerRow): MenuItemModel {
+function serverItem(row: ServerRow, now: number): MenuItemModel {
   const level = serverLevel(row);
   const reason = serverReason(row);
+  const state = stateLabel(row, now);
   const name = row.name;
   const isStopped = row.state === 'stopped' || row.state === 'errored';
   const isStopping = row.state === 'stopping';
   const submenu: MenuItemModel[] = [
-    { label: truncate(reason ? `${row.state}: ${reason}` : row.state, MAX_LABEL_CHARS), enabled: false },
+    { label: truncate(reason ? `${state}: ${reason}` : state, MAX_LABEL_CHARS), enabled: false },
     SEPARATOR,
     { label: 'Start', enabled: isStopped, action: { kind: 'server', server: name, verb: 'start' } },
     {
@@ -134,7 +144,7 @@ function serverItem(row: ServerRow): MenuItemModel {
     { label: 'Details', action: { kind: 'open-console', route: { view: 'server', name } } },
     { label: 'Copy URL', action: { kind: 'copy-url', server: name } },
   ];
-  return { label: `${STATE_MARK[level]} ${name} — ${row.state}`, submenu };
+  return { label: `${STATE_MARK[level]} ${name} — ${state}`, submenu };
 }
 
 function importItem(isAvailable: boolean): MenuItemModel {

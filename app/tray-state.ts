@@ -3,6 +3,7 @@
  * every state set is tested without Electron.
  */
 
+import { formatDuration } from './notification-model.ts';
 import type { SupervisorView } from './supervisor-view.ts';
 import type { ServerRow } from './supervisor-wire.ts';
 
@@ -123,6 +124,15 @@ export function serverReason(row: ServerRow): string | undefined {
     : undefined;
   if (row.lastError && exit && !row.lastError.includes(exit)) return `${exit}: ${row.lastError}`;
   return row.lastError ?? exit;
+}
+
+/** States on the way up: the tray tells for how long (a first `npx` install may take minutes). */
+const TIMED_STATES = new Set(['installing', 'starting', 'restarting']);
+
+/** `installing (45 s)` while a server is on its way up; else its state as it is. */
+export function stateLabel(row: ServerRow, now: number = Date.now()): string {
+  if (!TIMED_STATES.has(row.state) || row.stateChangedAt === undefined) return row.state;
+  return `${row.state} (${formatDuration(Math.max(1000, now - row.stateChangedAt))})`;
 }
 
 export function truncate(text: string, maxChars: number): string {

@@ -26,6 +26,14 @@ function duration(ms) {
       : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
+// On the way up a server's state says for how long (a first `npx` install may take minutes).
+const TIMED_STATES = new Set(['installing', 'starting', 'restarting']);
+
+function stateText(server) {
+  if (!TIMED_STATES.has(server.state) || !server.stateChangedAt) return server.state;
+  return `${server.state} ${duration(Math.max(1000, Date.now() - server.stateChangedAt))}`;
+}
+
 async function refresh() {
   const error = document.getElementById('error');
   const conn = await connection();
@@ -43,7 +51,7 @@ async function refresh() {
       const tr = document.createElement('tr');
       tr.append(
         cell(s.name),
-        cell(s.state, s.state),
+        cell(stateText(s), s.state),
         cell(s.pid > 0 ? String(s.pid) : '-'),
         cell(duration(s.uptimeMs)),
         cell(String(s.restarts)),

@@ -12,6 +12,7 @@ import type { SupervisorCore } from '../core/supervisor.ts';
 import type { ClientKeys } from '../store/client-keys.ts';
 import type { Store } from '../store/db.ts';
 import type { Observability } from './observability.ts';
+import type { ReloadTrigger } from './reload.ts';
 
 /** The running parts the control API reads and acts on. */
 export interface ControlContext {
@@ -24,8 +25,13 @@ export interface ControlContext {
   keys: ClientKeys;
   observability: Observability;
   monitorIntervalMs: number;
+  /** The control API's bearer token. */
+  token: string;
+  /** `gateway.publicHealthDetails`. */
+  isHealthDetailsPublic: boolean;
   status(): Promise<ServerStatus[]>;
-  reload(): Promise<unknown>;
+  /** The reload pipeline (`boot/reload.ts`), for `POST /api/reload`. */
+  reload(trigger: ReloadTrigger): Promise<unknown>;
   onEvent(listener: (event: ControlEvent) => void): () => void;
   requestStop(): void;
 }
@@ -77,6 +83,8 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
       monitor: observability.monitor,
       monitorIntervalMs: context.monitorIntervalMs,
       firingAlertCount: () => observability.alerts.firing().length,
+      token: context.token,
+      isDetailsPublic: context.isHealthDetailsPublic,
     }),
   ];
 }

@@ -1,18 +1,16 @@
-import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { isProcessAlive, readState, removeState, writeState } from '../client/state-file.ts';
 import { ensureToken } from '../client/token.ts';
 import type { ControlEventName } from '../client/wire-types.ts';
 import { loadConfig } from '../config/load.ts';
-import type { SupervisorSettings } from '../config/schema.ts';
 import type { ControlEvent } from '../control/event-routes.ts';
-import { registerRoutes } from '../control/router.ts';
+import { isOwnerRequest, registerRoutes } from '../control/router.ts';
 import { SupervisorCore } from '../core/supervisor.ts';
 import { Gateway } from '../gateway/gateway.ts';
-import { HttpServer, isLoopbackHost } from '../http/server.ts';
+import { HttpServer } from '../http/server.ts';
 import { staticFiles } from '../http/static-files.ts';
 import { Forwarder } from '../limits/forwarder.ts';
 import { ServerGuards } from '../limits/guards.ts';
+import { registerConnectionMetrics } from '../metrics/connection-metrics.ts';
 import { Pm2Manager } from '../process/pm2-manager.ts';
 import { TypedEmitter } from '../shared/emitter.ts';
 import { SupervisorError } from '../shared/errors.ts';
@@ -22,8 +20,9 @@ import { VERSION } from '../shared/version.ts';
 import { ClientKeys } from '../store/client-keys.ts';
 import { openStore } from '../store/db.ts';
 import { controlRouteGroups } from './control-context.ts';
+import { type ClaimHandoff, claimHome } from './home-claim.ts';
 import { createObservability } from './observability.ts';
-import { createReload, watchConfig } from './reload.ts';
+import { createReload, type ReloadOutcome, type ReloadTrigger, watchConfig } from './reload.ts';
 import { Shutdown } from './shutdown.ts';
 import { statusRows } from './status.ts';
 
@@ -36,37 +35,72 @@ export interface RunOptions {
   /** Echo the log to stdout (foreground `start`). */
   logToStdout: boolean;
   env?: NodeJS.ProcessEnv;
-  /** Deadline for the whole clean stop, after which the process is told to exit anyway. */
+  /** Deadline for the whole clean stop, after which `stopped` resolves anyway. */
   stopDeadlineMs?: number;
+  /** Aborting it stops the supervisor, at any instant of its start as after it (SIGINT, SIGTERM). */
+  signal?: AbortSignal;
+  /** The `start -d` that holds the home for this supervisor until it claims it. */
+  handoff?: ClaimHandoff;
 }
 
 export interface RunningSupervisor {
   readonly core: SupervisorCore;
   readonly http: HttpServer;
   readonly logger: Logger;
-  /** Resolves when the supervisor has stopped (by `stop()`, the API or a signal). */
+  /** Resolves when the supervisor has stopped (by `stop()`, the API or the signal). */
   readonly stopped: Promise<void>;
   stop(reason?: string): Promise<void>;
-  reload(): Promise<unknown>;
+  /** The one reload pipeline (see `reload.ts`); SIGHUP is trigger `signal`. */
+  reload(trigger?: ReloadTrigger): Promise<ReloadOutcome>;
 }
 
 /**
  * Starts the whole supervisor for one home. This is the composition root: it builds every part
  * in order, wires them, and registers each one's stop step as it starts (so the clean stop
- * undoes them in reverse: config watcher, state file, listener, gateway sessions, limits,
- * servers and PM2, metrics and monitor, database, log). It implements nothing itself.
+ * undoes them in reverse: config watcher, listener, gateway sessions, limits, servers and PM2,
+ * metrics and monitor, database, log, and last the home's claim). It implements nothing itself.
+ *
+ * The home is claimed first (one start per home, see `home-claim.ts`); from then on a stop — the
+ * signal, `POST /api/stop`, or `stop()` — ends the start wherever it is (what is starting is
+ * aborted, what was built is stopped by the same steps as always) and the start rejects with an
+ * `AbortError`. Resolves once the control API listens, PM2 runs and every server's start has
+ * begun; the servers' own states say when each is online. Rejects with the failure (after undoing
+ * what it did) when the start fails.
  */
 export async function runSupervisor(options: RunOptions): Promise<RunningSupervisor> {
   const { paths } = options;
   const env = options.env ?? process.env;
-  await refuseSecondInstance(paths);
-  const loaded = await loadConfig({ paths, file: options.configFile, env });
-  await mkdir(paths.root, { recursive: true, mode: 0o700 });
+  const startedAt = Date.now();
+  // 0. The home, before anything of it is touched: one start per home, told apart by a lock.
+  const claim = await claimHome(paths, {
+    startedAt,
+    version: VERSION,
+    ...(options.handoff ? { handoff: options.handoff } : {}),
+  });
+  const startAbort = new AbortController();
+  const abortStart = (reason: string) => {
+    if (!startAbort.signal.aborted)
+      startAbort.abort(
+        new DOMException(`the supervisor was stopped while starting (${reason})`, 'AbortError'),
+      );
+  };
+  const onSignal = () => abortStart(String(options.signal?.reason?.message ?? options.signal?.reason));
+  if (options.signal?.aborted) onSignal();
+  options.signal?.addEventListener('abort', onSignal, { once: true });
+
+  let loaded: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    loaded = await loadConfig({ paths, file: options.configFile, env });
+    startAbort.signal.throwIfAborted();
+  } catch (error) {
+    options.signal?.removeEventListener('abort', onSignal);
+    await claim.release();
+    throw error;
+  }
   const { config } = loaded;
   const settings = config.supervisor;
-  refuseOpenGateway(settings);
 
-  // 1. The log, and the stop steps (the log is the last thing stopped).
+  // 1. The log, and the stop steps (the home's claim goes last, the log just before it).
   const { logger, close: closeLogger } = await createLogger({
     level: settings.log.level,
     format: settings.log.format,
@@ -74,14 +108,29 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     toStdout: options.logToStdout,
   });
   const shutdown = new Shutdown({ logger, deadlineMs: options.stopDeadlineMs ?? 30_000 });
+  shutdown.add('home claim', () => claim.release());
   shutdown.add('log', closeLogger);
-  const stop = (reason = 'requested') => shutdown.stop(reason);
-  const startedAt = Date.now();
   // 2. The event bus of `GET /api/events`: server lifecycle, config reloads, alerts.
   const events = new TypedEmitter<ControlEvent>(logger);
   const publish = (type: ControlEventName, data: unknown) => events.emit({ type, data });
 
-  try {
+  let building: Promise<unknown> = Promise.resolve();
+  // A stop during the start aborts it and waits until it has given up, so every part it built
+  // has registered its stop step before the steps run.
+  const stop = async (reason = 'requested') => {
+    abortStart(reason);
+    await building.catch(() => {});
+    await claim.update({ phase: 'stopping' }).catch(() => {});
+    await shutdown.stop(reason);
+  };
+  options.signal?.addEventListener('abort', () => void stop(String(options.signal?.reason)), { once: true });
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
+
+  const build = async () => {
+    const signal = startAbort.signal;
     // 3. The database (metrics, alerts, events, client keys).
     const store = openStore(paths.databaseFile, { logger });
     shutdown.add('database', () => store.close());
@@ -95,7 +144,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
 
     // 5. Limits (one guard per server, the global cap) and what watches: recorder, alerts,
     //    monitor, metrics, retention.
-    const guards = new ServerGuards({ settings });
+    const guards = new ServerGuards({ settings, logger });
     const observability = createObservability({ store, core, pm2, guards, config, logger, publish });
     shutdown.add('metrics and monitor', () => observability.stop());
     shutdown.add('servers and PM2', () => core.stop());
@@ -107,7 +156,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     });
     const status = () => statusRows({ core, guards, monitor: observability.monitor });
 
-    // 6. The MCP gateway.
+    // 6. The MCP gateway: it knows every configured server from here on (not yet up: -32014).
     const gateway = new Gateway({
       core,
       settings,
@@ -119,13 +168,20 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     shutdown.add('gateway sessions', () => gateway.close());
 
     // 7. The listener: control API, health and metrics, gateway, dashboard.
-    const reload = createReload({ core, file: loaded.file ?? paths.configFile, env, logger, publish });
+    const configFile = loaded.file ?? paths.configFile;
+    const reload = createReload({ core, file: configFile, env, logger, publish, started });
     const http = new HttpServer({
       host: settings.host,
       port: settings.port,
       logger,
       allowedOrigins: settings.gateway.allowedOrigins,
+      maxConnections: settings.gateway.maxConnections,
+      maxConnectionsPerAddress: settings.gateway.maxConnectionsPerAddress,
+      headersTimeoutMs: settings.gateway.headersTimeoutMs,
+      receiveTimeoutMs: settings.gateway.receiveTimeoutMs,
+      isOwnerRequest: isOwnerRequest(token),
     });
+    registerConnectionMetrics(observability.metrics.registry, () => http.connectionStats());
     registerRoutes(http, {
       token,
       groups: controlRouteGroups({
@@ -138,28 +194,24 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
         keys,
         observability,
         monitorIntervalMs: settings.monitor.intervalMs,
+        token,
+        isHealthDetailsPublic: settings.gateway.publicHealthDetails,
         status,
-        reload,
+        reload: (trigger) => reload.reload(trigger),
         onEvent: (listener) => events.on(listener),
         requestStop: () => void stop('control API'),
       }),
     });
     http.route('/mcp', (req, res, url) => gateway.handle(req, res, url));
     http.route('/ui', staticFiles('/ui', RENDERER_DIR));
+    signal.throwIfAborted();
     await http.listen();
     // Closing the listener first lets requests in flight finish (up to its grace period) while
     // no new ones arrive; then the sessions end and the queues are answered.
     shutdown.add('HTTP listener', () => http.close());
 
-    // 8. The state file the CLI and the app find the supervisor by.
-    await writeState(paths.stateFile, {
-      pid: process.pid,
-      host: settings.host,
-      port: http.port,
-      startedAt,
-      version: VERSION,
-    });
-    shutdown.add('state file', () => removeState(paths.stateFile));
+    // 8. The state file names the port: the CLI and the app reach the control API from now on.
+    await claim.update({ host: settings.host, port: http.port });
     logger.info(
       { home: paths.root, url: http.origin, config: loaded.file ?? 'built-in default' },
       'supervisor listening',
@@ -170,42 +222,40 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       );
     }
 
-    // 9. Start watching, then start the servers.
+    // 9. Start watching, then PM2 and the servers (their start begins; it is not awaited).
+    signal.throwIfAborted();
     observability.start();
-    await core.start();
-    logger.info({ servers: [...core.servers.keys()] }, 'servers started');
+    await core.start({ signal });
+    logger.info({ servers: [...core.servers.keys()] }, 'servers starting');
 
-    // 10. Reload when the config file changes.
-    shutdown.add('config watcher', watchConfig(loaded.file ?? paths.configFile, reload));
+    // 10. Reload when the config file changes (and once now, for a change made while starting).
+    shutdown.add('config watcher', watchConfig(configFile, reload.reload));
+    await claim.update({ phase: 'running' });
+    return { core, http, reload };
+  };
 
-    return { core, http, logger, stopped: shutdown.stopped, stop, reload };
+  const built = build();
+  building = built;
+  try {
+    const parts = await built;
+    return {
+      core: parts.core,
+      http: parts.http,
+      logger,
+      stopped: shutdown.stopped,
+      stop,
+      reload: (trigger = 'api') => parts.reload.reload(trigger),
+    };
   } catch (error) {
-    logger.error({ err: error }, 'supervisor failed to start');
-    await stop('start failed');
-    throw error;
-  }
-}
-
-/** One supervisor per home: a live pid in the state file means one runs already. */
-async function refuseSecondInstance(paths: HomePaths): Promise<void> {
-  const previous = await readState(paths.stateFile);
-  if (previous && previous.pid !== process.pid && isProcessAlive(previous.pid)) {
-    throw new SupervisorError(
-      'ALREADY_RUNNING',
-      `a supervisor (pid ${previous.pid}) is already running for home ${paths.root}; stop it with: mcp-supervisor stop --home ${paths.root}`,
-    );
-  }
-}
-
-/**
- * An open gateway only on loopback. Checked at start until the config schema itself refuses
- * such a config (so that `config validate` says so too).
- */
-function refuseOpenGateway(settings: SupervisorSettings): void {
-  if (!isLoopbackHost(settings.host) && settings.gateway.auth === 'none') {
-    throw new SupervisorError(
-      'CONFIG_INVALID',
-      `supervisor.gateway.auth "none" is allowed only on a loopback host, not "${settings.host}"; use "keys"`,
-    );
+    const wasStopped = startAbort.signal.aborted;
+    // Asked to stop while starting is no failure. An expected failure (config, port in use,
+    // PM2…) is one line that says what to do; a stack trace is kept for what is a bug.
+    if (!wasStopped && error instanceof SupervisorError)
+      logger.error({ code: error.code }, `supervisor failed to start: ${error.message}`);
+    else if (!wasStopped) logger.error({ err: error }, 'supervisor failed to start');
+    await shutdown.stop(wasStopped ? 'stopped while starting' : 'start failed');
+    throw wasStopped ? startAbort.signal.reason : error;
+  } finally {
+    markStarted();
   }
 }

@@ -16,6 +16,8 @@ export class Shutdown {
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
   #stopping: Promise<void> | undefined;
+  /** Every step has run (or the stop is past them): a step added now runs at once. */
+  #isDone = false;
 
   constructor(options: { logger: Logger; deadlineMs: number }) {
     this.#logger = options.logger;
@@ -30,9 +32,15 @@ export class Shutdown {
     return this.#stopped;
   }
 
-  /** Registers the step that undoes what was just started. */
+  /**
+   * Registers the step that undoes what was just started. Added while the stop runs, it runs next
+   * (it undoes the newest part); added once the stop is over, it runs at once: a part that
+   * finished starting during the stop is undone all the same, and cannot keep the process alive.
+   */
   add(name: string, stop: () => Promise<void> | void): void {
-    this.#steps.push({ name, stop });
+    const step = { name, stop };
+    if (this.#isDone) void runStep(step);
+    else this.#steps.push(step);
   }
 
   /** Runs the steps in reverse order, once; later calls return the same promise. */
@@ -49,17 +57,22 @@ export class Shutdown {
     }, this.#deadlineMs);
     deadline.unref();
     try {
-      for (const step of this.#steps.toReversed()) {
-        try {
-          await step.stop();
-        } catch (error) {
-          // The log may already be closed; stderr is the last resort.
-          process.stderr.write(`mcp-supervisor: stopping ${step.name} failed: ${errorMessage(error)}\n`);
-        }
-      }
+      // Newest first, taken one at a time: a step added meanwhile is the newest.
+      for (let step = this.#steps.pop(); step; step = this.#steps.pop()) await runStep(step);
     } finally {
+      this.#isDone = true;
       clearTimeout(deadline);
       this.#resolveStopped();
     }
+  }
+}
+
+/** Runs one step; a step that throws is reported and never stops the others. */
+async function runStep(step: StopStep): Promise<void> {
+  try {
+    await step.stop();
+  } catch (error) {
+    // The log may already be closed; stderr is the last resort.
+    process.stderr.write(`mcp-supervisor: stopping ${step.name} failed: ${errorMessage(error)}\n`);
   }
 }

@@ -16,6 +16,11 @@ export function printError(message: string, command?: string): void {
   process.stderr.write(`mcp-supervisor${command ? ` ${command}` : ''}: ${message}\n`);
 }
 
+/** A progress line on stderr (stdout stays the command's answer, one JSON document with `--json`). */
+export function printProgress(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
 export function formatDuration(ms: number): string {
   if (ms <= 0) return '-';
   const s = Math.floor(ms / 1000);
@@ -50,20 +55,25 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export function formatStatusTable(servers: ServerStatus[]): string {
+/** States on the way up (or down): the status shows for how long. */
+const TRANSITIONAL_STATES = new Set(['installing', 'starting', 'restarting', 'stopping']);
+
+export function formatStatusTable(servers: ServerStatus[], now = Date.now()): string {
   if (servers.length === 0) return 'no servers configured';
   return formatTable(
     ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'RSS', 'TOOLS', 'NOTE'],
     servers.map((s) => [
       s.name,
-      s.state,
+      TRANSITIONAL_STATES.has(s.state) && s.stateChangedAt > 0
+        ? `${s.state} ${formatDuration(Math.max(1000, now - s.stateChangedAt))}`
+        : s.state,
       s.pid > 0 ? String(s.pid) : '-',
       formatDuration(s.uptimeMs),
       String(s.restarts),
       s.pid > 0 ? `${s.cpuPercent.toFixed(1)}%` : '-',
       formatBytes(s.rssBytes),
       String(s.toolCount),
-      s.lastError ? s.lastError.slice(0, 60) : '',
+      s.lastError ? s.lastError.slice(0, 100) : '',
     ]),
   );
 }
@@ -118,7 +128,7 @@ export function formatMetricsTable(summary: MetricsSummary, since: string): stri
 export function formatAlertsTable(alerts: AlertRow[]): string {
   if (alerts.length === 0) return 'no alerts';
   return formatTable(
-    ['ID', 'SEVERITY', 'ALERT', 'VALUE', 'FIRED', 'STATE', 'REPEATS', 'MESSAGE'],
+    ['ID', 'SEVERITY', 'ALERT', 'VALUE', 'FIRED', 'STATE', 'REPEATS', 'FLAPS', 'MESSAGE'],
     alerts.map((a) => [
       String(a.id),
       a.severity,
@@ -127,6 +137,7 @@ export function formatAlertsTable(alerts: AlertRow[]): string {
       new Date(a.firedAt).toISOString(),
       a.resolvedAt ? 'resolved' : a.acknowledgedAt ? 'acked' : 'firing',
       String(a.suppressedCount),
+      String(a.refiredCount ?? 0),
       a.message,
     ]),
   );
@@ -167,13 +178,51 @@ export function formatAlertEvent(type: string, alert: AlertRow, at: Date = new D
 }
 
 /** `reloaded: added a; restarted b; stopped c`, or `config unchanged`. */
-export function formatReload(result: { added?: string[]; removed?: string[]; changed?: string[] }): string {
-  const parts = [
-    result.added?.length ? `added ${result.added.join(', ')}` : '',
-    result.changed?.length ? `restarted ${result.changed.join(', ')}` : '',
-    result.removed?.length ? `stopped ${result.removed.join(', ')}` : '',
-  ].filter(Boolean);
-  return parts.length > 0 ? `reloaded: ${parts.join('; ')}` : 'config unchanged';
+/** What `POST /api/reload` answers with, as far as the CLI shows it. */
+export interface ReloadResult {
+  added?: string[];
+  removed?: string[];
+  changed?: string[];
+  /** `name → state` of the added and changed servers. */
+  states?: Record<string, string>;
+  /** Set when this reload found the file applied already, by an earlier reload. */
+  alreadyApplied?: ReloadResult & { trigger: string; at: number };
+}
+
+const TRIGGER_NAMES: Record<string, string> = {
+  file: 'the config file watcher',
+  signal: 'SIGHUP',
+  cli: 'mcp-supervisor reload',
+  app: 'the tray app',
+  console: 'the console',
+  api: 'a control API client',
+};
+
+/**
+ * `reloaded: added a (installing); restarted b (starting); stopped c`, or, when an earlier reload
+ * had applied the file already, `already applied by the config file watcher 2s ago: …`, or
+ * `config unchanged`.
+ */
+export function formatReload(result: ReloadResult, now = Date.now()): string {
+  const changes = (r: ReloadResult) => {
+    const named = (names: string[] | undefined) =>
+      (names ?? []).map((name) => (r.states?.[name] ? `${name} (${r.states[name]})` : name)).join(', ');
+    return [
+      r.added?.length ? `added ${named(r.added)}` : '',
+      r.changed?.length ? `restarted ${named(r.changed)}` : '',
+      r.removed?.length ? `stopped ${r.removed.join(', ')}` : '',
+    ].filter(Boolean);
+  };
+  const own = changes(result);
+  if (own.length > 0) return `reloaded: ${own.join('; ')}`;
+  const before = result.alreadyApplied;
+  if (before) {
+    const by = TRIGGER_NAMES[before.trigger] ?? before.trigger;
+    const ago = formatDuration(Math.max(1000, now - before.at));
+    const what = changes(before);
+    return `config unchanged since ${by} applied it ${ago} ago${what.length > 0 ? `: ${what.join('; ')}` : ''}`;
+  }
+  return 'config unchanged';
 }
 
 /** `ok   name: detail` / `FAIL name: detail`, one line per doctor check. */

@@ -1,7 +1,15 @@
 import { SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
-import { readState, type SupervisorState } from './state-file.ts';
+import { connectHost } from '../shared/hosts.ts';
+import { sleep } from '../shared/timers.ts';
+import { isProcessAlive, readState, type SupervisorState } from './state-file.ts';
 import { readToken } from './token.ts';
+
+/**
+ * How long a request waits for a supervisor that has claimed its home but whose control API does
+ * not listen yet (it reads its config and opens its database first: well under a second).
+ */
+const LISTEN_WAIT_MS = 10_000;
 
 /**
  * The control API as the CLI (and the desktop app) sees it: finds the running supervisor of a
@@ -17,7 +25,9 @@ export class ControlClient {
 
   async baseUrl(): Promise<string> {
     const { state } = await this.#resolve();
-    const host = state.host.includes(':') ? `[${state.host}]` : state.host;
+    // A supervisor listening on every interface (0.0.0.0, ::) is reached on loopback.
+    const reachable = connectHost(state.host);
+    const host = reachable.includes(':') ? `[${reachable}]` : reachable;
     return `http://${host}:${state.port}`;
   }
 
@@ -71,9 +81,20 @@ export class ControlClient {
 
   async #resolve(): Promise<{ state: SupervisorState; token: string }> {
     if (this.#target) return this.#target;
-    const state = await readState(this.#paths.stateFile);
+    let state = await readState(this.#paths.stateFile);
+    const deadline = Date.now() + LISTEN_WAIT_MS;
+    while (state && state.port === 0 && isProcessAlive(state.pid) && Date.now() < deadline) {
+      await sleep(50);
+      state = await readState(this.#paths.stateFile);
+    }
+    if (state && state.port === 0 && isProcessAlive(state.pid)) {
+      throw new SupervisorError(
+        'CONTROL_API',
+        `the supervisor (pid ${state.pid}) for home ${this.#paths.root} is starting and its control API did not listen within ${LISTEN_WAIT_MS / 1000} s; see its log`,
+      );
+    }
     const token = await readToken(this.#paths.tokenFile);
-    if (!state || !token) throw this.#notRunning();
+    if (!state || state.port === 0 || !token) throw this.#notRunning();
     this.#target = { state, token };
     return this.#target;
   }

@@ -1,13 +1,23 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 
-/** Written by a running supervisor so the CLI and the app can find its control API. */
+/**
+ * Written by the supervisor that holds a home (see `home-lock.ts`) so the CLI and the app can find
+ * it: from the instant it claims the home (`phase: 'starting'`, `port: 0`), then with its port once
+ * the control API listens, then `running` once every server's start has begun.
+ */
 export interface SupervisorState {
   pid: number;
+  /** Absent in files of older versions: read it as `running`. */
+  phase?: SupervisorPhase;
   host: string;
+  /** 0 until the control API listens. */
   port: number;
   startedAt: number;
   version: string;
 }
+
+/** `starting`: claimed the home, servers not all launched yet; `running`; `stopping`. */
+export type SupervisorPhase = 'starting' | 'running' | 'stopping';
 
 export async function writeState(file: string, state: SupervisorState): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;

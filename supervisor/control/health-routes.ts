@@ -1,4 +1,6 @@
 import type { ServerStatus } from '../client/wire-types.ts';
+import { bearerToken, isTokenValid } from '../http/bearer.ts';
+import { sendJson } from '../http/respond.ts';
 import type { MonitorSample } from '../monitor/monitor.ts';
 import type { RecorderStats } from '../store/recorder.ts';
 import type { RouteGroup } from './router.ts';
@@ -16,11 +18,17 @@ export interface HealthRoutesDeps {
   /** The monitor's period: a sample older than three of them means the monitor is stuck. */
   monitorIntervalMs: number;
   firingAlertCount(): number;
+  /** The control token: `/health/detailed` needs it unless its details are public. */
+  token: string;
+  /** `gateway.publicHealthDetails`: answer `/health/detailed` without a token. */
+  isDetailsPublic: boolean;
 }
 
 /**
- * `GET /health` (liveness) and `GET /health/detailed` (each server, the store and the monitor;
- * 503 when any is unhealthy), public like `/metrics`.
+ * `GET /health` (liveness, public: it says nothing but "ok" and the uptime) and
+ * `GET /health/detailed` (each server, the store and the monitor; 503 when any is unhealthy),
+ * which names the servers and their states and so needs the control token, unless
+ * `gateway.publicHealthDetails` opens it (for a monitor that cannot send one).
  */
 export function createHealthRoutes(deps: HealthRoutesDeps): RouteGroup {
   return {
@@ -34,7 +42,16 @@ export function createHealthRoutes(deps: HealthRoutesDeps): RouteGroup {
       },
       {
         prefix: '/health/detailed',
-        handler: async (_req, res) => {
+        handler: async (req, res) => {
+          if (!deps.isDetailsPublic && !isTokenValid(bearerToken(req.headers.authorization), deps.token)) {
+            return sendJson(res, 401, {
+              error: {
+                code: 'UNAUTHORIZED',
+                message:
+                  '/health/detailed needs the control token (the control-token file in the home); /health needs none, or set supervisor.gateway.publicHealthDetails',
+              },
+            });
+          }
           const body = await healthDetails(deps);
           res.writeHead(body.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
           res.end(JSON.stringify(body));

@@ -3,6 +3,7 @@ import { bearerToken, isTokenValid } from '../http/bearer.ts';
 import { readJson } from '../http/body.ts';
 import { sendError, sendJson } from '../http/respond.ts';
 import type { HttpServer, RouteHandler } from '../http/server.ts';
+import { decodePathPart } from '../http/url-path.ts';
 
 /** What an `/api` route handler gets: the request, its response, and the `:name` path segments. */
 export interface ControlRequest {
@@ -78,8 +79,8 @@ export function registerRoutes(
         },
       });
     }
-    const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
     try {
+      const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodePathPart);
       for (const route of routes) {
         const params = route.match(req.method, parts);
         if (!params) continue;
@@ -95,6 +96,19 @@ export function registerRoutes(
       if (!res.headersSent) sendError(res, error);
     }
   });
+}
+
+/**
+ * Whether a request is the owner's: `/health` (and its details), `/metrics`, or the control API
+ * with the control token. When the listener is at its connection limit, its reserve connections
+ * serve only these, so the CLI, the app and monitoring still get through an attack.
+ */
+export function isOwnerRequest(token: string): (req: IncomingMessage, url: Readonly<URL>) => boolean {
+  return (req, url) => {
+    const { pathname } = url;
+    if (pathname === '/health' || pathname.startsWith('/health/') || pathname === '/metrics') return true;
+    return pathname.startsWith('/api/') && isTokenValid(bearerToken(req.headers.authorization), token);
+  };
 }
 
 /** How much of an unmatched POST's body is read (and dropped) before the 404. */

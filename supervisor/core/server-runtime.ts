@@ -3,19 +3,28 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type RestartConfig, type ServerConfig, type ServerKind, serverKind } from '../config/schema.ts';
+import { isPackageRunner, watchInstall } from '../process/package-runner.ts';
 import type { ExitEvent, Pm2Manager } from '../process/pm2-manager.ts';
 import { terminateGroup } from '../process/process-group.ts';
 import { decideRestart, initialRestartState, type RestartState } from '../process/restart-policy.ts';
 import { launchCommand, makeFifos, writeEnvFile } from '../process/server-launch.ts';
+import { logSize, stderrTail } from '../process/stderr-tail.ts';
 import { errorMessage } from '../shared/errors.ts';
-import { type HomePaths, startFilesFor } from '../shared/home.ts';
+import { type HomePaths, serverLogFiles, startFilesFor } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Upstream, type UpstreamEndpoint } from '../upstream/upstream.ts';
 
 /** How long a failed start waits for PM2 to report that the process exited. */
 const EXIT_REPORT_MS = 1_000;
 
+/**
+ * `installing`: a server run by a package runner (`npx -y`, `uvx`, …) that has not started the
+ * server yet (see `process/package-runner.ts`); `starting`: launched, not answering `initialize`
+ * yet (also a configured server the core has not started yet); `errored`: down until started
+ * again — a first start that failed, or a crash loop.
+ */
 export type ServerState =
+  | 'installing'
   | 'starting'
   | 'online'
   | 'restarting'
@@ -41,7 +50,7 @@ export interface ServerRuntimeDeps {
   paths: HomePaths;
   logger: Logger;
   restart: RestartConfig;
-  /** Environment every server inherits: PATH and HOME only, plus what its config sets. */
+  /** Environment every server inherits (the allowlist of `process/server-env.ts`). */
   baseEnv: Record<string, string>;
   emit: (event: ServerEvent) => void;
 }
@@ -58,7 +67,17 @@ export class ServerRuntime {
   readonly kind: ServerKind;
   readonly upstream: Upstream;
   readonly #deps: ServerRuntimeDeps;
-  #state: ServerState = 'stopped';
+  /** A configured server is `starting` until the core starts it (or stops it unstarted). */
+  #state: ServerState = 'starting';
+  #stateChangedAt = Date.now();
+  /**
+   * Whether the server answered `initialize` since it was last started by a person, a reload or
+   * the supervisor's start: until then a failure is a failed first start (`errored` at once, with
+   * its stderr), not a crash for the restart policy.
+   */
+  #hasBeenOnline = false;
+  /** The size of the server's stderr log when its current process was launched. */
+  #errLogOffset = 0;
   #restartState: RestartState = initialRestartState;
   #restartTimer: NodeJS.Timeout | undefined;
   #startedAt = 0;
@@ -100,6 +119,10 @@ export class ServerRuntime {
   get state(): ServerState {
     return this.#state;
   }
+  /** When the server entered its current state (epoch ms). */
+  get stateChangedAt(): number {
+    return this.#stateChangedAt;
+  }
   get startedAt(): number {
     return this.#startedAt;
   }
@@ -120,25 +143,39 @@ export class ServerRuntime {
     return this.#pid;
   }
   get outLogFile(): string {
-    return path.join(this.#deps.paths.serverLogDir, `${this.name}.out.log`);
+    return serverLogFiles(this.#deps.paths, this.name).out;
   }
   get errLogFile(): string {
-    return path.join(this.#deps.paths.serverLogDir, `${this.name}.err.log`);
+    return serverLogFiles(this.#deps.paths, this.name).err;
   }
 
-  /** Starts the process (if the server has a command) and connects its upstream client. */
+  /**
+   * Starts the process (if the server has a command) and connects its upstream client, within
+   * `startTimeoutMs` for the whole of it (installing included). A start by a person, a reload or
+   * the supervisor's own start (`resetRestarts`) is a first start: if it fails — the process exits,
+   * or it does not answer in time — the server is `errored` with the reason and its last stderr
+   * lines, and is not restarted (a command that fails once fails again; a restart would kill a
+   * download in progress). Once it has been online, exits follow the restart policy.
+   */
   async start(options: { resetRestarts?: boolean } = {}): Promise<void> {
     this.#clearRestartTimer();
-    if (options.resetRestarts !== false) this.#restartState = initialRestartState;
+    if (options.resetRestarts !== false) {
+      this.#restartState = initialRestartState;
+      this.#hasBeenOnline = false;
+    }
     this.#startAbort?.abort();
     const abort = new AbortController();
     this.#startAbort = abort;
+    const deadline = Date.now() + this.config.startTimeoutMs;
     this.#lastError = undefined;
     this.#setState('starting', 'start');
+    // Until the process runs, a failure is PM2's or ours, not the server's: the restart policy.
+    let isLaunched = !this.isManaged;
     try {
       await this.#reaping;
       if (this.isManaged) {
         const pid = await this.#launch();
+        isLaunched = true;
         // Stopped while PM2 was starting it: what was started goes too.
         if (abort.signal.aborted) {
           if (this.#pid === pid) this.#pid = 0;
@@ -153,19 +190,21 @@ export class ServerRuntime {
           this.handleExit(early);
           return;
         }
+        if (isPackageRunner(this.config.command, this.config.args)) this.#watchInstall(pid, abort);
       }
       this.#startedAt = Date.now();
       await this.upstream.connect(this.#endpointOf(), {
-        timeoutMs: this.config.startTimeoutMs,
+        timeoutMs: Math.max(1, deadline - Date.now()),
         signal: abort.signal,
       });
       if (abort.signal.aborted) return;
       // The server is running, so its shell has read the env file: its secrets need not stay.
       await this.#removeRunFiles();
+      this.#hasBeenOnline = true;
       this.#setState('online', 'online');
     } catch (error) {
       // A server that exits at once closes its pipe before PM2 reports the exit: give the exit
-      // its turn, so it is handled as the exit it is (restart policy, crash loop).
+      // its turn, so it is handled as the exit it is (first-start failure, restart policy).
       if (this.isManaged && !abort.signal.aborted) await abortedWithin(abort.signal, EXIT_REPORT_MS);
       if (abort.signal.aborted) return;
       this.#lastError = errorMessage(error);
@@ -173,11 +212,25 @@ export class ServerRuntime {
       if (this.kind === 'remote') {
         this.#setState('unavailable', 'error', this.#lastError);
         this.#scheduleRemoteReconnect();
-      } else if (this.#state === 'starting') {
-        // The process runs but does not speak MCP: treat it like a crash so backoff applies.
-        this.#setState('unavailable', 'error', this.#lastError);
-        await this.#stopProcess().catch(() => {});
-        this.#onUnexpectedExit({ name: this.name, pid: 0, exitCode: null, signal: null, uptimeMs: 0 });
+      } else if (this.#state === 'starting' || this.#state === 'installing') {
+        const wasInstalling = this.#state === 'installing';
+        if (!this.#hasBeenOnline && isLaunched) {
+          // It runs but did not speak MCP in time: waiting again would only repeat this.
+          await this.#stopProcess().catch(() => {});
+          const reason =
+            Date.now() < deadline
+              ? this.#lastError
+              : `no answer to initialize within startTimeoutMs ${this.config.startTimeoutMs} ms` +
+                (wasInstalling ? ' while its package runner was still installing it' : '');
+          await this.#failFirstStart(reason, abort);
+        } else {
+          // A restart that does not speak MCP: like a crash, so backoff and the crash loop apply.
+          this.#setState('unavailable', 'error', this.#lastError);
+          await this.#stopProcess().catch(() => {});
+          // Stopped (or started again) while its process was being ended: no restart of its own.
+          if (abort.signal.aborted) throw error;
+          this.#onUnexpectedExit({ name: this.name, pid: 0, exitCode: null, signal: null, uptimeMs: 0 });
+        }
       }
       throw error;
     }
@@ -227,13 +280,20 @@ export class ServerRuntime {
     };
     if (reason !== undefined) exit.message = reason;
     this.#deps.emit(exit);
-    this.#startAbort?.abort();
+    const startAbort = this.#startAbort;
+    startAbort?.abort();
     void this.upstream.close();
     const pid = event.pid || this.#pid;
     this.#pid = 0;
     if (pid > 0) {
       this.#markEnded(pid);
       this.#reaping = this.#terminate(pid);
+    }
+    // A daemon's death is not the server's failure: that one is restarted whatever it was doing.
+    if (!this.#hasBeenOnline && reason === undefined && startAbort) {
+      const how = event.signal ? `killed by ${event.signal}` : `exit code ${event.exitCode}`;
+      void this.#failFirstStart(`${how} before it answered initialize`, startAbort);
+      return;
     }
     this.#onUnexpectedExit(event);
   }
@@ -253,6 +313,8 @@ export class ServerRuntime {
 
   #onUnexpectedExit(event: ExitEvent): void {
     this.#clearRestartTimer();
+    // A server being stopped is not restarted, whatever exit or failure arrives meanwhile.
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
     const decision = decideRestart(this.#restartState, event.uptimeMs, this.#deps.restart);
     this.#restartState = decision.state;
     if (decision.action === 'crash_loop') {
@@ -271,6 +333,32 @@ export class ServerRuntime {
       });
     }, decision.delayMs);
     this.#restartTimer.unref();
+  }
+
+  /**
+   * Ends a failed first start: `errored`, with `reason` and the server's last stderr lines of this
+   * run, unless it was started or stopped again meanwhile (`startAbort` is no longer the current).
+   */
+  async #failFirstStart(reason: string, startAbort: AbortController): Promise<void> {
+    this.#clearRestartTimer();
+    const tail = await stderrTail(this.errLogFile, this.#errLogOffset);
+    if (this.#startAbort !== startAbort || this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#lastError = tail ? `${reason}: ${tail}` : reason;
+    this.#deps.logger.error(
+      { server: this.name },
+      `server ${this.name} failed to start: ${this.#lastError}; it stays down until started again`,
+    );
+    this.#setState('errored', 'error', this.#lastError);
+  }
+
+  /** `installing` while the package runner of process `pid` has not started the server. */
+  #watchInstall(pid: number, startAbort: AbortController): void {
+    this.#setState('installing', 'state');
+    const isCurrent = () => this.#startAbort === startAbort && !startAbort.signal.aborted;
+    void watchInstall(pid, {
+      isWatching: () => isCurrent() && this.#state === 'installing',
+      onServerStarted: () => this.#setState('starting', 'state'),
+    });
   }
 
   #scheduleRemoteReconnect(): void {
@@ -300,6 +388,7 @@ export class ServerRuntime {
         : { kind: 'http', url: this.config.url ?? '', headers: this.config.headers };
     // The env file holds the server's env (tokens): written atomically, readable by our user only.
     await writeEnvFile(envFile, env, { server: `server "${this.name}"` });
+    this.#errLogOffset = await logSize(this.errLogFile);
     if (fifos) await makeFifos([fifos.stdinPath, fifos.stdoutPath]);
     // A process of an earlier run of this server may still be known to PM2; its exit is expected.
     this.#isReplacing = true;
@@ -386,6 +475,7 @@ export class ServerRuntime {
   }
 
   #setState(state: ServerState, kind: ServerEvent['kind'], message?: string, delayMs?: number): void {
+    if (state !== this.#state) this.#stateChangedAt = Date.now();
     this.#state = state;
     const event: ServerEvent = { server: this.name, kind, state, at: Date.now() };
     if (message !== undefined) event.message = message;

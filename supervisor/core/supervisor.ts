@@ -8,12 +8,20 @@ import { serverBaseEnv } from '../process/server-env.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import { type HomePaths, isStartFileName } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
+import { untilAborted } from '../shared/timers.ts';
 import { HealthChecker } from './health.ts';
 import { type ServerEvent, ServerRuntime } from './server-runtime.ts';
 
+/** What a reload applied: the diff, and the state each added or changed server is in now. */
+export interface AppliedConfig extends ConfigDiff {
+  /** `name → state` of the added and changed servers once their start has begun. */
+  states: Record<string, string>;
+}
+
 /**
  * The headless core: owns the server runtimes of one config under one private PM2 daemon.
- * `create → start() → stop()`; the constructor does no IO.
+ * `create → start() → stop()`; the constructor does no IO. The configured servers exist from
+ * construction on (state `starting`), so the gateway and the status know them before PM2 runs.
  */
 export class SupervisorCore {
   readonly paths: HomePaths;
@@ -36,6 +44,9 @@ export class SupervisorCore {
       logger: options.logger,
       intervalMs: options.config.supervisor.monitor.healthCheckIntervalMs,
     });
+    for (const [name, config] of Object.entries(this.#config.mcpServers)) {
+      if (!config.disabled) this.#servers.set(name, this.#createRuntime(name, config));
+    }
   }
 
   get health(): HealthChecker {
@@ -73,10 +84,13 @@ export class SupervisorCore {
 
   /**
    * Prepares the home, launches this home's private PM2 daemon (stopping whatever a crashed earlier
-   * run left in one), then starts every enabled server in parallel. A server that fails to start
-   * does not fail the supervisor: it is reported in its state and retried by its restart policy.
+   * run left in one), then begins the start of every enabled server, in parallel, and resolves:
+   * it does not wait for them to be online (each one's state says how it goes, and a failed start
+   * does not fail the supervisor). Rejects when PM2 cannot be launched, and with the signal's
+   * reason as soon as `signal` aborts (what was launched is ended by {@link stop}).
    */
-  async start(): Promise<void> {
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const signal = options.signal ?? new AbortController().signal;
     for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.serverLogDir]) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     }
@@ -91,30 +105,36 @@ export class SupervisorCore {
       if (this.#isStopping) return;
       for (const server of this.#servers.values()) server.handleDaemonLost();
     });
-    const leftovers = await this.#pm2.connect({ runDir: this.paths.runDir });
+    signal.throwIfAborted();
+    // A connect in flight is not abandoned: stop() waits for it and kills what it launched.
+    const leftovers = await untilAborted(this.#pm2.connect({ runDir: this.paths.runDir }), signal);
     if (leftovers.length > 0) {
       this.#logger.warn(
         { servers: leftovers },
         `removed ${leftovers.length} process(es) an earlier run left behind`,
       );
     }
-    for (const [name, config] of Object.entries(this.#config.mcpServers)) {
-      if (!config.disabled) this.#servers.set(name, this.#createRuntime(name, config));
+    signal.throwIfAborted();
+    for (const server of this.#servers.values()) {
+      server.start().catch(() => {
+        // Logged, and shown in its state, by the runtime.
+      });
     }
-    for (const listener of this.#serverListeners)
-      listener({ added: [...this.#servers.values()], removed: [] });
-    await Promise.allSettled([...this.#servers.values()].map((server) => server.start()));
     this.#health.start();
   }
 
   /**
    * Applies a new config: unchanged servers keep running, added ones start, changed ones restart,
    * removed or disabled ones stop. The caller has already validated `next`. An unchanged config
-   * is a no-op: nothing stops, nothing is announced.
+   * is a no-op: nothing stops, nothing is announced. Resolves once the change is applied — the
+   * removed servers stopped and the new ones' start begun — not when those are online (a first
+   * `npx` install may take minutes): their states are in the answer and in the events.
    */
-  async applyConfig(next: Config): Promise<ConfigDiff> {
+  async applyConfig(next: Config): Promise<AppliedConfig> {
+    if (this.#isStopping)
+      throw new SupervisorError('NOT_RUNNING', 'the supervisor is stopping; nothing was reloaded');
     const diff = diffConfigs(this.#config, next);
-    if (isEmptyDiff(diff)) return diff;
+    if (isEmptyDiff(diff)) return { ...diff, states: {} };
     this.#config = next;
     const removed = [...diff.removed, ...diff.changed];
     await Promise.allSettled(
@@ -132,17 +152,18 @@ export class SupervisorCore {
       added.push(runtime);
     }
     for (const listener of this.#serverListeners) listener({ added, removed });
-    await Promise.allSettled(added.map((server) => server.start()));
-    for (const name of [...diff.added, ...diff.changed, ...diff.removed]) {
-      this.#emit({
-        server: name,
-        kind: 'state',
-        state: this.#servers.get(name)?.state ?? 'stopped',
-        at: Date.now(),
-        message: 'reload',
+    for (const server of added) {
+      server.start().catch(() => {
+        // Logged, and shown in its state, by the runtime.
       });
     }
-    return diff;
+    const states: Record<string, string> = {};
+    for (const name of [...diff.added, ...diff.changed, ...diff.removed]) {
+      const state = this.#servers.get(name)?.state ?? 'stopped';
+      if (this.#servers.has(name)) states[name] = state;
+      this.#emit({ server: name, kind: 'state', state, at: Date.now(), message: 'reload' });
+    }
+    return { ...diff, states };
   }
 
   /**
@@ -168,6 +189,7 @@ export class SupervisorCore {
         name: server.name,
         kind: server.kind,
         state: server.state,
+        stateChangedAt: server.stateChangedAt,
         pid,
         uptimeMs: server.state === 'online' && server.startedAt > 0 ? now - server.startedAt : 0,
         restarts: server.restarts,

@@ -43,6 +43,7 @@ export class Gateway {
     const { core, settings, logger } = options;
     this.#sessions = new SessionRegistry({
       maxSessions: settings.gateway.maxSessions,
+      maxSessionsPerKey: settings.gateway.maxSessionsPerKey,
       sessionIdleMs: settings.gateway.sessionIdleMs,
       logger,
     });

@@ -39,13 +39,35 @@ function isId(value: unknown): value is RequestId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
 
+/**
+ * What is wrong with a message's `params._meta` by MCP's schema, if anything. A server built on
+ * the MCP SDK drops a message whose `_meta` is not an object without answering it, so such a
+ * request would only time out (and count against the server): it is refused here instead.
+ */
+function metaProblem(meta: unknown): string | undefined {
+  if (meta === undefined) return undefined;
+  if (!isObject(meta)) return `"params._meta" must be an object, got ${describeJson(meta)}`;
+  const token = meta.progressToken;
+  if (token !== undefined && !isId(token)) {
+    return `"params._meta.progressToken" must be a string or a number, got ${describeJson(token)}`;
+  }
+  return undefined;
+}
+
+function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
 /** Classifies one decoded JSON value as a JSON-RPC message, saying what is wrong when it is not. */
 export function classifyMessage(value: unknown): ParsedMessage {
   if (!isObject(value)) return { kind: 'invalid', id: null, reason: 'a JSON-RPC message must be an object' };
   const id = isId(value.id) ? value.id : null;
   if (value.jsonrpc !== '2.0') return { kind: 'invalid', id, reason: '"jsonrpc" must be "2.0"' };
-  if (value.params !== undefined && !isObject(value.params)) {
-    return { kind: 'invalid', id, reason: '"params" must be an object' };
+  if (value.params !== undefined) {
+    if (!isObject(value.params)) return { kind: 'invalid', id, reason: '"params" must be an object' };
+    const problem = metaProblem(value.params._meta);
+    if (problem !== undefined) return { kind: 'invalid', id, reason: problem };
   }
   if (typeof value.method === 'string') {
     if (value.method.length === 0) return { kind: 'invalid', id, reason: '"method" must not be empty' };

@@ -189,15 +189,14 @@ export class StreamableHttp {
         'initialize must not carry an Mcp-Session-Id',
       );
     }
-    if (!this.#sessions.hasRoom()) {
-      res.setHeader('retry-after', '5');
-      return sendRpcError(
-        res,
-        503,
-        request.id,
-        JSONRPC_SESSION_ERROR,
-        `too many sessions (${this.#sessions.maxSessions}); close idle clients or raise supervisor.gateway.maxSessions`,
-      );
+    const refusal = this.#sessions.admit(key?.id);
+    if (refusal) {
+      res.setHeader('retry-after', String(refusal.retryAfterSeconds));
+      const message =
+        refusal.limit === 'maxSessionsPerKey'
+          ? `client key "${key?.name}" has ${refusal.max} sessions, its share (supervisor.gateway.maxSessionsPerKey), all answering requests; end sessions with DELETE, or raise the share`
+          : `too many sessions (${refusal.max}, supervisor.gateway.maxSessions); close idle clients or raise supervisor.gateway.maxSessions`;
+      return sendRpcError(res, 503, request.id, JSONRPC_SESSION_ERROR, message);
     }
     const params = request.params ?? {};
     let result: Record<string, unknown>;

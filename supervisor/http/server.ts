@@ -1,7 +1,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import os from 'node:os';
 import { SupervisorError } from '../shared/errors.ts';
+import { isLoopbackHost, isWildcardHost } from '../shared/hosts.ts';
 import type { Logger } from '../shared/logger.ts';
+import { ConnectionGate, type ConnectionStats, defaultMaxConnections } from './connection-gate.ts';
 import { sendError, sendJson } from './respond.ts';
 
 /** `url` is shared by every request to the same target: read it, never change it. */
@@ -16,16 +19,39 @@ interface Route {
   handler: RouteHandler;
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+export type HttpServerOptions = {
+  host: string;
+  port: number;
+  logger: Logger;
+  allowedOrigins?: string[];
+  /** Connections at once (besides the reserve); default {@link defaultMaxConnections}. */
+  maxConnections?: number;
+  /** Connections of one remote address; default all of them on loopback, a quarter otherwise. */
+  maxConnectionsPerAddress?: number;
+  /** Connections kept beyond `maxConnections` for the owner's requests; default 32. */
+  reserveConnections?: number;
+  /** Time a client has to send a request's headers, from its first byte or its connection. Default 10 s. */
+  headersTimeoutMs?: number;
+  /**
+   * Time a client has to send a whole request, headers and body. The response is not timed: an
+   * MCP answer may stream for minutes. Default 30 s.
+   */
+  receiveTimeoutMs?: number;
+  /**
+   * Whether a request is the owner's (`/health`, the token-bearing control API): only those are
+   * served on the reserve connections kept for when the listener is at its connection limit.
+   */
+  isOwnerRequest?: (req: IncomingMessage, url: Readonly<URL>) => boolean;
+};
 
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host);
-}
+/** Idle keep-alive connections stay this long (beyond clients' own keep-alive, so no reuse race). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
  * The supervisor's one HTTP listener. Routes are matched by longest path prefix. Every request is
  * checked against DNS rebinding first: its `Host` must name this listener, and a browser `Origin`
- * must be this listener's own origin or one the config allows.
+ * must be this listener's own origin or one the config allows. Connections are bounded and
+ * requests timed as they arrive (see {@link ConnectionGate}); refusals are counted for `/metrics`.
  */
 export class HttpServer {
   readonly #server: http.Server;
@@ -40,15 +66,48 @@ export class HttpServer {
   /** Parsed request targets, by `req.url`: clients call the same few paths over and over. */
   readonly #urls = new Map<string, URL>();
 
-  constructor(options: { host: string; port: number; logger: Logger; allowedOrigins?: string[] }) {
+  readonly #gate: ConnectionGate;
+  readonly #isOwnerRequest: (req: IncomingMessage, url: Readonly<URL>) => boolean;
+
+  constructor(options: HttpServerOptions) {
     this.#host = options.host;
     this.#requestedPort = options.port;
     this.#logger = options.logger;
     this.#extraOrigins = new Set(options.allowedOrigins ?? []);
-    this.#server = http.createServer((req, res) => void this.#dispatch(req, res));
-    // Long MCP calls stream for minutes; the gateway applies its own timeouts.
-    this.#server.requestTimeout = 0;
-    this.#server.keepAliveTimeout = 65_000;
+    this.#isOwnerRequest = options.isOwnerRequest ?? (() => false);
+    const maxConnections = options.maxConnections ?? defaultMaxConnections();
+    this.#gate = new ConnectionGate({
+      maxConnections,
+      maxConnectionsPerAddress:
+        options.maxConnectionsPerAddress ??
+        (isLoopbackHost(options.host) ? maxConnections : Math.ceil(maxConnections / 4)),
+      reserveConnections: options.reserveConnections,
+      logger: options.logger,
+    });
+    const receiveTimeoutMs = options.receiveTimeoutMs ?? 30_000;
+    // Node requires the headers' time to fit in the whole request's.
+    const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? 10_000, receiveTimeoutMs);
+    this.#server = http.createServer(
+      {
+        // Node times the request as it arrives (a slow body gets 408), never the response, so
+        // a long MCP stream is not cut; the request channel times what the servers answer.
+        requestTimeout: receiveTimeoutMs,
+        headersTimeout: headersTimeoutMs,
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        // How often Node checks those timeouts (its default, 30 s, would let them run late).
+        connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(headersTimeoutMs / 4))),
+      },
+      (req, res) => void this.#dispatch(req, res),
+    );
+    this.#server.on('connection', (socket: Socket) => this.#gate.accept(socket));
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) =>
+      this.#answerClientError(error, socket),
+    );
+  }
+
+  /** Open connections, evictions and refusals of the listener, for `/metrics`. */
+  connectionStats(): ConnectionStats {
+    return this.#gate.stats();
   }
 
   get port(): number {
@@ -71,7 +130,7 @@ export class HttpServer {
             'CONTROL_API',
             error.code === 'EADDRINUSE'
               ? `port ${this.#requestedPort} on ${this.#host} is in use; set supervisor.port or MCP_SUPERVISOR_PORT to a free port`
-              : `cannot listen on ${this.#host}:${this.#requestedPort}: ${error.message}`,
+              : `cannot listen on ${this.#host}:${this.#requestedPort} (supervisor.host, supervisor.port): ${error.message}`,
             { cause: error },
           ),
         );
@@ -113,7 +172,9 @@ export class HttpServer {
     if (port === undefined && this.#port !== 80) return false;
     const bound = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
     if (name.toLowerCase() === bound.toLowerCase()) return true;
-    return isLoopbackHost(this.#host) && isLoopbackHost(name.toLowerCase());
+    // A wildcard bind listens on loopback too (the CLI's own requests) and on every interface.
+    if (isLoopbackHost(name)) return isLoopbackHost(this.#host) || isWildcardHost(this.#host);
+    return isWildcardHost(this.#host) && isNameOfThisMachine(name);
   }
 
   isAllowedOrigin(origin: string | undefined): boolean {
@@ -129,6 +190,9 @@ export class HttpServer {
 
   async #dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const url = this.#urlOf(req.url ?? '/');
+      if (!this.#gate.admitRequest(req, res, () => url !== undefined && this.#isOwnerRequest(req, url)))
+        return;
       if (!this.isAllowedHost(req.headers.host)) {
         return sendJson(res, 403, {
           error: { code: 'FORBIDDEN', message: `Host "${req.headers.host ?? ''}" is not this supervisor` },
@@ -142,7 +206,14 @@ export class HttpServer {
           },
         });
       }
-      const url = this.#urlOf(req.url ?? '/');
+      if (url === undefined) {
+        return sendJson(res, 400, {
+          error: {
+            code: 'BAD_REQUEST',
+            message: `cannot parse the request target ${JSON.stringify(req.url)}`,
+          },
+        });
+      }
       const route = this.#routes.find(
         (r) => url.pathname === r.prefix || url.pathname.startsWith(matchPrefix(r.prefix)),
       );
@@ -156,15 +227,59 @@ export class HttpServer {
     }
   }
 
-  /** The parsed target of a request; handlers only read it, so one object per path is shared. */
-  #urlOf(target: string): URL {
+  /**
+   * Answers what Node's parser refused before any handler ran (a request or its headers not sent
+   * in time, a malformed request), as Node would without this listener, and counts it. A socket
+   * already answering a request is only closed.
+   */
+  #answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    const isTimeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    // A client that went away mid-request is neither late nor malformed: it is only closed.
+    if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE') {
+      socket.destroy();
+      return;
+    }
+    this.#gate.countClientError(isTimeout ? 'timeout' : 'malformed', socket);
+    const isAnswering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+      ?.headersSent;
+    if (!socket.writable || isAnswering) {
+      socket.destroy();
+      return;
+    }
+    const status = isTimeout
+      ? '408 Request Timeout'
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroySoon();
+  }
+
+  /**
+   * The parsed target of a request (handlers only read it, so one object per path is shared);
+   * undefined for a target URL cannot parse (`//[`), which is the client's error.
+   */
+  #urlOf(target: string): URL | undefined {
     let url = this.#urls.get(target);
     if (url === undefined) {
+      if (!URL.canParse(target, 'http://localhost')) return undefined;
       url = new URL(target, 'http://localhost');
       if (this.#urls.size < MAX_CACHED) this.#urls.set(target, url);
     }
     return url;
   }
+}
+
+/** Whether a Host name is an address of one of this machine's interfaces, or its host name. */
+function isNameOfThisMachine(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (lower === os.hostname().toLowerCase()) return true;
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    for (const { address, family } of addresses ?? []) {
+      if ((family === 'IPv6' ? `[${address}]` : address).toLowerCase() === lower) return true;
+    }
+  }
+  return false;
 }
 
 /** Bound of each per-listener cache; past it, values are checked or parsed every time. */

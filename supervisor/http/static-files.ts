@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { sendError } from './respond.ts';
+import { decodePathPart } from './url-path.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -26,7 +28,13 @@ export function staticFiles(prefix: string, root: string) {
       res.writeHead(301, { location: `${prefix}/` }).end();
       return;
     }
-    const relative = decodeURIComponent(url.pathname.slice(prefix.length + 1)) || 'index.html';
+    let relative: string;
+    try {
+      relative = decodePathPart(url.pathname.slice(prefix.length + 1)) || 'index.html';
+    } catch (error) {
+      sendError(res, error);
+      return;
+    }
     const file = path.resolve(base, relative);
     if (!file.startsWith(base + path.sep)) {
       res.writeHead(404).end();

@@ -68,12 +68,22 @@ export class Forwarder {
     let errorCode: string | undefined;
     try {
       // Idempotent list calls are retried with backoff and jitter; others run exactly once.
-      return await retryIdempotent(method, attempt, { signal: options.signal });
+      const result = await retryIdempotent(method, attempt, { signal: options.signal });
+      // A tool that failed answers with a result flagged `isError`: a failed call for the metrics
+      // and the error-rate alert, though not for the breaker (the server answered).
+      if (result.isError === true) {
+        status = 'error';
+        errorCode = 'tool_error';
+      }
+      return result;
     } catch (error) {
       if (error instanceof SupervisorError) {
         const reason = error.details?.reason;
+        // A request the caller got wrong (it could not be encoded) is refused, not a server error:
+        // it must not raise the server's error rate.
         status =
-          typeof reason === 'string' && reason !== 'timeout' && reason !== 'server_unavailable'
+          (typeof reason === 'string' && reason !== 'timeout' && reason !== 'server_unavailable') ||
+          error.code === 'BAD_REQUEST'
             ? 'refused'
             : 'error';
         errorCode = typeof reason === 'string' ? reason : error.code;

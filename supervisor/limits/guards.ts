@@ -1,5 +1,6 @@
 import type { SupervisorSettings } from '../config/schema.ts';
 import type { ServerRuntime } from '../core/server-runtime.ts';
+import type { Logger } from '../shared/logger.ts';
 import { type CircuitBreaker, createBreaker } from './breaker.ts';
 import { createGlobalLimiter, type GlobalLimiter } from './global-limiter.ts';
 import {
@@ -25,8 +26,11 @@ export class ServerGuards {
   readonly #breakers = new Map<string, CircuitBreaker>();
   #scale = 1;
 
-  constructor(options: { settings: SupervisorSettings }) {
+  readonly #logger: Logger | undefined;
+
+  constructor(options: { settings: SupervisorSettings; logger?: Logger }) {
     this.#settings = options.settings;
+    this.#logger = options.logger;
     this.#global = createGlobalLimiter({ maxTotalConcurrent: options.settings.limits.maxTotalConcurrent });
   }
 
@@ -82,7 +86,7 @@ export class ServerGuards {
   #breakerFor(server: string): CircuitBreaker {
     let breaker = this.#breakers.get(server);
     if (!breaker) {
-      breaker = createBreaker({ server });
+      breaker = createBreaker({ server, logger: this.#logger });
       this.#breakers.set(server, breaker);
     }
     return breaker;

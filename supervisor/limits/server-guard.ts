@@ -60,8 +60,8 @@ export type ServerGuard = {
    * Runs `task` within the server's limits. `task` gets a signal that aborts when the caller's
    * signal aborts (its reason) and on dispose; the caller uses it to cancel upstream
    * (`notifications/cancelled`). The task times itself (the request channel's timeout, which
-   * progress resets): a TIMEOUT it rejects with counts against the breaker like any transport
-   * failure. Order of checks: circuit, rate, then queues (client key → server → global).
+   * progress resets): a TIMEOUT it rejects with counts against the client key's own circuit, and
+   * against the server's once several keys time out (see failure-accounting.ts). Order of checks: circuit, rate, then queues (client key → server → global).
    * Resolves or rejects with what `task` does, or rejects with a refusal (see `refusals.ts`):
    * CIRCUIT_OPEN, RATE_LIMITED, QUEUE_FULL, SERVER_UNAVAILABLE; or with the caller's abort reason.
    */
@@ -118,6 +118,7 @@ function callTask<T>(task: (signal: AbortSignal) => Promise<T>, signal: AbortSig
 const DEFAULT_TASK_MS = 1_000;
 
 type Pending = {
+  readonly clientKey: string;
   isSettled: boolean;
   isStarted: boolean;
   /** Set when the outcome says nothing about the server (caller abort, dispose). */
@@ -205,7 +206,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     try {
       const value = await breaker.execute(
         () => untilAborted(callTask(task, controller.signal), controller.signal),
-        { isNeutral: () => pending.isNeutral },
+        { clientKey: pending.clientKey, isNeutral: () => pending.isNeutral },
       );
       if (!pending.isSettled) {
         settle(pending);
@@ -235,6 +236,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
         else pending.fail(callerSignal?.reason);
       };
       const pending: Pending = {
+        clientKey: runOptions.clientKey,
         isSettled: false,
         isStarted: false,
         isNeutral: false,
@@ -281,7 +283,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
       try {
         if (isDisposed) throw unavailable();
         runOptions.signal?.throwIfAborted();
-        breaker.assertAdmits();
+        breaker.assertAdmits(runOptions.clientKey);
       } catch (error) {
         return Promise.reject(error);
       }

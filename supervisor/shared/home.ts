@@ -19,8 +19,13 @@ export interface HomePaths {
   readonly databaseFile: string;
   /** Bearer token of the control API; mode 0600. */
   readonly tokenFile: string;
-  /** `{ pid, port, host, startedAt }` of the running supervisor. */
+  /** `{ pid, phase, port, host, startedAt }` of the supervisor that holds the home. */
   readonly stateFile: string;
+  /**
+   * The one-start-per-home lock (see `client/home-lock.ts`): an empty SQLite file that the
+   * running supervisor holds an exclusive lock on; the kernel drops the lock when it exits.
+   */
+  readonly lockFile: string;
 }
 
 /** Unix domain socket paths are limited to ~104 bytes (macOS) / 108 (Linux). */
@@ -47,6 +52,7 @@ function homeUnder(root: string): HomePaths {
     databaseFile: path.join(root, 'supervisor.db'),
     tokenFile: path.join(root, 'control-token'),
     stateFile: path.join(root, 'supervisor.json'),
+    lockFile: path.join(root, 'supervisor.lock'),
   };
 }
 
@@ -92,4 +98,12 @@ export function startFilesFor(
 /** Whether a file name in the run dir is one of {@link startFilesFor}'s (a crashed run may leave them). */
 export function isStartFileName(name: string): boolean {
   return START_FILE.test(name);
+}
+
+/** The PM2 log files of a server: its stdout and its stderr. */
+export function serverLogFiles(paths: HomePaths, serverName: string): { out: string; err: string } {
+  return {
+    out: path.join(paths.serverLogDir, `${serverName}.out.log`),
+    err: path.join(paths.serverLogDir, `${serverName}.err.log`),
+  };
 }

@@ -22,8 +22,28 @@ export interface OpenStoreOptions {
   toVersion?: number;
 }
 
+/** Read and write for the owner only, like the control token. */
+const OWNER_ONLY = 0o600;
+
 /**
- * Opens (creating if needed) the SQLite database at `file`, sets WAL + `synchronous=NORMAL` (a
+ * Creates `file` 0600 if it is missing (SQLite then gives its `-wal` and `-shm` the same mode) and
+ * makes an existing one and its `-wal` / `-shm` 0600: they hold the client keys' hashes and the
+ * metadata of every request, and were created with the umask's 0644 before.
+ */
+function restrictToOwner(file: string, logger: Logger): void {
+  fs.closeSync(fs.openSync(file, 'a', OWNER_ONLY));
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      fs.chmodSync(name, OWNER_ONLY);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      logger.warn({ file: name, err: error }, 'cannot make the metrics database readable by its owner only');
+    }
+  }
+}
+
+/**
+ * Opens (creating if needed, mode 0600) the SQLite database at `file`, sets WAL + `synchronous=NORMAL` (a
  * process crash loses nothing committed; a power cut may lose the last transactions, never
  * corrupt), and applies pending migrations.
  *
@@ -34,7 +54,10 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
   let db: Database;
   try {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      restrictToOwner(file, logger);
+    }
     db = new Database(file, { timeout: busyTimeoutMs });
   } catch (error) {
     throw new SupervisorError(

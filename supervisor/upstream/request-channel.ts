@@ -1,7 +1,9 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { isSupervisorError, SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
 import { MAX_TIMER_MS } from '../shared/timers.ts';
 import { UpstreamRpcError } from '../shared/upstream-error.ts';
+import { droppedRequestId, encodeJsonRpcMessage, OversizedLineError } from './line-framer.ts';
 
 export type ChannelRequestOptions = {
   /** Answering stops, and the server gets `notifications/cancelled`, when this aborts. */
@@ -63,7 +65,8 @@ export class RequestChannel {
   /**
    * Sends one request and resolves with the server's `result` as it sent it, or rejects with an
    * {@link UpstreamRpcError} (the server's error), the TIMEOUT refusal (after which the server is
-   * sent `notifications/cancelled`), SERVER_UNAVAILABLE when the connection goes, or the signal's
+   * sent `notifications/cancelled`), SERVER_UNAVAILABLE when the connection goes, BAD_REQUEST
+   * when the request cannot be encoded (nothing was sent: the caller's error), or the signal's
    * reason when it aborts (also cancelled upstream).
    */
   request(
@@ -100,7 +103,12 @@ export class RequestChannel {
       const fail = (error: unknown) => {
         if (this.#pending.get(id) !== pending) return;
         this.#settle(pending);
-        reject(this.#unavailable(error));
+        // A message that cannot be encoded never left: the caller's error, not the server's.
+        reject(
+          isSupervisorError(error, 'BAD_REQUEST')
+            ? error
+            : (encodingError(message) ?? this.#unavailable(error)),
+        );
       };
       try {
         this.#send(message as JSONRPCMessage)?.catch(fail);
@@ -152,6 +160,28 @@ export class RequestChannel {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Takes a transport error that belongs to this channel and returns true: a dropped message over
+   * the line limit that answered one of its requests, which is answered at once (with what
+   * happened, instead of a timeout 30 s later that would blame the server). Returns false for
+   * everything else, which goes on to the SDK client.
+   */
+  interceptError(error: unknown): boolean {
+    if (!(error instanceof OversizedLineError)) return false;
+    const id = droppedRequestId(error);
+    const pending = typeof id === 'string' ? this.#pending.get(id) : undefined;
+    if (!pending) return typeof id === 'string' && id.startsWith(this.#prefix);
+    this.#settle(pending);
+    pending.reject(
+      new SupervisorError(
+        'INTERNAL',
+        `server "${this.#server}" answered with a message of ${error.bytes} bytes, over the limit of ${error.maxLineBytes} bytes, so the answer was dropped; ask for less at a time (paginate, narrow the request)`,
+        { cause: error, details: { server: this.#server, bytes: error.bytes, maxBytes: error.maxLineBytes } },
+      ),
+    );
+    return true;
   }
 
   /** The connection went: every request still waiting is answered with SERVER_UNAVAILABLE. */
@@ -211,5 +241,18 @@ export class RequestChannel {
       `server "${this.#server}" went away while answering (it is restarting or stopped); try again`,
       { cause },
     );
+  }
+}
+
+/**
+ * The caller's error when `message` cannot be encoded, else undefined. Asked only after a send
+ * failed: a transport that encodes by itself (the SDK's HTTP one) reports a plain RangeError.
+ */
+function encodingError(message: unknown): SupervisorError | undefined {
+  try {
+    encodeJsonRpcMessage(message as JSONRPCMessage);
+    return undefined;
+  } catch (error) {
+    return isSupervisorError(error, 'BAD_REQUEST') ? error : undefined;
   }
 }

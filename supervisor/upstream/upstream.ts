@@ -13,6 +13,7 @@ import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
 import { FifoClientTransport } from './fifo-transport.ts';
+import { OversizedLineError } from './line-framer.ts';
 import { RequestChannel } from './request-channel.ts';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'unavailable' | 'closed';
@@ -255,6 +256,18 @@ export class Upstream {
         if (!channel.intercept(message)) toClient?.(message, extra);
       };
     }
+    // The SDK client ignores transport errors; a dropped oversized answer must reach the request
+    // waiting for it (at once, not as a timeout) and the log. Other errors (a malformed line a
+    // server printed) go to the debug log only: a chatty server must not flood it.
+    const clientOnError = transport.onerror;
+    transport.onerror = (error) => {
+      const isOversized = error instanceof OversizedLineError;
+      this.#logger[isOversized ? 'warn' : 'debug'](
+        { server: this.name, err: error },
+        isOversized ? 'dropped a message from the server over the size limit' : 'upstream transport error',
+      );
+      if (!channel.interceptError(error)) clientOnError?.(error);
+    };
     return channel;
   }
 

@@ -70,10 +70,11 @@ export async function startSupervisorProcess(options: StartOptions): Promise<Sup
       if (cli.child.exitCode !== null || cli.child.signalCode !== null) {
         throw new Error(`the supervisor exited while starting (${describeLast()})`);
       }
+      // The state file names the supervisor from its claim on, and its port once it listens.
       const found = await readState(paths.stateFile);
-      return found && found.pid === pid ? found : undefined;
+      return found && found.pid === pid && found.port > 0 ? found : undefined;
     },
-    { timeoutMs, what: `the state file of pid ${pid}`, describeLast },
+    { timeoutMs, what: `the state file of pid ${pid} with its port`, describeLast },
   ).catch((error: unknown) => {
     cli.child.kill('SIGKILL');
     throw error;

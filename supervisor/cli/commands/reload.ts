@@ -1,19 +1,23 @@
 import type { Command } from 'commander';
 import { ControlClient } from '../../client/control-client.ts';
 import { homeOf, isJson } from '../context.ts';
-import { formatReload, print } from '../format.ts';
+import { formatReload, print, type ReloadResult } from '../format.ts';
 
 /** `reload`: the running supervisor re-reads its config file. */
 export function registerReload(program: Command): void {
   program
     .command('reload')
-    .description('re-read the config file: start added, restart changed, stop removed servers')
+    .description(
+      'apply the config file now: start added, restart changed, stop removed servers; returns once applied',
+    )
     .action(async (_options: unknown, command: Command) => {
-      const body = await new ControlClient(homeOf(command)).request<{ result: Record<string, unknown> }>(
+      // Returns once the change is applied: added servers may still be installing or starting.
+      const body = await new ControlClient(homeOf(command)).request<{ result: ReloadResult }>(
         'POST',
         '/api/reload',
+        { body: JSON.stringify({ trigger: 'cli' }) },
       );
       if (isJson(command)) return print(body);
-      print(formatReload(body.result as { added?: string[]; removed?: string[]; changed?: string[] }));
+      print(formatReload(body.result));
     });
 }

@@ -1,18 +1,14 @@
-import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { isProcessAlive, readState } from '../../client/state-file.ts';
-import { SupervisorError } from '../../shared/errors.ts';
+import type { RunningSupervisor } from '../../boot/run.ts';
 import type { HomePaths } from '../../shared/home.ts';
-import { sleep } from '../../shared/timers.ts';
-import { missingMallocEnv, missingV8Flags, relaunchWithV8Flags } from '../../shared/v8-flags.ts';
+import { isAbortError } from '../../shared/timers.ts';
+import { relaunchWithV8Flags } from '../../shared/v8-flags.ts';
 import { homeOf, isJson } from '../context.ts';
-import { print, printError } from '../format.ts';
+import { printError } from '../format.ts';
+import { HANDOFF_ENV, takeHandoff } from '../home-handoff.ts';
 
-const CLI_FILE = fileURLToPath(new URL('../../bin/mcp-supervisor.js', import.meta.url));
+/** Default for how long `start -d` waits for the servers' first start (an `npx` install). */
+const WAIT_TIMEOUT_MS = 600_000;
 
 /** `start [-c FILE] [-d]`: the supervisor in the foreground (Ctrl-C stops it), or detached. */
 export function registerStart(program: Command): void {
@@ -23,73 +19,85 @@ export function registerStart(program: Command): void {
       '-c, --config <file>',
       'config file (default: <config dir>/config.json, else the built-in default)',
     )
-    .option('-d, --detach', 'run in the background and return once it answers')
-    .action(async (options: { config?: string; detach?: boolean }, command: Command) => {
-      const paths = homeOf(command);
-      if (options.detach) return startDetached(paths, options.config, isJson(command));
-      // Re-executes this process with the V8 heap flags of the supervisor when they are missing.
-      relaunchWithV8Flags();
-      const { runSupervisor } = await import('../../boot/run.ts');
-      const running = await runSupervisor({ paths, configFile: options.config, logToStdout: true });
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        signals++;
-        if (signals > 1) {
-          printError(`${signal} again, exiting without a clean stop`);
-          process.exit(1);
+    .option(
+      '-d, --detach',
+      'run in the background; return once every server is online or has failed (progress on stderr)',
+    )
+    .option('--no-wait', 'with -d: return as soon as the control API answers')
+    .option('--strict', 'with -d: exit 7 when a server did not come online')
+    .option('--timeout <ms>', 'with -d: how long to wait for the servers', String(WAIT_TIMEOUT_MS))
+    .action(
+      async (
+        options: { config?: string; detach?: boolean; wait: boolean; strict?: boolean; timeout: string },
+        command: Command,
+      ) => {
+        const paths = homeOf(command);
+        if (!options.detach) return startForeground(paths, options.config);
+        const timeoutMs = Number(options.timeout);
+        if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+          throw new Error(`--timeout must be a positive number of milliseconds, got "${options.timeout}"`);
         }
-        void running.stop(signal);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      process.on('SIGHUP', () => void running.reload().catch(() => {}));
-      await running.stopped;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    });
+        const { startDetached } = await import('../start-detached.ts');
+        await startDetached(paths, {
+          config: options.config,
+          json: isJson(command),
+          wait: options.wait,
+          isStrict: options.strict === true,
+          timeoutMs,
+        });
+      },
+    );
 }
 
-async function startDetached(paths: HomePaths, config: string | undefined, json: boolean): Promise<void> {
-  const previous = await readState(paths.stateFile);
-  if (previous && isProcessAlive(previous.pid)) {
-    throw new SupervisorError(
-      'ALREADY_RUNNING',
-      `a supervisor (pid ${previous.pid}) is already running for home ${paths.root}`,
-    );
-  }
-  await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
-  const output = openSync(path.join(paths.logDir, 'detached.out'), 'a');
-  const args = [
-    ...missingV8Flags(),
-    ...process.execArgv,
-    CLI_FILE,
-    'start',
-    '--home',
-    paths.root,
-    ...(config ? ['--config', config] : []),
-  ];
-  const child = spawn(process.execPath, args, {
-    detached: true,
-    stdio: ['ignore', output, output],
-    env: { ...process.env, ...missingMallocEnv(), LOG_FORMAT: process.env.LOG_FORMAT ?? 'json' },
-  });
-  child.unref();
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const state = await readState(paths.stateFile);
-    if (state && state.pid === child.pid) {
-      const url = `http://${state.host}:${state.port}`;
-      if (json) print({ ok: true, pid: child.pid, url });
-      else print(`started (pid ${child.pid}), control API and gateway at ${url}`);
-      return;
+/**
+ * The supervisor in this process until it stops. SIGINT and SIGTERM stop it at any instant, the
+ * start included (a second one exits at once); SIGHUP reloads the config (one asked while starting
+ * is done once started). A stop during the start exits 0, like any clean stop.
+ */
+async function startForeground(paths: HomePaths, configFile: string | undefined): Promise<void> {
+  // With the supervisor's V8 flags and malloc settings when they are missing (shared/v8-flags.ts).
+  // A detached child is spawned with them: it is never re-executed, which would close its
+  // handoff pipe.
+  if (process.env[HANDOFF_ENV] === undefined) relaunchWithV8Flags();
+  const handoff = takeHandoff();
+  const abort = new AbortController();
+  let running: RunningSupervisor | undefined;
+  let signals = 0;
+  let isReloadAsked = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      printError(`${signal} again, exiting without a clean stop`);
+      process.exit(1);
     }
-    if (child.exitCode !== null || (child.pid !== undefined && !isProcessAlive(child.pid))) {
-      throw new SupervisorError(
-        'INTERNAL',
-        `the supervisor exited at start; see ${path.join(paths.logDir, 'detached.out')}`,
-      );
-    }
-    await sleep(100);
+    abort.abort(new Error(signal));
+  };
+  const onHangup = () => {
+    if (running) void running.reload('signal').catch(() => {});
+    else isReloadAsked = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHangup);
+  try {
+    const { runSupervisor } = await import('../../boot/run.ts');
+    // Stopped before the home was even claimed: nothing to undo.
+    if (abort.signal.aborted) return;
+    running = await runSupervisor({
+      paths,
+      configFile,
+      logToStdout: true,
+      signal: abort.signal,
+      ...(handoff ? { handoff } : {}),
+    });
+    if (isReloadAsked) void running.reload('signal').catch(() => {});
+    await running.stopped;
+  } catch (error) {
+    // Stopped while starting (a signal, `mcp-supervisor stop`): everything it started is gone.
+    if (!isAbortError(error)) throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
   }
-  throw new SupervisorError('TIMEOUT', 'the supervisor did not come up within 120 s');
 }

@@ -148,7 +148,9 @@ describe('clean stop and crash recovery', () => {
 });
 
 describe('CLI with no supervisor', () => {
-  it.each([['status'], ['stop'], ['reload'], ['logs', 'x'], ['server', 'restart', 'x']])(
+  // `logs`, `metrics`, `events` and `alerts` read what a stopped supervisor recorded instead
+  // (test/integration/client/offline.test.ts).
+  it.each([['status'], ['stop'], ['reload'], ['server', 'restart', 'x']])(
     '`%s` exits NOT_RUNNING with a one-line message that says how to start one',
     async (...args: string[]) => {
       const home = await tempHome();

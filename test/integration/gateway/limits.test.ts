@@ -143,11 +143,14 @@ describe('gateway refusals (real supervisor, fixture servers)', () => {
     expect(lines).not.toContain('done t1');
   });
 
-  it('open breaker: five timeouts in a row → the next call is circuit_open without reaching the server', async () => {
-    const client = await open('fragile');
+  it('open breaker: five timeouts in a row (two clients) → the next call is circuit_open without reaching the server', async () => {
+    // With `auth: "none"` each session is its own client; one client's own timeouts open only its
+    // own circuit (test/integration/abuse/breaker.test.ts), timeouts of two open the server's.
+    const clients = [await open('fragile'), await open('fragile')];
+    const client = clients[0]!;
     for (let n = 1; n <= 5; n++) {
       const error = await within(
-        mcpErrorOf(client.callTool({ name: 'slow', arguments: { ms: 10_000, tag: `b${n}` } })),
+        mcpErrorOf(clients[n % 2]!.callTool({ name: 'slow', arguments: { ms: 10_000, tag: `b${n}` } })),
         5_000,
         `timed-out call ${n}`,
       );

@@ -153,7 +153,7 @@ describe('observability (real supervisor process)', () => {
   });
 
   it('reports servers, store and monitor on /health/detailed, and lifecycle events', async () => {
-    const response = await fetch(`http://127.0.0.1:${supervisor.port}/health/detailed`);
+    const response = await supervisor.client.fetch('GET', '/health/detailed');
     const body = (await response.json()) as {
       status: string;
       servers: { name: string; state: string }[];
@@ -174,7 +174,7 @@ describe('observability (real supervisor process)', () => {
   it('answers 503 on /health/detailed when a server is down', async () => {
     const stopped = await runCli(['server', 'stop', 'everything'], { home });
     expect(stopped.code).toBe(0);
-    const response = await fetch(`http://127.0.0.1:${supervisor.port}/health/detailed`);
+    const response = await supervisor.client.fetch('GET', '/health/detailed');
     expect(response.status).toBe(503);
     expect(((await response.json()) as { status: string }).status).toBe('unhealthy');
     expect((await runCli(['server', 'start', 'everything'], { home })).code).toBe(0);

@@ -54,6 +54,28 @@ describe('tray menu', () => {
     expect(find(menu, '1 errored, 1 online, 1 stopped').enabled).toBe(false);
   });
 
+  it('tells for how long a server has been installing or starting', () => {
+    const now = 1_000_000;
+    const menu = trayMenu(
+      {
+        supervisor: running,
+        servers: [
+          { name: 'fs', state: 'installing', stateChangedAt: now - 45_000 },
+          { name: 'gh', state: 'starting', stateChangedAt: now - 3_000 },
+          { name: 'memory', state: 'online', stateChangedAt: now - 90_000 },
+        ],
+      },
+      { ...options, now },
+    );
+    expect(labels(menu).slice(2, 5)).toEqual([
+      '◐ fs — installing (45 s)',
+      '◐ gh — starting (3 s)',
+      '● memory — online',
+    ]);
+    const fs = find(menu, '◐ fs — installing (45 s)').submenu as MenuItemModel[];
+    expect(labels(fs)[0]).toBe('installing (45 s)');
+  });
+
   it('gives each server its state with the reason and the actions that fit it', () => {
     const menu = trayMenu({ supervisor: running, servers }, options);
     const memory = find(menu, '● memory — online').submenu as MenuItemModel[];

@@ -25,6 +25,24 @@ describe('Shutdown', () => {
     stderr.mockRestore();
   });
 
+  it('runs a step added while stopping, and one added after, so a part started late is undone', async () => {
+    // A part that finished starting while the stop ran (the config watcher after a slow
+    // core.start) registered its step after the steps were taken: it was never stopped, and its
+    // handle kept the process alive after a "clean" stop.
+    const shutdown = new Shutdown({ logger: silentLogger, deadlineMs: 5_000 });
+    const order: string[] = [];
+    shutdown.add('log', () => void order.push('log'));
+    shutdown.add('servers', async () => {
+      order.push('servers');
+      shutdown.add('watcher', () => void order.push('watcher'));
+    });
+    await shutdown.stop('test');
+    expect(order).toEqual(['servers', 'watcher', 'log']);
+    const late = vi.fn();
+    shutdown.add('late', late);
+    await vi.waitFor(() => expect(late).toHaveBeenCalledOnce());
+  });
+
   it('resolves `stopped` at the deadline when a step hangs', async () => {
     const shutdown = new Shutdown({ logger: silentLogger, deadlineMs: 50 });
     shutdown.add('hangs', () => new Promise<void>(() => {}));

@@ -58,6 +58,7 @@ describe('formatStatusTable', () => {
     name: 'memory',
     kind: 'stdio',
     state: 'online',
+    stateChangedAt: 0,
     pid: 1234,
     uptimeMs: 61_000,
     restarts: 1,
@@ -88,9 +89,24 @@ describe('formatStatusTable', () => {
     );
   });
 
-  it('cuts long errors to 60 characters', () => {
+  it('cuts long errors to 100 characters (a failed start needs room for its stderr)', () => {
     const line = formatStatusTable([row({ lastError: 'x'.repeat(200) })]).split('\n')[1]!;
-    expect(line.endsWith(` ${'x'.repeat(60)}`)).toBe(true);
+    expect(line.endsWith(` ${'x'.repeat(100)}`)).toBe(true);
+  });
+
+  it('says for how long a server has been installing or starting', () => {
+    const now = 1_000_000;
+    const lines = formatStatusTable(
+      [
+        row({ name: 'fs', state: 'installing', stateChangedAt: now - 12_400, pid: 7 }),
+        row({ name: 'gh', state: 'starting', stateChangedAt: now - 200, pid: 8 }),
+        row({ name: 'mem', state: 'online', stateChangedAt: now - 90_000 }),
+      ],
+      now,
+    ).split('\n');
+    expect(lines[1]).toMatch(/^fs\s+installing 12s\s+7\s/);
+    expect(lines[2]).toMatch(/^gh\s+starting 1s\s+8\s/);
+    expect(lines[3]).toMatch(/^mem\s+online\s+1234\s/);
   });
 
   it('says so when no server is configured', () => {
@@ -105,6 +121,23 @@ describe('the command lines', () => {
     );
     expect(formatReload({ added: [], removed: ['d'] })).toBe('reloaded: stopped d');
     expect(formatReload({})).toBe('config unchanged');
+    expect(formatReload({ added: ['a'], changed: ['b'], states: { a: 'installing', b: 'starting' } })).toBe(
+      'reloaded: added a (installing); restarted b (starting)',
+    );
+  });
+
+  it('formatReload says which trigger applied the file when this reload found nothing to do', () => {
+    const now = 100_000;
+    const alreadyApplied = {
+      trigger: 'file',
+      at: now - 2_500,
+      added: ['three'],
+      removed: ['one'],
+      states: { three: 'online' },
+    };
+    expect(formatReload({ added: [], removed: [], alreadyApplied }, now)).toBe(
+      'config unchanged since the config file watcher applied it 2s ago: added three (online); stopped one',
+    );
   });
 
   it('formatKeysTable and formatEventsTable say what to do when empty', () => {

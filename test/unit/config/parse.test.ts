@@ -128,6 +128,54 @@ describe('parseConfig', () => {
   });
 });
 
+describe('config bounds and cross-field rules', () => {
+  const supervisor = (settings: object) => JSON.stringify({ supervisor: settings });
+
+  it('bounds timers to what a Node timer can wait, and the values that break a running supervisor', () => {
+    expect(problems(supervisor({ monitor: { intervalMs: 1, healthCheckIntervalMs: 3e9 } }))).toEqual([
+      'supervisor.monitor.intervalMs: must be at least 100 ms: sampling more often loads the host it measures (got 1)',
+      'supervisor.monitor.healthCheckIntervalMs: must be at most 2147483647 ms (about 24.8 days): a Node timer set longer fires after 1 ms instead (got 3000000000)',
+    ]);
+    expect(problems(supervisor({ restart: { killTimeoutMs: 3e9 } }))).toEqual([
+      'supervisor.restart.killTimeoutMs: must be at most 600000 ms (10 minutes): the longest a server may take to exit (got 3000000000)',
+    ]);
+    expect(problems(supervisor({ gateway: { sessionIdleMs: 1 } }))).toEqual([
+      'supervisor.gateway.sessionIdleMs: must be at least 10000 ms: a client pausing between two calls would lose its session (got 1)',
+    ]);
+    expect(problems(supervisor({ gateway: { headersTimeoutMs: 5, receiveTimeoutMs: 3e9 } }))).toEqual([
+      'supervisor.gateway.headersTimeoutMs: must be at least 1000 ms: a client on a slow link or a busy machine could not send its request in time (408) (got 5)',
+      'supervisor.gateway.receiveTimeoutMs: must be at most 2147483647 ms (about 24.8 days): a Node timer set longer fires after 1 ms instead (got 3000000000)',
+    ]);
+    expect(problems(servers({ m: { command: 'x', startTimeoutMs: 3e9 } }))[0]).toMatch(
+      /^mcpServers\.m\.startTimeoutMs: must be at most 2147483647 ms/,
+    );
+  });
+
+  it('refuses the ports browsers and fetch refuse, in the file and in MCP_SUPERVISOR_PORT', () => {
+    for (const port of [6000, 10080, 22]) {
+      expect(problems(supervisor({ port }))).toEqual([
+        `supervisor.port: port ${port} is one browsers and fetch refuse to connect to (the Fetch standard's bad ports); the CLI and the console could not reach it: pick another`,
+      ]);
+    }
+    expect(() => applyEnvOverrides(parseConfig('{}'), { MCP_SUPERVISOR_PORT: '6000' })).toThrow(
+      /^MCP_SUPERVISOR_PORT: port 6000 is one browsers and fetch refuse/,
+    );
+    expect(parseConfig(supervisor({ port: 0 })).supervisor.port).toBe(0);
+  });
+
+  it('allows auth "none" only on a loopback host, saying so at supervisor.gateway.auth', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.5']) {
+      expect(problems(supervisor({ host, gateway: { auth: 'none' } }))).toEqual([
+        `supervisor.gateway.auth: "none" is allowed only on a loopback host, not "${host}" (any machine that reaches it could call every server); use "keys", or set supervisor.host to 127.0.0.1`,
+      ]);
+    }
+    for (const host of ['127.0.0.1', 'localhost', '::1']) {
+      expect(() => parseConfig(supervisor({ host, gateway: { auth: 'none' } }))).not.toThrow();
+    }
+    expect(() => parseConfig(supervisor({ host: '0.0.0.0' }))).not.toThrow();
+  });
+});
+
 describe('applyEnvOverrides', () => {
   const base = parseConfig('{}');
 

@@ -10,6 +10,11 @@ describe('classifyMessage', () => {
       'request',
     ],
     ['a notification', { jsonrpc: '2.0', method: 'notifications/initialized' }, 'notification'],
+    [
+      'a request with _meta and a progress token',
+      { jsonrpc: '2.0', id: 1, method: 'x', params: { _meta: { progressToken: 'p', other: [1] } } },
+      'request',
+    ],
     ['a notification with id undefined', { jsonrpc: '2.0', id: undefined, method: 'n' }, 'notification'],
     ['a result', { jsonrpc: '2.0', id: 1, result: {} }, 'response'],
     ['an error', { jsonrpc: '2.0', id: 'x', error: { code: -1, message: 'no' } }, 'response'],
@@ -40,6 +45,37 @@ describe('classifyMessage', () => {
     ['params an array', { jsonrpc: '2.0', id: 1, method: 'x', params: [1] }, 1, '"params" must be an object'],
     ['params a string', { jsonrpc: '2.0', id: 1, method: 'x', params: 'p' }, 1, '"params" must be an object'],
     ['params null', { jsonrpc: '2.0', id: 1, method: 'x', params: null }, 1, '"params" must be an object'],
+    // SDK servers drop such messages unanswered, so they would only time out (issue 9 item 2).
+    [
+      '_meta a string',
+      { jsonrpc: '2.0', id: 1, method: 'x', params: { _meta: 'x' } },
+      1,
+      '"params._meta" must be an object, got string',
+    ],
+    [
+      '_meta null',
+      { jsonrpc: '2.0', id: 1, method: 'x', params: { _meta: null } },
+      1,
+      '"params._meta" must be an object, got null',
+    ],
+    [
+      '_meta an array',
+      { jsonrpc: '2.0', id: 1, method: 'x', params: { _meta: [] } },
+      1,
+      '"params._meta" must be an object, got an array',
+    ],
+    [
+      '_meta of a notification a number',
+      { jsonrpc: '2.0', method: 'notifications/x', params: { _meta: 7 } },
+      null,
+      '"params._meta" must be an object, got number',
+    ],
+    [
+      'a progressToken that is an object',
+      { jsonrpc: '2.0', id: 1, method: 'x', params: { _meta: { progressToken: {} } } },
+      1,
+      '"params._meta.progressToken" must be a string or a number, got object',
+    ],
     ['an empty method', { jsonrpc: '2.0', id: 1, method: '' }, 1, '"method" must not be empty'],
     [
       'id an object',

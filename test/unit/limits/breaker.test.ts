@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBreaker, isTransportFailure } from '../../../supervisor/limits/breaker.ts';
 import { SupervisorError } from '../../../supervisor/shared/errors.ts';
-import { refusalOf } from '../../../supervisor/shared/refusals.ts';
+import { refusalError, refusalOf } from '../../../supervisor/shared/refusals.ts';
 import { rejectionOf } from './helpers.ts';
 
 const fail = (error: unknown) => async () => {
@@ -78,5 +78,115 @@ describe('createBreaker', () => {
   it('rejects bad options, naming them', () => {
     expect(() => createBreaker({ server: 's', consecutiveFailures: 0 })).toThrow(/consecutiveFailures/);
     expect(() => createBreaker({ server: 's', halfOpenAfterMs: -1 })).toThrow(/halfOpenAfterMs/);
+    expect(() => createBreaker({ server: 's', corroboratingKeys: 0 })).toThrow(/corroboratingKeys/);
+  });
+});
+
+/** A timeout as the request channel rejects with it. */
+const timeout = () =>
+  refusalError({ reason: 'timeout', server: 'files', retryAfterMs: 0 }, 'no answer in time');
+
+// Issue 9 item 2: five timeouts of one client opened the server's circuit for every client.
+describe('createBreaker: who failed', () => {
+  it("one key's timeouts open a circuit for that key only; other keys are admitted", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const breaker = createBreaker({ server: 'files', consecutiveFailures: 3, halfOpenAfterMs: 5_000 });
+    for (let i = 0; i < 3; i++) {
+      await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'attacker' }));
+    }
+    expect(breaker.state()).toBe('closed');
+    expect(breaker.openKeyCount()).toBe(1);
+    let ran = false;
+    const refused = await rejectionOf(
+      breaker.execute(
+        async () => {
+          ran = true;
+        },
+        { clientKey: 'attacker' },
+      ),
+    );
+    expect(ran).toBe(false);
+    expect(refusalOf(refused)).toEqual({ reason: 'circuit_open', server: 'files', retryAfterMs: 5_000 });
+    expect((refused as Error).message).toMatch(/client attacker .* timed out 3 times in a row/);
+    expect(() => breaker.assertAdmits('attacker')).toThrow(SupervisorError);
+    expect(() => breaker.assertAdmits('bystander')).not.toThrow();
+    expect(await breaker.execute(async () => 'served', { clientKey: 'bystander' })).toBe('served');
+  });
+
+  it('a key on probation is refused again at its next timeout, and freed by an answer', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const breaker = createBreaker({ server: 'files', consecutiveFailures: 2, halfOpenAfterMs: 5_000 });
+    for (let i = 0; i < 2; i++) await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'k' }));
+    expect(() => breaker.assertAdmits('k')).toThrow(SupervisorError);
+    vi.setSystemTime(Date.now() + 5_000);
+    expect(() => breaker.assertAdmits('k')).not.toThrow();
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'k' }));
+    expect(() => breaker.assertAdmits('k')).toThrow(SupervisorError);
+    vi.setSystemTime(Date.now() + 5_000);
+    expect(await breaker.execute(async () => 'ok', { clientKey: 'k' })).toBe('ok');
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'k' }));
+    expect(() => breaker.assertAdmits('k')).not.toThrow();
+    expect(breaker.openKeyCount()).toBe(0);
+  });
+
+  it("timeouts from two keys open the server's circuit for every key", async () => {
+    const breaker = createBreaker({ server: 'files', consecutiveFailures: 4 });
+    for (const key of ['a', 'a', 'a'])
+      await rejectionOf(breaker.execute(fail(timeout()), { clientKey: key }));
+    expect(breaker.state()).toBe('closed');
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'b' }));
+    expect(breaker.state()).toBe('open');
+    expect(refusalOf(await rejectionOf(breaker.execute(async () => 'x', { clientKey: 'c' })))?.reason).toBe(
+      'circuit_open',
+    );
+  });
+
+  it('an answer to any key ends the run of timeouts', async () => {
+    const breaker = createBreaker({ server: 'files', consecutiveFailures: 3 });
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'a' }));
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'b' }));
+    await breaker.execute(async () => 'ok', { clientKey: 'c' });
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'a' }));
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'b' }));
+    expect(breaker.state()).toBe('closed');
+  });
+
+  it('transport failures open the circuit whoever saw them', async () => {
+    const breaker = createBreaker({ server: 'files', consecutiveFailures: 3 });
+    for (let i = 0; i < 3; i++) {
+      await rejectionOf(
+        breaker.execute(fail(new SupervisorError('SERVER_UNAVAILABLE', 'gone')), { clientKey: 'a' }),
+      );
+    }
+    expect(breaker.state()).toBe('open');
+  });
+
+  it("a caller's BAD_REQUEST (never sent) neither counts nor ends a run", async () => {
+    const breaker = createBreaker({ server: 'files', consecutiveFailures: 2 });
+    const badRequest = new SupervisorError('BAD_REQUEST', 'the request cannot be encoded as JSON');
+    await rejectionOf(breaker.execute(fail(new Error('ECONNRESET'))));
+    for (let i = 0; i < 5; i++) {
+      expect(await rejectionOf(breaker.execute(fail(badRequest), { clientKey: 'a' }))).toBe(badRequest);
+    }
+    expect(breaker.state()).toBe('closed');
+    await rejectionOf(breaker.execute(fail(new Error('ECONNRESET'))));
+    expect(breaker.state()).toBe('open');
+  });
+
+  it('a key on probation cannot keep the circuit open by being its half-open probe', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const breaker = createBreaker({ server: 'files', consecutiveFailures: 2, halfOpenAfterMs: 5_000 });
+    // The attacker's own circuit opens; then a second key times out too: the server's opens.
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'attacker' }));
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'attacker' }));
+    expect(breaker.state()).toBe('closed');
+    vi.setSystemTime(Date.now() + 5_000);
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'bystander' }));
+    expect(breaker.state()).toBe('open');
+    vi.setSystemTime(Date.now() + 5_000);
+    // The attacker (two timeouts in a row: on probation) is the probe and times out again.
+    await rejectionOf(breaker.execute(fail(timeout()), { clientKey: 'attacker' }));
+    expect(breaker.state()).toBe('closed');
+    expect(await breaker.execute(async () => 'served', { clientKey: 'bystander' })).toBe('served');
   });
 });

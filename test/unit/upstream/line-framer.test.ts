@@ -2,9 +2,11 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import {
   decodeJsonRpcLine,
+  droppedRequestId,
   encodeJsonRpcMessage,
   JsonRpcLineDecoder,
   LineFramer,
+  OversizedLineError,
 } from '../../../supervisor/upstream/line-framer.ts';
 
 function collectLines(maxLineBytes?: number) {
@@ -63,11 +65,55 @@ describe('LineFramer', () => {
     framer.push(Buffer.from('ghi\nnext\n'));
     expect(lines).toEqual(['short', 'next']);
     expect(errors).toHaveLength(1);
-    expect(errors[0]!.message).toContain('more than 10 bytes');
+    expect(errors[0]!.message).toContain('a message of 19 bytes, over the limit of 10 bytes');
   });
 
   it('rejects a bad maxLineBytes naming the option', () => {
     expect(() => collectLines(0)).toThrow(/maxLineBytes/);
+  });
+
+  // Issue 9 item 3: an answer over the limit was dropped silently; its request waited 30 s for a
+  // misleading timeout. The error now comes when the line ends, with its size and request id.
+  it.each([
+    [
+      'the SDK order (result first)',
+      `{"result":{"text":"${'x'.repeat(300)}"},"jsonrpc":"2.0","id":"sv1-7"}`,
+      'sv1-7',
+    ],
+    [
+      'id first',
+      `{"jsonrpc":"2.0","id":"sv1-8","result":{"text":"${'x'.repeat(300)}","id":"sv1-1"}}`,
+      'sv1-8',
+    ],
+    ['a number id, CRLF', `{"jsonrpc":"2.0","result":{"t":"${'y'.repeat(300)}"},"id":12}\r`, 12],
+    [
+      'an inner id at the end',
+      `{"jsonrpc":"2.0","result":{"t":"${'y'.repeat(300)}","id":"sv1-1"}}`,
+      undefined,
+    ],
+    [
+      'a notification',
+      `{"jsonrpc":"2.0","method":"notifications/message","params":{"d":"${'z'.repeat(300)}"}}`,
+      undefined,
+    ],
+  ])('reports an oversized line once it ends, with its size and request id (%s)', (_label, line, id) => {
+    const { framer, lines, errors } = collectLines(100);
+    const bytes = Buffer.from(`${line}\n{"next":1}\n`);
+    for (let i = 0; i < bytes.length; i += 37) framer.push(bytes.subarray(i, i + 37));
+    expect(lines).toEqual(['{"next":1}']);
+    expect(errors).toHaveLength(1);
+    const error = errors[0]!;
+    const size = Buffer.byteLength(line.replace(/\r$/, ''));
+    expect(error).toBeInstanceOf(OversizedLineError);
+    expect((error as OversizedLineError).bytes).toBe(size);
+    expect(droppedRequestId(error as OversizedLineError)).toBe(id);
+    expect(error.message).toContain(`a message of ${size} bytes, over the limit of 100 bytes`);
+  });
+
+  it('reports a line over the limit within one chunk the same way', () => {
+    const { framer, errors } = collectLines(50);
+    framer.push(Buffer.from(`{"result":{"t":"${'x'.repeat(60)}"},"jsonrpc":"2.0","id":"sv2-0"}\n`));
+    expect(droppedRequestId(errors[0] as OversizedLineError)).toBe('sv2-0');
   });
 });
 

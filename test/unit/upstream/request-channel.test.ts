@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isSupervisorError, SupervisorError } from '../../../supervisor/shared/errors.ts';
 import { refusalOf } from '../../../supervisor/shared/refusals.ts';
 import { UpstreamRpcError } from '../../../supervisor/shared/upstream-error.ts';
+import { encodeJsonRpcMessage, OversizedLineError } from '../../../supervisor/upstream/line-framer.ts';
 import { RequestChannel } from '../../../supervisor/upstream/request-channel.ts';
 
 type SendMode = 'ok' | 'throw' | 'reject';
@@ -773,6 +774,32 @@ describe('RequestChannel send failures', () => {
     expect(sent).toHaveLength(1);
   });
 
+  // Issue 9 item 2: a request nested too deeply for JSON.stringify was answered "server went away"
+  // (SERVER_UNAVAILABLE), which counted against the server's circuit although nothing was sent.
+  it.each([
+    ['a transport that encodes with encodeJsonRpcMessage', 'ours'],
+    ['a transport that encodes by itself (plain RangeError)', 'plain'],
+  ])('answers a request that cannot be encoded as the caller’s BAD_REQUEST (%s)', async (_label, kind) => {
+    const channel = new RequestChannel({
+      server: 'db',
+      generation: 1,
+      send: (message) => {
+        if (kind === 'ours') encodeJsonRpcMessage(message);
+        else return Promise.resolve().then(() => void JSON.stringify(message));
+        return undefined;
+      },
+    });
+    let nested: Record<string, unknown> = {};
+    for (let depth = 0; depth < 100_000; depth++) nested = { a: nested };
+    const error = await channel
+      .request('tools/call', { name: 'echo', arguments: nested }, { timeoutMs: 100 })
+      .catch((e: unknown) => e);
+    expect(isSupervisorError(error, 'BAD_REQUEST')).toBe(true);
+    expect(refusalOf(error)).toBeUndefined();
+    expect((error as Error).message).toMatch(/cannot be encoded as JSON: it is nested too deeply/);
+    expect(channel.pendingCount).toBe(0);
+  });
+
   it('does not close the channel: the next request goes out and is answered', async () => {
     const { channel, sent, state } = harness();
     state.mode = 'throw';
@@ -805,5 +832,39 @@ describe('RequestChannel send failures', () => {
     await flush();
     expect(reply).toEqual({ state: 'resolved', value: result });
     expect(channel.pendingCount).toBe(0);
+  });
+});
+
+// Issue 9 item 3: an answer over the line limit was dropped silently and its request waited for
+// a 30 s timeout that blamed the server.
+describe('RequestChannel.interceptError', () => {
+  const dropped = (id: string, bytes = 70_000_000) =>
+    new OversizedLineError({
+      bytes,
+      maxLineBytes: 67_108_864,
+      head: '{"result":{"content":[{"type":"text","text":"xxxx',
+      tail: `xxxx"}]},"jsonrpc":"2.0","id":"${id}"}`,
+    });
+
+  it('answers the request whose answer was dropped at once, saying so', async () => {
+    const { channel, sent } = harness({ server: 'big' });
+    const other = track(channel.request('b', undefined, { timeoutMs: 30_000 }));
+    const reply = track(channel.request('a', undefined, { timeoutMs: 30_000 }));
+    expect(channel.interceptError(dropped(idOf(sent[1])))).toBe(true);
+    await flush();
+    expect(reply.state).toBe('rejected');
+    expect(isSupervisorError(reply.error, 'INTERNAL')).toBe(true);
+    expect((reply.error as Error).message).toMatch(
+      /server "big" answered with a message of 70000000 bytes, over the limit of 67108864 bytes/,
+    );
+    expect(other.state).toBe('pending');
+    expect(channel.pendingCount).toBe(1);
+  });
+
+  it('takes a dropped answer of its own that no request waits for, and leaves other errors', () => {
+    const { channel } = harness({ generation: 4 });
+    expect(channel.interceptError(dropped('sv4-99'))).toBe(true);
+    expect(channel.interceptError(dropped('1'))).toBe(false);
+    expect(channel.interceptError(new Error('ignored a malformed message'))).toBe(false);
   });
 });

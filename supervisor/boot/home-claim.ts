@@ -1,0 +1,70 @@
+import { alreadyRunningError, lockHolder, tryLockHome } from '../client/home-lock.ts';
+import { removeState, type SupervisorState, writeState } from '../client/state-file.ts';
+import type { HomePaths } from '../shared/home.ts';
+
+/** A home this process holds: its lock, and the state file that says who holds it. */
+export interface HomeClaim {
+  /** Rewrites the state file: the port once the control API listens, the phase as it moves on. */
+  update(patch: Partial<Pick<SupervisorState, 'phase' | 'host' | 'port'>>): Promise<void>;
+  /** Removes the state file, then releases the lock: the next start may begin. */
+  release(): Promise<void>;
+}
+
+/**
+ * A process that holds the home for this one until it takes it over: `start -d` claims the home
+ * before it launches the supervisor, so that a stop reaches the start from its first instant.
+ */
+export interface ClaimHandoff {
+  /** Tells the holder to let go of the home (it removes its state file and releases the lock). */
+  release(): void;
+  /** How long to wait for it to have let go. */
+  lockWaitMs: number;
+}
+
+/**
+ * Claims a home for this process, before anything else of the home is touched: takes its lock
+ * (see `client/home-lock.ts`), then writes the state file (`phase: 'starting'`, no port yet) so
+ * that from this instant `stop` finds this process (a signal to its pid until the control API
+ * listens) and a second start is told who holds the home.
+ *
+ * @throws SupervisorError `ALREADY_RUNNING` naming the holder (pid, port, since when).
+ */
+export async function claimHome(
+  paths: HomePaths,
+  info: { startedAt: number; version: string; handoff?: ClaimHandoff },
+): Promise<HomeClaim> {
+  info.handoff?.release();
+  const lock = tryLockHome(paths, info.handoff ? { waitMs: info.handoff.lockWaitMs } : {});
+  if (!lock) throw alreadyRunningError(paths, await lockHolder(paths));
+  let state: SupervisorState = {
+    pid: process.pid,
+    phase: 'starting',
+    host: '',
+    port: 0,
+    startedAt: info.startedAt,
+    version: info.version,
+  };
+  let isReleased = false;
+  try {
+    await writeState(paths.stateFile, state);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  return {
+    async update(patch) {
+      if (isReleased) return;
+      state = { ...state, ...patch };
+      await writeState(paths.stateFile, state);
+    },
+    async release() {
+      if (isReleased) return;
+      isReleased = true;
+      try {
+        await removeState(paths.stateFile);
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,268 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fstatSync, openSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { claimHome, type HomeClaim } from '../boot/home-claim.ts';
+import { ControlClient } from '../client/control-client.ts';
+import { isProcessAlive, readState, type SupervisorState } from '../client/state-file.ts';
+import type { ServerStatus, StatusBody } from '../client/wire-types.ts';
+import { EXIT_CODES, SupervisorError } from '../shared/errors.ts';
+import type { HomePaths } from '../shared/home.ts';
+import { sleep } from '../shared/timers.ts';
+import { missingMallocEnv, missingV8Flags } from '../shared/v8-flags.ts';
+import { VERSION } from '../shared/version.ts';
+import { formatDuration, print, printError, printProgress } from './format.ts';
+import { HANDOFF_ENV, HANDOFF_FD } from './home-handoff.ts';
+
+const CLI_FILE = fileURLToPath(new URL('../bin/mcp-supervisor.js', import.meta.url));
+
+/** States a server passes through on its way up; any other is where its start ended. */
+const PENDING_STATES = new Set(['installing', 'starting', 'restarting', 'stopping']);
+/** Progress is said only for a start slower than this, then on every change or every 5 s. */
+const QUIET_MS = 1_500;
+const REPEAT_MS = 5_000;
+const POLL_MS = 250;
+
+export interface DetachedStartOptions {
+  config: string | undefined;
+  json: boolean;
+  /** Wait until every server's start has ended (online or failed); default true. */
+  wait: boolean;
+  /** Exit 7 when a server did not come online. */
+  isStrict: boolean;
+  /** How long to wait for the servers. */
+  timeoutMs: number;
+}
+
+/**
+ * `start -d`: runs the supervisor as a detached process and returns once it runs — by default
+ * once every server's start has ended, online or failed (saying which failed and why), with
+ * progress on stderr while a slow first start (an `npx` install) goes on. The exit code is 0 when
+ * the supervisor runs, whatever its servers did, unless `--strict`. When the supervisor cannot
+ * start, its own one-line error and exit code are this command's (5: the home is taken).
+ *
+ * This process claims the home before it launches the supervisor and hands it over (see
+ * `home-handoff.ts`), so `stop` works from the first instant; a stop, SIGINT or SIGTERM while it
+ * waits is passed on to the supervisor, which stops (this then exits 4).
+ */
+export async function startDetached(paths: HomePaths, options: DetachedStartOptions): Promise<void> {
+  const claim = await claimHome(paths, { startedAt: Date.now(), version: VERSION });
+  try {
+    await launchAndWait(paths, claim, options);
+  } finally {
+    await claim.release();
+  }
+}
+
+async function launchAndWait(
+  paths: HomePaths,
+  claim: HomeClaim,
+  options: DetachedStartOptions,
+): Promise<void> {
+  await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
+  const outputFile = path.join(paths.logDir, 'detached.out');
+  const output = openSync(outputFile, 'a');
+  // What the child writes from here on is its own: its one-line error, if it fails.
+  const outputStart = fstatSync(output).size;
+  const args = [
+    ...missingV8Flags(),
+    ...process.execArgv,
+    CLI_FILE,
+    'start',
+    '--home',
+    paths.root,
+    ...(options.config ? ['--config', options.config] : []),
+  ];
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', output, output, 'pipe'],
+    env: {
+      ...process.env,
+      ...missingMallocEnv(),
+      LOG_FORMAT: process.env.LOG_FORMAT ?? 'json',
+      [HANDOFF_ENV]: String(HANDOFF_FD),
+    },
+  });
+  child.unref();
+  const handoffPipe = child.stdio[HANDOFF_FD] as Readable;
+  handoffPipe.once('data', () => void claim.release());
+  handoffPipe.on('error', () => {});
+  // A stop (SIGTERM to the pid in the state file, this one's until the handoff), Ctrl-C: the
+  // supervisor stops, wherever its start is; a second one leaves at once.
+  let signals = 0;
+  const passOn = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(EXIT_CODES.INTERNAL);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    printProgress(`${signal}: stopping the supervisor`);
+  };
+  process.on('SIGINT', passOn);
+  process.on('SIGTERM', passOn);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const died = async (): Promise<never> => {
+    const code = await exited;
+    const said = await childError(outputFile, outputStart);
+    // Stopped on request (by a stop passed on, or its own clean stop): before it ran for good.
+    if (code === 0 || (signals > 0 && code === null)) {
+      throw new SupervisorError(
+        'NOT_RUNNING',
+        `the supervisor was stopped while it started (a stop or a signal); nothing runs for home ${paths.root}`,
+      );
+    }
+    throw new ChildExit(
+      code ?? EXIT_CODES.INTERNAL,
+      said ?? `the supervisor exited at start (code ${code}); see ${outputFile}`,
+    );
+  };
+  try {
+    await untilRunning(paths, child, died, options);
+  } catch (error) {
+    // The supervisor's own failure (a bad config, a taken port): its message and exit code are
+    // this command's.
+    if (!(error instanceof ChildExit)) throw error;
+    printError(error.message);
+    process.exitCode = error.exitCode;
+  } finally {
+    process.off('SIGINT', passOn);
+    process.off('SIGTERM', passOn);
+    handoffPipe.destroy();
+  }
+}
+
+async function untilRunning(
+  paths: HomePaths,
+  child: ChildProcess,
+  died: () => Promise<never>,
+  options: DetachedStartOptions,
+): Promise<void> {
+  const state = await untilListening(paths, child, died);
+  const url = `http://${state.host.includes(':') ? `[${state.host}]` : state.host}:${state.port}`;
+  if (!options.wait) {
+    if (options.json) print({ ok: true, pid: child.pid, url });
+    else print(`started (pid ${child.pid}), control API and gateway at ${url}; servers are starting`);
+    return;
+  }
+  const servers = await untilServersSettled(paths, child, died, options.timeoutMs);
+  const failed = servers.filter((s) => s.state !== 'online');
+  if (options.json) {
+    print({
+      ok: !(options.isStrict && failed.length > 0),
+      pid: child.pid,
+      url,
+      servers: servers.map((s) => ({
+        name: s.name,
+        state: s.state,
+        ...(s.lastError ? { lastError: s.lastError } : {}),
+      })),
+    });
+  } else {
+    print(`started (pid ${child.pid}), control API and gateway at ${url}; ${summary(servers)}`);
+  }
+  for (const server of failed) {
+    printError(`server ${server.name} is ${server.state}${server.lastError ? `: ${server.lastError}` : ''}`);
+  }
+  if (options.isStrict && failed.length > 0) process.exitCode = EXIT_CODES.SERVER_UNAVAILABLE;
+}
+
+/** The supervisor exited while starting, with this code and (usually) its one-line error. */
+class ChildExit extends Error {
+  readonly exitCode: number;
+  constructor(exitCode: number, message: string) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** Waits for the child to claim the home and for its control API to listen. */
+async function untilListening(
+  paths: HomePaths,
+  child: ChildProcess,
+  died: () => Promise<never>,
+): Promise<SupervisorState> {
+  // PM2's launch and a slow config are minutes at worst; the child itself ends a hung start.
+  for (;;) {
+    const state = await readState(paths.stateFile);
+    if (state && state.pid === child.pid && state.port > 0) return state;
+    if (child.exitCode !== null || child.signalCode !== null || !isProcessAlive(child.pid ?? 0))
+      return died();
+    await sleep(100);
+  }
+}
+
+/** Polls the status until no server is pending; progress on stderr for a slow start. */
+async function untilServersSettled(
+  paths: HomePaths,
+  child: ChildProcess,
+  died: () => Promise<never>,
+  timeoutMs: number,
+): Promise<ServerStatus[]> {
+  const client = new ControlClient(paths);
+  const startedAt = Date.now();
+  let lastSaid = '';
+  let lastSaidAt = 0;
+  for (;;) {
+    let body: StatusBody;
+    try {
+      body = await client.request<StatusBody>('GET', '/api/status');
+    } catch (error) {
+      if (!isProcessAlive(child.pid ?? 0)) return died();
+      throw error;
+    }
+    const pending = body.servers.filter((s) => PENDING_STATES.has(s.state));
+    if (pending.length === 0) return body.servers;
+    const now = Date.now();
+    if (now - startedAt > timeoutMs) {
+      throw new SupervisorError(
+        'TIMEOUT',
+        `the supervisor (pid ${child.pid}) runs, but ${describePending(pending, now)} after ${formatDuration(timeoutMs)}; see: mcp-supervisor status`,
+      );
+    }
+    const shape = pending.map((s) => `${s.name}:${s.state}`).join(' ');
+    if (now - startedAt >= QUIET_MS && (shape !== lastSaid || now - lastSaidAt >= REPEAT_MS)) {
+      printProgress(`waiting for ${describePending(pending, now)}`);
+      lastSaid = shape;
+      lastSaidAt = now;
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** "memory installing (12 s), github starting (3 s)". */
+function describePending(pending: readonly ServerStatus[], now: number): string {
+  return pending
+    .map(
+      (s) => `${s.name} ${s.state}${s.stateChangedAt ? ` (${formatDuration(now - s.stateChangedAt)})` : ''}`,
+    )
+    .join(', ');
+}
+
+/** "2 servers online", "1 online, 1 errored", "no servers configured". */
+function summary(servers: readonly ServerStatus[]): string {
+  if (servers.length === 0) return 'no servers configured';
+  const counts = new Map<string, number>();
+  for (const server of servers) counts.set(server.state, (counts.get(server.state) ?? 0) + 1);
+  if (counts.size === 1 && counts.has('online')) return `${servers.length} server(s) online`;
+  return [...counts].map(([state, count]) => `${count} ${state}`).join(', ');
+}
+
+/** The child's own one-line error (`mcp-supervisor: …`), from what it wrote since it started. */
+async function childError(file: string, from: number): Promise<string | undefined> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const buffer = Buffer.alloc(Math.max(0, size - from));
+      await handle.read(buffer, 0, buffer.length, from);
+      const line = buffer
+        .toString('utf8')
+        .split('\n')
+        .findLast((l) => l.startsWith('mcp-supervisor: '));
+      return line?.slice('mcp-supervisor: '.length);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
