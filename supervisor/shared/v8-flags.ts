@@ -1,7 +1,8 @@
 /**
- * V8 flags of the long-running supervisor process, and how it gets them whoever starts it (`npm
- * start`, `mcp-supervisor start`, `start -d`, a test): V8 reads its heap limits once, when the
- * isolate is created, so they must be on the command line; `v8.setFlagsFromString` is too late.
+ * V8 flags of the long-running supervisor process: V8 reads its heap limits once, when the isolate
+ * is created, so they must be on the command line (`v8.setFlagsFromString` is too late). `start -d`
+ * spawns the supervisor with them; a foreground `start` runs without them (re-executing itself with
+ * `process.execve` made the SIGKILL-recovery test time out, cause not found yet).
  *
  * `--max-semi-space-size`: V8 grows the young generation with the allocation rate, up to 64 MiB
  * per semi-space on a 64-bit Node 24 (128 MiB of new space), and never gives it back. The
@@ -45,24 +46,4 @@ export function missingMallocEnv(env: NodeJS.ProcessEnv = process.env): Record<s
   return Object.fromEntries(
     Object.entries(SUPERVISOR_MALLOC_ENV).filter(([name]) => env[name] === undefined),
   );
-}
-
-/**
- * Replaces this process by the same command with the missing flags and malloc settings added (`process.execve`: the
- * same pid, the same stdio, nothing else running yet), so that every way of starting the
- * supervisor gets them. Returns (and does nothing) when none is missing, or where a new image
- * cannot stand in for this one: Windows and Node without `process.execve` (< 22.15), Electron (its
- * utility process must pass the flags itself), a process with an IPC channel to its parent.
- */
-export function relaunchWithV8Flags(): void {
-  const missing = missingV8Flags();
-  const missingEnv = missingMallocEnv();
-  const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never })
-    .execve;
-  if ((missing.length === 0 && Object.keys(missingEnv).length === 0) || typeof execve !== 'function') return;
-  if (process.platform === 'win32' || process.versions.electron !== undefined || process.channel) return;
-  execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], {
-    ...process.env,
-    ...missingEnv,
-  });
 }

@@ -27,6 +27,7 @@ import { Pool } from 'undici';
 import { ControlClient } from '../../supervisor/client/control-client.ts';
 import type { StatusBody } from '../../supervisor/client/wire-types.ts';
 import { resolveHome } from '../../supervisor/shared/home.ts';
+import { SUPERVISOR_MALLOC_ENV, SUPERVISOR_V8_FLAGS } from '../../supervisor/shared/v8-flags.ts';
 import { SERVER_EVERYTHING, SERVER_MEMORY } from '../helpers/paths.ts';
 import { processesUnder } from '../helpers/process-table.ts';
 import { LeanMcpClient } from './lib/mcp-http-client.ts';
@@ -182,17 +183,26 @@ class MeasuredSupervisor {
     const probe = path.join(options.home, 'memory-probe');
     // The probe's path reaches the supervisor in its environment, as the marker does.
     process.env.MCPS_MEMORY_PROBE = probe;
+    // The settings `start -d` gives the supervisor (shared/v8-flags.ts).
+    const savedEnv = Object.fromEntries(
+      Object.keys(SUPERVISOR_MALLOC_ENV).map((name) => [name, process.env[name]]),
+    );
+    Object.assign(process.env, SUPERVISOR_MALLOC_ENV);
     let supervisor: SupervisorProcess;
     try {
       supervisor = await startSupervisor({
         home: options.home,
         config: options.config,
         marker: options.marker,
-        execArgv: ['--expose-gc', `--import=${PROBE_FILE}`],
+        execArgv: [...SUPERVISOR_V8_FLAGS, '--expose-gc', `--import=${PROBE_FILE}`],
         timeoutMs: 120_000,
       });
     } finally {
       delete process.env.MCPS_MEMORY_PROBE;
+      for (const [name, value] of Object.entries(savedEnv)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
     const measured = new MeasuredSupervisor(supervisor, options.home, probe);
     try {
@@ -621,7 +631,7 @@ export async function runMemoryBench(input: MemoryBenchOptions = {}): Promise<Me
         abandonedSessions: abandoned,
         targets,
         method: {
-          supervisor: `mcp-supervisor start (as npm start runs it) with server-everything and ${options.servers - 1} server-memory, auth none, sessionIdleMs ${options.sessionIdleMs}, plus --expose-gc and the bench's memory probe`,
+          supervisor: `mcp-supervisor start with the V8 flags and malloc settings start -d gives it, server-everything and ${options.servers - 1} server-memory, auth none, sessionIdleMs ${options.sessionIdleMs}, plus --expose-gc and the bench's memory probe`,
           rss: 'VmRSS of /proc/<pid>/status; anon = RssAnon, file = RssFile (the node binary and libraries, shared with other Node processes)',
           idle: `${options.idleMs / 1000} s after every server is online, no forced GC`,
           rounds: `${options.warmupRequests} warm-up calls per case, then ${options.rounds} rounds of ${options.requestsC1} calls at c1 and ${options.requestsC16} at c16 on /mcp/everything and /mcp (echo), LeanMcpClient`,

@@ -2,10 +2,9 @@ import type { Command } from 'commander';
 import type { RunningSupervisor } from '../../boot/run.ts';
 import type { HomePaths } from '../../shared/home.ts';
 import { isAbortError } from '../../shared/timers.ts';
-import { relaunchWithV8Flags } from '../../shared/v8-flags.ts';
 import { homeOf, isJson } from '../context.ts';
 import { printError } from '../format.ts';
-import { HANDOFF_ENV, takeHandoff } from '../home-handoff.ts';
+import { takeHandoff } from '../home-handoff.ts';
 
 /** Default for how long `start -d` waits for the servers' first start (an `npx` install). */
 const WAIT_TIMEOUT_MS = 600_000;
@@ -55,10 +54,6 @@ export function registerStart(program: Command): void {
  * is done once started). A stop during the start exits 0, like any clean stop.
  */
 async function startForeground(paths: HomePaths, configFile: string | undefined): Promise<void> {
-  // With the supervisor's V8 flags and malloc settings when they are missing (shared/v8-flags.ts).
-  // A detached child is spawned with them: it is never re-executed, which would close its
-  // handoff pipe.
-  if (process.env[HANDOFF_ENV] === undefined) relaunchWithV8Flags();
   const handoff = takeHandoff();
   const abort = new AbortController();
   let running: RunningSupervisor | undefined;
