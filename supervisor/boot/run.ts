@@ -100,7 +100,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
   const settings = config.supervisor;
 
   // 1. The log, and the stop steps (the home's claim goes last, the log just before it).
-  const { logger, close: closeLogger } = createLogger({
+  const { logger, close: closeLogger } = await createLogger({
     level: settings.log.level,
     format: settings.log.format,
     logDir: paths.logDir,

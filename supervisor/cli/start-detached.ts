@@ -11,6 +11,7 @@ import type { ServerStatus, StatusBody } from '../client/wire-types.ts';
 import { EXIT_CODES, SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 import { sleep } from '../shared/timers.ts';
+import { missingMallocEnv, missingV8Flags } from '../shared/v8-flags.ts';
 import { VERSION } from '../shared/version.ts';
 import { formatDuration, print, printError, printProgress } from './format.ts';
 import { HANDOFF_ENV, HANDOFF_FD } from './home-handoff.ts';
@@ -66,6 +67,7 @@ async function launchAndWait(
   // What the child writes from here on is its own: its one-line error, if it fails.
   const outputStart = fstatSync(output).size;
   const args = [
+    ...missingV8Flags(),
     ...process.execArgv,
     CLI_FILE,
     'start',
@@ -76,7 +78,12 @@ async function launchAndWait(
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', output, output, 'pipe'],
-    env: { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'json', [HANDOFF_ENV]: String(HANDOFF_FD) },
+    env: {
+      ...process.env,
+      ...missingMallocEnv(),
+      LOG_FORMAT: process.env.LOG_FORMAT ?? 'json',
+      [HANDOFF_ENV]: String(HANDOFF_FD),
+    },
   });
   child.unref();
   const handoffPipe = child.stdio[HANDOFF_FD] as Readable;

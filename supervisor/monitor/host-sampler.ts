@@ -1,6 +1,6 @@
 import os from 'node:os';
-import si from 'systeminformation';
 import type { SystemSample } from '../store/types.ts';
+import { createProcHostInfo } from './proc-host-info.ts';
 
 /** The two systeminformation calls used, injectable for tests. */
 export interface HostInfoSource {
@@ -23,13 +23,26 @@ const clampPercent = (value: number): number =>
   Number.isFinite(value) ? Math.min(100, Math.max(0, value)) : 0;
 
 /**
+ * /proc on Linux; elsewhere systeminformation, loaded on the first sample (it is large, and on
+ * Linux not needed at all).
+ */
+function defaultSource(): HostInfoSource {
+  if (process.platform === 'linux') return createProcHostInfo();
+  const loaded = import('systeminformation').then((module) => module.default);
+  return {
+    currentLoad: async () => (await loaded).currentLoad(),
+    mem: async () => (await loaded).mem(),
+  };
+}
+
+/**
  * Samples host CPU, memory and load. Cheap by design: `currentLoad()` reads /proc/stat and
  * diffs it against the previous call (so the first sample covers the time since boot),
  * `mem()` reads /proc/meminfo, `os.loadavg()` is a syscall. `si.processes()` is never called here:
  * it walks every process and costs ~100 ms a call.
  */
 export function createHostSampler(options: HostSamplerOptions = {}): HostSampler {
-  const source = options.source ?? si;
+  const source = options.source ?? defaultSource();
   const loadavg = options.loadavg ?? os.loadavg;
   const cpuCount = options.cpuCount ?? (() => os.availableParallelism());
   const now = options.now ?? Date.now;

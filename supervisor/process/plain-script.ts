@@ -1,14 +1,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import module from 'node:module';
 import path from 'node:path';
+import { strippedSource } from '../shared/stripped-sources.js';
 
 const RELATIVE_TS_IMPORT = /(from\s+'(\.{1,2}\/[^']+))\.ts'/g;
 
 /**
  * A script that runs in a process of its own (the PM2 daemon hook), as plain JavaScript. From the
- * TypeScript sources, the script and the few modules it imports are stripped of their types once,
- * into `outDir`: Node's own type stripping costs every process that loads a `.ts` file ~30 MB (its
- * wasm stripper). A compiled build (`dist/`) uses its `.js` as it is.
+ * TypeScript sources, the script and the few modules it imports are copied into `outDir` stripped
+ * of their types (from `shared/stripped-sources.js`' cache): Node's own type stripping costs every
+ * process that loads a `.ts` file ~17–27 MB (its wasm stripper). A compiled build (`dist/`) uses
+ * its `.js` as it is.
  *
  * @returns the path of the script to run.
  */
@@ -29,7 +31,10 @@ export async function preparePlainScript(sourceScript: string, outDir: string): 
     }
     const target = path.join(outDir, path.relative(sourceRoot, file)).replace(/\.ts$/, '.js');
     await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, stripQuietly(source).replace(RELATIVE_TS_IMPORT, "$1.js'"));
+    // The stripped-sources cache, which the supervisor's own modules come from: stripping here
+    // would load Node's stripper into the supervisor for the rest of its life.
+    const javascript = strippedSource(file, source) ?? stripQuietly(source);
+    await writeFile(target, javascript.replace(RELATIVE_TS_IMPORT, "$1.js'"));
   }
   return path.join(outDir, path.relative(sourceRoot, sourceScript)).replace(/\.ts$/, '.js');
 }

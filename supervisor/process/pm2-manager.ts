@@ -44,6 +44,12 @@ export interface Pm2Timeouts {
 const DEFAULT_TIMEOUTS: Pm2Timeouts = { connectMs: 30_000, callMs: 15_000 };
 /** How long a daemon being killed gets to exit before it is SIGKILLed. */
 const DAEMON_EXIT_MS = 10_000;
+/**
+ * Node options of the daemon (PM2 passes `PM2_NODE_OPTIONS` to the `node` it spawns for it, not to
+ * its children): its young generation grew to 8 MiB of new space that it never gives back, for the
+ * few RPC messages it handles; 1 MiB semi-spaces measured 4-5 MiB less daemon RSS with 10 servers.
+ */
+const DAEMON_NODE_OPTIONS = '--max-semi-space-size=1';
 
 const HOOK_SOURCE = fileURLToPath(
   new URL(`./daemon-hook${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
@@ -265,6 +271,7 @@ export class Pm2Manager {
         .join(' '),
       [LIFELINE_ENV]: this.#lifeline!.socketPath,
       PM2_KILL_SIGNAL: 'SIGTERM',
+      PM2_NODE_OPTIONS: [process.env.PM2_NODE_OPTIONS, DAEMON_NODE_OPTIONS].filter(Boolean).join(' '),
     };
     const saved = Object.fromEntries(Object.keys(launchEnv).map((name) => [name, process.env[name]]));
     Object.assign(process.env, launchEnv);

@@ -25,6 +25,7 @@ const BENCHES: BenchEntry[] = [
   { name: 'core', file: './core-bench.ts', exportName: 'runCoreBench' },
   { name: 'gateway', file: './gateway-bench.ts', exportName: 'runGatewayBench' },
   { name: 'console', file: './console-bench.ts', exportName: 'runConsoleBench' },
+  { name: 'memory', file: './memory-bench.ts', exportName: 'runMemoryBench' },
 ];
 
 function isModuleMissing(error: unknown, file: string): boolean {

@@ -67,25 +67,29 @@ export class LeanMcpClient {
   /** Sent with every request (e.g. `authorization`), as name, value pairs. */
   readonly #extraHeaders: string[];
   readonly #isModern: boolean;
+  readonly #isPoolShared: boolean;
   #sessionId: string | undefined;
   #nextId = 1;
 
   /**
    * `revision: '2026-07-28'` makes a stateless client: no `initialize`, each request with the
    * envelope in `params._meta` and the `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` headers.
+   * `pool`: connections shared with other clients (many sessions, few sockets), never closed here.
    */
   constructor(options: {
     url: string;
     maxSockets: number;
     headers?: Record<string, string>;
     revision?: typeof MODERN_PROTOCOL_VERSION;
+    pool?: Pool;
   }) {
     this.#isModern = options.revision === MODERN_PROTOCOL_VERSION;
     const url = new URL(options.url);
     this.#extraHeaders = Object.entries(options.headers ?? {}).flat();
     this.#origin = url.origin;
     this.#path = url.pathname;
-    this.#pool = new Pool(url.origin, { connections: options.maxSockets, pipelining: 1 });
+    this.#isPoolShared = options.pool !== undefined;
+    this.#pool = options.pool ?? new Pool(url.origin, { connections: options.maxSockets, pipelining: 1 });
   }
 
   get sessionId(): string | undefined {
@@ -152,7 +156,7 @@ export class LeanMcpClient {
       await this.#send('DELETE', undefined, AbortSignal.timeout(2_000)).catch(() => undefined);
       this.#sessionId = undefined;
     }
-    await this.#pool.destroy();
+    if (!this.#isPoolShared) await this.#pool.destroy();
   }
 
   #post(message: object, signal?: AbortSignal) {

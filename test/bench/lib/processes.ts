@@ -224,7 +224,8 @@ export async function startSupervisor(options: {
         }
         const text = readText(path.join(options.home, 'supervisor.json'));
         const found = text ? (JSON.parse(text) as { pid: number; port: number }) : undefined;
-        return found?.pid === child.pid ? found : undefined;
+        // The state file names the pid from the start (phase "starting"), the port once it listens.
+        return found !== undefined && found.pid === child.pid && found.port > 0 ? found : undefined;
       },
       { timeoutMs: options.timeoutMs ?? 60_000, what: 'the supervisor state file' },
     );
