@@ -1,0 +1,208 @@
+import Bottleneck from 'bottleneck';
+import type { ServerGuardLimits } from '../limits/server-guard.ts';
+import { reservoirSettings } from './shares.ts';
+
+/**
+ * The clustered Bottleneck limiters of one server, on the supervisor's shared Redis connection.
+ * Limiters of every supervisor with the same ids share their state in Redis (Bottleneck's own
+ * clustering: Lua scripts that count running jobs, queue marks and the reservoir atomically):
+ *
+ * - `rate`: the token bucket (reservoir + `reservoirIncrease*`), `highWater: 0` + OVERFLOW so a job
+ *   with no token is dropped instead of queued; only when `requestsPerMinute` is set;
+ * - `server`: `maxConcurrent` across the cluster, `highWater: queueSize` (the queue is per host);
+ * - `clients`: a Bottleneck.Group, one limiter per client key with `maxConcurrent` = the per-client
+ *   cap across the cluster.
+ *
+ * Every job carries an `expiration` (its lease), which is what returns the slots of a supervisor
+ * that died: Bottleneck's `clientTimeout` only forgets an unresponsive client once it has no
+ * running job (process_tick.lua), so without expirations a SIGKILLed host would hold its share of
+ * `maxConcurrent` forever (upstream issues #194, #197, #208).
+ */
+export type LimiterSet = {
+  readonly rate: Bottleneck | undefined;
+  readonly server: Bottleneck;
+  readonly clients: Bottleneck.Group;
+  /** Whether the server limiter's (or the rate limiter's) initialisation failed: it must be rebuilt. */
+  readonly isBroken: boolean;
+  /** Applies new limits to every limiter of the set (the reservoir's tokens are kept). */
+  update(limits: ServerGuardLimits, perClientConcurrent: number): Promise<void>;
+  /** Unsubscribes every limiter and stops their heartbeats; their running jobs still free. */
+  dispose(): Promise<void>;
+};
+
+export type LimiterSetOptions = {
+  connection: Bottleneck.IORedisConnection;
+  /** Prefix of the limiters' ids, e.g. `mcps:<cluster>:` */
+  prefix: string;
+  server: string;
+  limits: ServerGuardLimits;
+  perClientConcurrent: number;
+  /** Bottleneck's heartbeat period: how often waiting jobs are woken to re-check capacity. */
+  heartbeatMs: number;
+  /** Redis TTL of a client key's limiter state after its last activity. */
+  clientStateTtlMs: number;
+  /** Redis TTL of the server's limiter state after its last activity. */
+  serverStateTtlMs: number;
+  /** Every 'error' a limiter emits (a failed heartbeat, register or free). Must not throw. */
+  onError: (error: unknown) => void;
+};
+
+/** The Redis-side part of each limiter's options. */
+function clusterOptions(options: LimiterSetOptions) {
+  return {
+    datastore: 'ioredis',
+    connection: options.connection,
+    clearDatastore: false,
+    heartbeatInterval: options.heartbeatMs,
+    // A client that misses this many heartbeats no longer gets capacity messages first.
+    clientTimeout: Math.max(10_000, 5 * options.heartbeatMs),
+  } as const;
+}
+
+function serverSettings(limits: ServerGuardLimits) {
+  return {
+    maxConcurrent: limits.maxConcurrent,
+    highWater: limits.queueSize,
+    strategy: Bottleneck.strategy.OVERFLOW,
+  };
+}
+
+function clientSettings(limits: ServerGuardLimits, perClientConcurrent: number) {
+  return {
+    maxConcurrent: perClientConcurrent,
+    highWater: limits.queueSize,
+    strategy: Bottleneck.strategy.OVERFLOW,
+  };
+}
+
+function rateSettings(limits: ServerGuardLimits) {
+  if (limits.requestsPerMinute === undefined) return undefined;
+  const settings = reservoirSettings(limits.requestsPerMinute, limits.burst ?? limits.requestsPerMinute);
+  return { ...settings, highWater: 0, strategy: Bottleneck.strategy.OVERFLOW };
+}
+
+/** Without the reservoir itself: settings a running supervisor imposes must never refill the bucket. */
+function withoutReservoir<T extends { reservoir?: number }>(settings: T): Omit<T, 'reservoir'> {
+  const { reservoir: _ignored, ...rest } = settings;
+  return rest;
+}
+
+/** `updateSettings` is async in Bottleneck 2 (it writes to Redis) though its typings say otherwise. */
+function applySettings(limiter: Bottleneck, settings: object): Promise<unknown> {
+  return Promise.resolve(limiter.updateSettings(settings) as unknown);
+}
+
+/** Ids of a server's limiters; the same on every supervisor of the cluster. */
+export function limiterIds(prefix: string, server: string) {
+  return {
+    rate: `${prefix}rate:${server}`,
+    server: `${prefix}server:${server}`,
+    clients: `${prefix}client:${server}`,
+  };
+}
+
+export function createLimiterSet(options: LimiterSetOptions): LimiterSet {
+  const ids = limiterIds(options.prefix, options.server);
+  const shared = clusterOptions(options);
+  let limits = options.limits;
+  let isBroken = false;
+
+  const watch = (limiter: Bottleneck, isEssential: boolean) => {
+    limiter.on('error', (error: unknown) => options.onError(error));
+    // A limiter whose init failed (Redis went away between connect and init) rejects every call for
+    // good: Bottleneck keeps the rejected `ready` promise. The owner rebuilds the set.
+    limiter.ready().then(
+      () => undefined,
+      (error: unknown) => {
+        if (isEssential) isBroken = true;
+        options.onError(error);
+      },
+    );
+  };
+
+  const server = new Bottleneck({
+    id: ids.server,
+    timeout: options.serverStateTtlMs,
+    ...shared,
+    ...serverSettings(limits),
+  });
+  watch(server, true);
+
+  const initialRate = rateSettings(limits);
+  let rate: Bottleneck | undefined;
+  const makeRate = (settings: NonNullable<ReturnType<typeof rateSettings>>) => {
+    const limiter = new Bottleneck({
+      id: ids.rate,
+      timeout: options.serverStateTtlMs,
+      ...shared,
+      ...settings,
+    });
+    watch(limiter, true);
+    return limiter;
+  };
+  if (initialRate) rate = makeRate(initialRate);
+
+  const clients = new Bottleneck.Group({
+    id: ids.clients,
+    timeout: options.clientStateTtlMs,
+    ...shared,
+    ...clientSettings(limits, options.perClientConcurrent),
+  });
+  clients.on('created', (limiter: Bottleneck) => watch(limiter, false));
+
+  // The first supervisor to initialise a limiter writes its settings; later ones keep what is in
+  // Redis. Imposing ours once ready makes every member converge on the config it was given (all
+  // members should share one), without touching the reservoir's tokens.
+  void server
+    .ready()
+    .then(() => applySettings(server, serverSettings(limits)))
+    .catch(options.onError);
+  if (rate && initialRate) {
+    const limiter = rate;
+    void limiter
+      .ready()
+      .then(() => applySettings(limiter, withoutReservoir(initialRate)))
+      .catch(options.onError);
+  }
+
+  return {
+    get rate() {
+      return rate;
+    },
+    server,
+    clients,
+    get isBroken() {
+      return isBroken;
+    },
+    async update(next, nextPerClient) {
+      const previous = limits;
+      limits = next;
+      const updates: Promise<unknown>[] = [applySettings(server, serverSettings(next))];
+      clients.updateSettings(clientSettings(next, nextPerClient));
+      for (const { limiter } of clients.limiters()) {
+        updates.push(applySettings(limiter, clientSettings(next, nextPerClient)));
+      }
+      const nextRate = rateSettings(next);
+      if (nextRate && rate) {
+        if (previous.requestsPerMinute !== next.requestsPerMinute || previous.burst !== next.burst) {
+          updates.push(applySettings(rate, withoutReservoir(nextRate)));
+        }
+      } else if (nextRate) rate = makeRate(nextRate);
+      else if (rate) {
+        const old = rate;
+        rate = undefined;
+        updates.push(old.disconnect());
+      }
+      const results = await Promise.allSettled(updates);
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    },
+    async dispose() {
+      // Not in the typings: the Group's cleanup timer, which would go on polling Redis for the
+      // group's limiters after the set is gone.
+      clearInterval((clients as unknown as { interval?: ReturnType<typeof setInterval> }).interval);
+      const limiters = [server, ...(rate ? [rate] : []), ...clients.limiters().map((pair) => pair.limiter)];
+      await Promise.allSettled(limiters.map((limiter) => limiter.disconnect(false)));
+    },
+  };
+}
