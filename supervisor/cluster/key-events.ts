@@ -52,7 +52,7 @@ export class ClusterKeyEvents {
     return `${this.#connection.keyPrefix}keys:log`;
   }
 
-  /** Subscribes in the background (after `connection.start()`); ioredis resubscribes on reconnect. */
+  /** Subscribes in the background (after `connection.start()`), and again after each reconnect. */
   start(): void {
     if (this.#subscriber) return;
     const subscriber = this.#connection.client.duplicate();
@@ -60,7 +60,11 @@ export class ClusterKeyEvents {
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) this.#deliver(message);
     });
-    subscriber.subscribe(this.channel).catch(() => undefined);
+    // No offline queue: subscribing before the connection is ready would fail, so it is done on
+    // every 'ready' (SUBSCRIBE to a channel already subscribed is a no-op).
+    subscriber.on('ready', () => {
+      subscriber.subscribe(this.channel).catch(() => undefined);
+    });
     this.#subscriber = subscriber;
   }
 

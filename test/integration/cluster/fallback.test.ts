@@ -1,0 +1,140 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../../helpers/paths.ts';
+import { type RedisServer, startRedis } from '../../helpers/redis.ts';
+import type { LoadCommand, MemberSpec } from './fixtures/member.ts';
+import { type MemberProcess, maxOverlap, startMember } from './members.ts';
+
+// Redis killed in the middle of a load, then started again on the same port (empty: no
+// persistence), with two members in their own processes.
+
+let redis: RedisServer;
+let members: MemberProcess[] = [];
+let clusterSeq = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(async () => {
+  await Promise.all(members.map((member) => member.stop()));
+  members = [];
+  if (redis.pid === undefined) await redis.restart();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+function spec(onUnavailable: 'local' | 'refuse'): MemberSpec {
+  return {
+    cluster: {
+      redis: redis.url,
+      id: `fallback-${process.pid}-${++clusterSeq}`,
+      timeoutMs: 300,
+      heartbeatMs: 300,
+      onUnavailable,
+    },
+    server: 'echo',
+    limits: { maxConcurrent: 4, queueSize: 1_000, requestTimeoutMs: 10_000 },
+    perClientConcurrent: 50,
+  };
+}
+
+/** Two members of one cluster (one spec: the same cluster id). */
+function startTwo(memberSpec: MemberSpec): Promise<MemberProcess[]> {
+  return Promise.all([startMember(memberSpec), startMember(memberSpec)]);
+}
+
+const load: LoadCommand = {
+  count: 100_000,
+  concurrency: 6,
+  taskMs: 20,
+  durationMs: 5_000,
+  clientKey: 'client-a',
+  pauseAfterRefusalMs: 20,
+  hangMs: 5_000,
+};
+
+/** Polls every member's stats until each one's cluster mode is `mode`. */
+async function waitForMode(all: MemberProcess[], mode: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = await Promise.all(all.map((member) => member.stats()));
+    if (stats.every((s) => s.cluster.mode === mode)) return;
+    if (Date.now() > deadline)
+      throw new Error(`modes ${stats.map((s) => s.cluster.mode)} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+describe('Redis down or slow in the middle of a load', () => {
+  it('local: requests go on within each host share, none hangs, and the cluster comes back', async () => {
+    members = await startTwo(spec('local'));
+    const running = Promise.all(members.map((member) => member.load(load)));
+    running.catch(() => undefined);
+    await sleep(1_000);
+    const killedAt = Date.now();
+    await redis.kill();
+    await waitForMode(members, 'local', 3_000);
+    const stats = await Promise.all(members.map((member) => member.stats()));
+    // Each host's share of maxConcurrent 4 with 2 members seen.
+    expect(stats.map((s) => s.connection.membersSeen)).toEqual([2, 2]);
+    await sleep(1_000);
+    const restartedAt = Date.now();
+    await redis.restart();
+    await waitForMode(members, 'clustered', 8_000);
+    const results = (await running).flat();
+    expect(results.filter((r) => r.outcome === 'hang' || r.outcome === 'error')).toEqual([]);
+    const during = results.filter((r) => r.issuedAt > killedAt + 500 && r.issuedAt < restartedAt);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.every((r) => r.outcome === 'ok' && r.mode === 'local')).toBe(true);
+    // Each host enforced its share (4 ÷ 2 members): together they stayed within the shared cap.
+    expect(maxOverlap(during)).toBeLessThanOrEqual(4);
+    const after = results.filter((r) => r.mode === 'clustered' && r.issuedAt > restartedAt);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((r) => r.outcome === 'ok')).toBe(true);
+    // No request waited for the dead Redis: none took longer than the Redis bound plus the task.
+    const slowest = Math.max(...results.map((r) => r.settledAt - r.issuedAt));
+    expect(slowest).toBeLessThan(4_000);
+  });
+
+  it('refuse: server_unavailable with retryAfterMs while Redis is down, shared again after', async () => {
+    members = await startTwo(spec('refuse'));
+    const running = Promise.all(members.map((member) => member.load(load)));
+    running.catch(() => undefined);
+    await sleep(1_000);
+    const killedAt = Date.now();
+    await redis.kill();
+    await waitForMode(members, 'refuse', 3_000);
+    await sleep(1_000);
+    const restartedAt = Date.now();
+    await redis.restart();
+    await waitForMode(members, 'clustered', 8_000);
+    const results = (await running).flat();
+    expect(results.filter((r) => r.outcome === 'hang' || r.outcome === 'error')).toEqual([]);
+    const during = results.filter((r) => r.issuedAt > killedAt + 500 && r.issuedAt < restartedAt);
+    expect(during.length).toBeGreaterThan(0);
+    for (const r of during) {
+      expect(r).toMatchObject({ outcome: 'refused', reason: 'server_unavailable' });
+      expect(r.retryAfterMs).toBeGreaterThan(0);
+    }
+    const after = results.filter((r) => r.mode === 'clustered' && r.issuedAt > restartedAt);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((r) => r.outcome === 'ok')).toBe(true);
+  });
+
+  it('a wedged Redis (SIGSTOP) counts as unavailable within the bound, and no request hangs', async () => {
+    members = await startTwo(spec('local'));
+    const running = Promise.all(members.map((member) => member.load({ ...load, durationMs: 4_000 })));
+    await sleep(1_000);
+    redis.pause();
+    try {
+      await waitForMode(members, 'local', 3_000);
+      await sleep(1_000);
+    } finally {
+      redis.resume();
+    }
+    await waitForMode(members, 'clustered', 8_000);
+    const results = (await running).flat();
+    expect(results.filter((r) => r.outcome === 'hang' || r.outcome === 'error')).toEqual([]);
+    expect(results.some((r) => r.mode === 'local' && r.outcome === 'ok')).toBe(true);
+  });
+});

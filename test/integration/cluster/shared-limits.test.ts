@@ -1,0 +1,104 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../../helpers/redis.ts';
+import type { LoadCommand, MemberSpec } from './fixtures/member.ts';
+import { type MemberProcess, maxOverlap, startMember } from './members.ts';
+
+// Two and three supervisors' guards, each in its own process as a supervisor holds it, share one
+// real Redis. What is measured comes from the tasks themselves (wall-clock start and end of each
+// task, one clock for all processes on this machine), never from the limiter's own counters.
+
+let redis: RedisServer;
+let members: MemberProcess[] = [];
+let clusterSeq = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(async () => {
+  await Promise.all(members.map((member) => member.stop()));
+  members = [];
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+function spec(limits: Partial<MemberSpec['limits']>, perClientConcurrent = 50): MemberSpec {
+  return {
+    cluster: {
+      redis: redis.url,
+      id: `shared-${process.pid}-${++clusterSeq}`,
+      timeoutMs: 500,
+      heartbeatMs: 500,
+    },
+    server: 'echo',
+    limits: { maxConcurrent: 50, queueSize: 1_000, requestTimeoutMs: 10_000, ...limits },
+    perClientConcurrent,
+  };
+}
+
+async function startMembers(count: number, memberSpec: MemberSpec): Promise<MemberProcess[]> {
+  members = await Promise.all(Array.from({ length: count }, () => startMember(memberSpec)));
+  return members;
+}
+
+const baseLoad: LoadCommand = {
+  count: 60,
+  concurrency: 6,
+  taskMs: 40,
+  durationMs: 15_000,
+  clientKey: 'client-a',
+  pauseAfterRefusalMs: 5,
+  hangMs: 10_000,
+};
+
+describe('clustered limits across processes sharing one Redis', () => {
+  it.each([2, 3])('%i members: combined concurrency never exceeds maxConcurrent', async (count) => {
+    const all = await startMembers(count, spec({ maxConcurrent: 4 }));
+    // Every member offers 6 callers at once against a cluster-wide cap of 4.
+    const results = (
+      await Promise.all(all.map((member, i) => member.load({ ...baseLoad, clientKey: `client-${i}` })))
+    ).flat();
+    expect(results.filter((r) => r.outcome !== 'ok')).toEqual([]);
+    expect(results).toHaveLength(60 * count);
+    expect(maxOverlap(results)).toBeLessThanOrEqual(4);
+    // The cap was reached: the limit held under pressure, not for want of load.
+    expect(maxOverlap(results)).toBe(4);
+  });
+
+  it('a client key is capped across members (per-client caps are shared too)', async () => {
+    const all = await startMembers(2, spec({ maxConcurrent: 20 }, 2));
+    const results = (await Promise.all(all.map((member) => member.load({ ...baseLoad, count: 30 })))).flat();
+    expect(results.filter((r) => r.outcome !== 'ok')).toEqual([]);
+    expect(maxOverlap(results)).toBe(2);
+  });
+
+  it.each([2, 3])(
+    '%i members: combined accepted rate never exceeds requestsPerMinute + burst',
+    async (count) => {
+      // 600/min = one token per 100 ms; burst 10.
+      const all = await startMembers(count, spec({ requestsPerMinute: 600, burst: 10 }));
+      const windowMs = 3_000;
+      const results = (
+        await Promise.all(
+          all.map((member) =>
+            member.load({ ...baseLoad, count: 2_000, concurrency: 4, taskMs: 0, durationMs: windowMs }),
+          ),
+        )
+      ).flat();
+      const accepted = results.filter((r) => r.outcome === 'ok').map((r) => r.startedAt ?? 0);
+      const refused = results.filter((r) => r.outcome === 'refused');
+      expect(results.filter((r) => r.outcome === 'error' || r.outcome === 'hang')).toEqual([]);
+      expect(new Set(refused.map((r) => r.reason))).toEqual(new Set(['rate_limited']));
+      expect(refused.every((r) => (r.retryAfterMs ?? 0) > 0 && (r.retryAfterMs ?? 0) <= 1_000)).toBe(true);
+      const spanMs = Math.max(...accepted) - Math.min(...accepted);
+      // The bucket starts full (10) and gains one token per 100 ms of the span.
+      const allowed = 10 + Math.floor(spanMs / 100) + 1;
+      expect(accepted.length).toBeLessThanOrEqual(allowed);
+      // …and the members together did get close to it (the shared bucket is not starving them).
+      expect(accepted.length).toBeGreaterThanOrEqual(Math.floor(allowed * 0.7));
+      // Each member got some: the bucket is shared, not taken by the first one.
+      const stats = await Promise.all(all.map((member) => member.stats()));
+      expect(stats.every((s) => s.cluster.mode === 'clustered')).toBe(true);
+    },
+  );
+});
