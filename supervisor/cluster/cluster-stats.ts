@@ -51,7 +51,8 @@ const STATES: readonly ClusterState[] = ['connected', 'degraded', 'down'];
  * - `mcp_supervisor_cluster_reconnects`;
  * - `mcp_supervisor_cluster_fallback_requests{server}`, `…_moved_requests{server}`.
  *
- * Without a cluster (`source` returns undefined) the gauges are empty.
+ * Register them only when a cluster is configured: with `source` returning undefined the labelled
+ * gauges are empty, but prom-client still shows the unlabelled ones (members, reconnects) as 0.
  */
 export function registerClusterMetrics(registry: Registry, host: string, source: ClusterStatusSource): void {
   registry.setDefaultLabels({ host });
