@@ -310,6 +310,12 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       );
       const admit = () => {
         if (pending.isSettled) return;
+        // A per-client cap at or above the server's cannot bind: its three Redis scripts per
+        // request (submit, register, free) would buy nothing.
+        if (perClientConcurrent >= limits.maxConcurrent) {
+          track(throughServer(pending, shared, leaseMs));
+          return;
+        }
         const client = shared.clients.key(runOptions.clientKey);
         const job = client.schedule({ expiration: leaseMs }, () => throughServer(pending, shared, leaseMs));
         track(job);

@@ -36,7 +36,8 @@ function spec(overrides: Partial<MemberSpec> = {}): MemberSpec {
 
 describe('cluster members in their own processes', () => {
   it('a member SIGKILLed while holding every shared slot gives them back by the end of its leases', async () => {
-    const memberSpec = spec({ leaseMs: 2_000 });
+    // perClientConcurrent 1 < maxConcurrent 2: the shared client-key slots are leased too.
+    const memberSpec = spec({ leaseMs: 2_000, perClientConcurrent: 1 });
     members = await Promise.all([startMember(memberSpec), startMember(memberSpec)]);
     const [doomed, survivor] = members;
     if (!doomed || !survivor) throw new Error('members did not start');
@@ -47,13 +48,14 @@ describe('cluster members in their own processes', () => {
     });
     const killedAt = Date.now();
     await doomed.kill();
-    // The survivor's request waits for a slot the dead member held, and gets one once its lease ends.
+    // The survivor's request, with a client key the dead member held a slot of, waits for a server
+    // and a client slot the dead member held, and gets them once their leases end.
     const [outcome] = await survivor.load({
       count: 1,
       concurrency: 1,
       taskMs: 0,
       durationMs: 1_000,
-      clientKey: 'client-b',
+      clientKey: 'client-a-0',
       pauseAfterRefusalMs: 0,
       hangMs: 15_000,
     });

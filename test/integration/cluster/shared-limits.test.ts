@@ -24,10 +24,13 @@ afterAll(async () => {
 
 function spec(limits: Partial<MemberSpec['limits']>, perClientConcurrent = 50): MemberSpec {
   return {
+    // These tests are about sharing, not about a slow Redis (fallback.test.ts is): the Redis bound
+    // is generous, because on a loaded 2-core machine a Lua call took over 500 ms now and then,
+    // which sent a request to the local fallback (and its own bucket) mid-test.
     cluster: {
       redis: redis.url,
       id: `shared-${process.pid}-${++clusterSeq}`,
-      timeoutMs: 500,
+      timeoutMs: 2_000,
       heartbeatMs: 500,
     },
     server: 'echo',
@@ -58,7 +61,7 @@ describe('clustered limits across processes sharing one Redis', () => {
     const results = (
       await Promise.all(all.map((member, i) => member.load({ ...baseLoad, clientKey: `client-${i}` })))
     ).flat();
-    expect(results.filter((r) => r.outcome !== 'ok')).toEqual([]);
+    expect(results.filter((r) => r.outcome !== 'ok' || r.mode !== 'clustered')).toEqual([]);
     expect(results).toHaveLength(60 * count);
     expect(maxOverlap(results)).toBeLessThanOrEqual(4);
     // The cap was reached: the limit held under pressure, not for want of load.
@@ -89,16 +92,19 @@ describe('clustered limits across processes sharing one Redis', () => {
       const refused = results.filter((r) => r.outcome === 'refused');
       expect(results.filter((r) => r.outcome === 'error' || r.outcome === 'hang')).toEqual([]);
       expect(new Set(refused.map((r) => r.reason))).toEqual(new Set(['rate_limited']));
-      expect(refused.every((r) => (r.retryAfterMs ?? 0) > 0 && (r.retryAfterMs ?? 0) <= 1_000)).toBe(true);
+      // Every request was limited by the shared bucket, none by a local fallback.
+      expect(results.filter((r) => r.mode !== 'clustered')).toEqual([]);
+      expect(refused.filter((r) => !((r.retryAfterMs ?? 0) > 0 && (r.retryAfterMs ?? 0) <= 1_000))).toEqual(
+        [],
+      );
       const spanMs = Math.max(...accepted) - Math.min(...accepted);
       // The bucket starts full (10) and gains one token per 100 ms of the span.
       const allowed = 10 + Math.floor(spanMs / 100) + 1;
       expect(accepted.length).toBeLessThanOrEqual(allowed);
       // …and the members together did get close to it (the shared bucket is not starving them).
       expect(accepted.length).toBeGreaterThanOrEqual(Math.floor(allowed * 0.7));
-      // Each member got some: the bucket is shared, not taken by the first one.
       const stats = await Promise.all(all.map((member) => member.stats()));
-      expect(stats.every((s) => s.cluster.mode === 'clustered')).toBe(true);
+      expect(stats.map((s) => s.cluster.fallbackRequests)).toEqual(all.map(() => 0));
     },
   );
 });
