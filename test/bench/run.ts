@@ -24,6 +24,7 @@ const BENCHES: BenchEntry[] = [
   { name: 'store', file: './store-bench.ts', exportName: 'runStoreBench' },
   { name: 'core', file: './core-bench.ts', exportName: 'runCoreBench' },
   { name: 'gateway', file: './gateway-bench.ts', exportName: 'runGatewayBench' },
+  { name: 'cluster', file: './cluster-bench.ts', exportName: 'runClusterBench' },
 ];
 
 function isModuleMissing(error: unknown, file: string): boolean {
