@@ -1,33 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../../helpers/paths.ts';
-import { type RedisServer, startRedis } from '../../helpers/redis.ts';
 import type { LoadCommand, MemberSpec } from './fixtures/member.ts';
-import { type MemberProcess, maxOverlap, startMember } from './members.ts';
+import { type MemberProcess, maxOverlap, useClusterRedis } from './members.ts';
 
 // Redis killed in the middle of a load, then started again on the same port (empty: no
 // persistence), with two members in their own processes.
 
-let redis: RedisServer;
-let members: MemberProcess[] = [];
-let clusterSeq = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterEach(async () => {
-  await Promise.all(members.map((member) => member.stop()));
-  members = [];
-  if (redis.pid === undefined) await redis.restart();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const cluster = useClusterRedis({ beforeAll, afterEach, afterAll });
 
 function spec(onUnavailable: 'local' | 'refuse'): MemberSpec {
   return {
     cluster: {
-      redis: redis.url,
-      id: `fallback-${process.pid}-${++clusterSeq}`,
+      redis: cluster.redis.url,
+      id: cluster.clusterId('fallback'),
       timeoutMs: 300,
       heartbeatMs: 300,
       onUnavailable,
@@ -36,11 +21,6 @@ function spec(onUnavailable: 'local' | 'refuse'): MemberSpec {
     limits: { maxConcurrent: 4, queueSize: 1_000, requestTimeoutMs: 10_000 },
     perClientConcurrent: 50,
   };
-}
-
-/** Two members of one cluster (one spec: the same cluster id). */
-function startTwo(memberSpec: MemberSpec): Promise<MemberProcess[]> {
-  return Promise.all([startMember(memberSpec), startMember(memberSpec)]);
 }
 
 const load: LoadCommand = {
@@ -65,23 +45,31 @@ async function waitForMode(all: MemberProcess[], mode: string, timeoutMs: number
   }
 }
 
+/**
+ * Two members under load; after 1 s Redis is SIGKILLed, and after 1 s more in the fallback
+ * `mode` it is started again (empty). Resolves once both share limits again and the load is over.
+ */
+async function outage(mode: 'local' | 'refuse') {
+  const members = await cluster.start(2, spec(mode));
+  const running = Promise.all(members.map((member) => member.load(load)));
+  running.catch(() => undefined);
+  await sleep(1_000);
+  const killedAt = Date.now();
+  await cluster.redis.kill();
+  await waitForMode(members, mode, 3_000);
+  const statsDuring = await Promise.all(members.map((member) => member.stats()));
+  await sleep(1_000);
+  const restartedAt = Date.now();
+  await cluster.redis.restart();
+  await waitForMode(members, 'clustered', 8_000);
+  return { results: (await running).flat(), killedAt, restartedAt, statsDuring };
+}
+
 describe('Redis down or slow in the middle of a load', () => {
   it('local: requests go on within each host share, none hangs, and the cluster comes back', async () => {
-    members = await startTwo(spec('local'));
-    const running = Promise.all(members.map((member) => member.load(load)));
-    running.catch(() => undefined);
-    await sleep(1_000);
-    const killedAt = Date.now();
-    await redis.kill();
-    await waitForMode(members, 'local', 3_000);
-    const stats = await Promise.all(members.map((member) => member.stats()));
+    const { results, killedAt, restartedAt, statsDuring } = await outage('local');
     // Each host's share of maxConcurrent 4 with 2 members seen.
-    expect(stats.map((s) => s.connection.membersSeen)).toEqual([2, 2]);
-    await sleep(1_000);
-    const restartedAt = Date.now();
-    await redis.restart();
-    await waitForMode(members, 'clustered', 8_000);
-    const results = (await running).flat();
+    expect(statsDuring.map((s) => s.connection.membersSeen)).toEqual([2, 2]);
     expect(results.filter((r) => r.outcome === 'hang' || r.outcome === 'error')).toEqual([]);
     const during = results.filter((r) => r.issuedAt > killedAt + 500 && r.issuedAt < restartedAt);
     expect(during.length).toBeGreaterThan(0);
@@ -97,18 +85,7 @@ describe('Redis down or slow in the middle of a load', () => {
   });
 
   it('refuse: server_unavailable with retryAfterMs while Redis is down, shared again after', async () => {
-    members = await startTwo(spec('refuse'));
-    const running = Promise.all(members.map((member) => member.load(load)));
-    running.catch(() => undefined);
-    await sleep(1_000);
-    const killedAt = Date.now();
-    await redis.kill();
-    await waitForMode(members, 'refuse', 3_000);
-    await sleep(1_000);
-    const restartedAt = Date.now();
-    await redis.restart();
-    await waitForMode(members, 'clustered', 8_000);
-    const results = (await running).flat();
+    const { results, killedAt, restartedAt } = await outage('refuse');
     expect(results.filter((r) => r.outcome === 'hang' || r.outcome === 'error')).toEqual([]);
     const during = results.filter((r) => r.issuedAt > killedAt + 500 && r.issuedAt < restartedAt);
     expect(during.length).toBeGreaterThan(0);
@@ -122,15 +99,15 @@ describe('Redis down or slow in the middle of a load', () => {
   });
 
   it('a wedged Redis (SIGSTOP) counts as unavailable within the bound, and no request hangs', async () => {
-    members = await startTwo(spec('local'));
+    const members = await cluster.start(2, spec('local'));
     const running = Promise.all(members.map((member) => member.load({ ...load, durationMs: 4_000 })));
     await sleep(1_000);
-    redis.pause();
+    cluster.redis.pause();
     try {
       await waitForMode(members, 'local', 3_000);
       await sleep(1_000);
     } finally {
-      redis.resume();
+      cluster.redis.resume();
     }
     await waitForMode(members, 'clustered', 8_000);
     const results = (await running).flat();

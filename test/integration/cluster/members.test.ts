@@ -1,29 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/paths.ts';
-import { type RedisServer, startRedis } from '../../helpers/redis.ts';
 import type { MemberSpec } from './fixtures/member.ts';
-import { type MemberProcess, startMember } from './members.ts';
+import { useClusterRedis } from './members.ts';
 
-let redis: RedisServer;
-let members: MemberProcess[] = [];
-let clusterSeq = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterEach(async () => {
-  await Promise.all(members.map((member) => member.stop()));
-  members = [];
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const cluster = useClusterRedis({ beforeAll, afterEach, afterAll });
 
 function spec(overrides: Partial<MemberSpec> = {}): MemberSpec {
   return {
     cluster: {
-      redis: redis.url,
-      id: `members-${process.pid}-${++clusterSeq}`,
+      redis: cluster.redis.url,
+      id: cluster.clusterId('members'),
       timeoutMs: 300,
       heartbeatMs: 300,
     },
@@ -38,8 +24,7 @@ describe('cluster members in their own processes', () => {
   it('a member SIGKILLed while holding every shared slot gives them back by the end of its leases', async () => {
     // perClientConcurrent 1 < maxConcurrent 2: the shared client-key slots are leased too.
     const memberSpec = spec({ leaseMs: 2_000, perClientConcurrent: 1 });
-    members = await Promise.all([startMember(memberSpec), startMember(memberSpec)]);
-    const [doomed, survivor] = members;
+    const [doomed, survivor] = await cluster.start(2, memberSpec);
     if (!doomed || !survivor) throw new Error('members did not start');
     await doomed.hold(2, 'client-a');
     await waitFor(async () => ((await doomed.stats()).guard.running === 2 ? true : undefined), {
@@ -69,8 +54,7 @@ describe('cluster members in their own processes', () => {
 
   it('a key revocation published on one member reaches the others within a second', async () => {
     const memberSpec = spec();
-    members = await Promise.all([startMember(memberSpec), startMember(memberSpec), startMember(memberSpec)]);
-    const [publisher, ...others] = members;
+    const [publisher, ...others] = await cluster.start(3, memberSpec);
     if (!publisher) throw new Error('members did not start');
     const publishedAt = await publisher.revoke('key-123');
     for (const member of others) {

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RedisServer, startRedis } from '../../helpers/redis.ts';
 import type { LoadCommand, MemberSpec, RequestOutcome } from './fixtures/member.ts';
 
 const MEMBER_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/member.ts');
@@ -104,4 +105,43 @@ export function maxOverlap(outcomes: readonly RequestOutcome[]): number {
     max = Math.max(max, current);
   }
   return max;
+}
+
+/**
+ * One redis-server for a test file (started before its tests, stopped after them, started again
+ * after a test that killed it), and the members a test started (stopped after each test).
+ */
+export function useClusterRedis(hooks: {
+  beforeAll: (fn: () => Promise<void>) => void;
+  afterEach: (fn: () => Promise<void>) => void;
+  afterAll: (fn: () => Promise<void>) => void;
+}) {
+  let redis: RedisServer | undefined;
+  let members: MemberProcess[] = [];
+  let seq = 0;
+  hooks.beforeAll(async () => {
+    redis = await startRedis();
+  });
+  hooks.afterEach(async () => {
+    await Promise.all(members.map((member) => member.stop()));
+    members = [];
+    if (redis && redis.pid === undefined) await redis.restart();
+  });
+  hooks.afterAll(async () => {
+    await redis?.stop();
+  });
+  return {
+    get redis(): RedisServer {
+      if (!redis) throw new Error('redis is started in beforeAll');
+      return redis;
+    },
+    /** A cluster id no other test of this run uses. */
+    clusterId: (prefix: string) => `${prefix}-${process.pid}-${++seq}`,
+    /** Starts `count` members of one cluster (one spec); they are stopped after the test. */
+    async start(count: number, spec: MemberSpec): Promise<MemberProcess[]> {
+      const started = await Promise.all(Array.from({ length: count }, () => startMember(spec)));
+      members.push(...started);
+      return started;
+    },
+  };
 }

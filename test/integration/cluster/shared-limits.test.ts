@@ -1,26 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../helpers/redis.ts';
 import type { LoadCommand, MemberSpec } from './fixtures/member.ts';
-import { type MemberProcess, maxOverlap, startMember } from './members.ts';
+import { maxOverlap, useClusterRedis } from './members.ts';
 
 // Two and three supervisors' guards, each in its own process as a supervisor holds it, share one
 // real Redis. What is measured comes from the tasks themselves (wall-clock start and end of each
 // task, one clock for all processes on this machine), never from the limiter's own counters.
 
-let redis: RedisServer;
-let members: MemberProcess[] = [];
-let clusterSeq = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterEach(async () => {
-  await Promise.all(members.map((member) => member.stop()));
-  members = [];
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const cluster = useClusterRedis({ beforeAll, afterEach, afterAll });
 
 function spec(limits: Partial<MemberSpec['limits']>, perClientConcurrent = 50): MemberSpec {
   return {
@@ -28,8 +14,8 @@ function spec(limits: Partial<MemberSpec['limits']>, perClientConcurrent = 50): 
     // is generous, because on a loaded 2-core machine a Lua call took over 500 ms now and then,
     // which sent a request to the local fallback (and its own bucket) mid-test.
     cluster: {
-      redis: redis.url,
-      id: `shared-${process.pid}-${++clusterSeq}`,
+      redis: cluster.redis.url,
+      id: cluster.clusterId('shared'),
       timeoutMs: 2_000,
       heartbeatMs: 500,
     },
@@ -39,10 +25,7 @@ function spec(limits: Partial<MemberSpec['limits']>, perClientConcurrent = 50): 
   };
 }
 
-async function startMembers(count: number, memberSpec: MemberSpec): Promise<MemberProcess[]> {
-  members = await Promise.all(Array.from({ length: count }, () => startMember(memberSpec)));
-  return members;
-}
+const startMembers = (count: number, memberSpec: MemberSpec) => cluster.start(count, memberSpec);
 
 const baseLoad: LoadCommand = {
   count: 60,
