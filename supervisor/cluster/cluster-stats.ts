@@ -49,7 +49,8 @@ const STATES: readonly ClusterState[] = ['connected', 'degraded', 'down'];
  * - `mcp_supervisor_cluster_members_seen`;
  * - `mcp_supervisor_cluster_fallback_active{mode}` 1 while limits are local or refused;
  * - `mcp_supervisor_cluster_reconnects`;
- * - `mcp_supervisor_cluster_fallback_requests{server}`, `…_moved_requests{server}`.
+ * - `mcp_supervisor_cluster_fallback_requests{server}`, `…_moved_requests{server}`,
+ *   `…_reclaimed_slots{server}`.
  *
  * Register them only when a cluster is configured: with `source` returning undefined the labelled
  * gauges are empty, but prom-client still shows the unlabelled ones (members, reconnects) as 0.
@@ -117,6 +118,11 @@ export function registerClusterMetrics(registry: Registry, host: string, source:
     'mcp_supervisor_cluster_fallback_requests',
     'Requests limited locally or refused because Redis was unavailable.',
     (stats) => stats.fallbackRequests,
+  );
+  perServer(
+    'mcp_supervisor_cluster_reclaimed_slots',
+    'Shared slots this supervisor held in Redis for no request after an outage, and freed.',
+    (stats) => stats.reclaimedSlots,
   );
   perServer(
     'mcp_supervisor_cluster_moved_requests',

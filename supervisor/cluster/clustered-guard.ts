@@ -42,12 +42,16 @@ export type ClusteredGuardStats = {
   movedRequests: number;
   /** Times the shared limiters were built again after their initialisation failed. */
   rebuilds: number;
+  /** Shared slots freed after outages that this host held in Redis for no request. */
+  reclaimedSlots: number;
 };
 
 export type ClusteredGuard = ServerGuard & { clusterStats(): ClusteredGuardStats };
 
 /** Added to a finite request timeout for its lease, so the guard's own timer always fires first. */
 const LEASE_GRACE_MS = 5_000;
+/** A second reclaim after an outage, for registrations a woken Redis ran late. */
+const RECLAIM_AGAIN_MS = 5_000;
 /** Queue-wait estimate before any request has finished (as the local guard). */
 const DEFAULT_TASK_MS = 1_000;
 
@@ -60,6 +64,8 @@ type Pending = {
   readonly runOptions: RunOptions;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  /** Gives this host's slot back once (set while the request holds one). */
+  releaseHost?: () => void;
 };
 
 class HostQueueFull extends Error {}
@@ -94,6 +100,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
   let fallbackRequests = 0;
   let movedRequests = 0;
   let rebuilds = 0;
+  let reclaimedSlots = 0;
   let lastRebuildAt = 0;
   const pendings = new Set<Pending>();
   const inFlight = new Set<Promise<unknown>>();
@@ -201,6 +208,10 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
     if (pending.isSettled) return false;
     pending.isSettled = true;
     pendings.delete(pending);
+    // Answered before it started: its host slot is free now, not when its Bottleneck job (now a
+    // tombstone) leaves the queue. After a Redis wedge that can take a lease, and the tombstones
+    // held every host slot: new requests hung behind them.
+    pending.releaseHost?.();
     return true;
   }
   const fail = (pending: Pending, error: unknown) => {
@@ -243,13 +254,22 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       onAdmitError(pending, error);
       return;
     }
+    let isHeld = true;
+    pending.releaseHost = () => {
+      if (!isHeld) return;
+      isHeld = false;
+      hostSlots.release();
+    };
+    if (pending.isSettled) {
+      pending.releaseHost();
+      return;
+    }
     try {
-      if (pending.isSettled) return;
       await shared.server.schedule({ expiration: leaseMs }, () => start(pending));
     } catch (error) {
       onAdmitError(pending, error);
     } finally {
-      hostSlots.release();
+      pending.releaseHost();
     }
   }
 
@@ -272,6 +292,8 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
         },
       )
       .finally(() => {
+        // The task is over: the host slot is free before the shared slot's free reaches Redis.
+        pending.releaseHost?.();
         averageTaskMs = 0.8 * averageTaskMs + 0.2 * (performance.now() - startedAt);
       });
   }
@@ -339,8 +361,35 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
     });
   }
 
+  const reclaiming = new AbortController();
+  /** After an outage: once Redis answers, and once more later for a late-running backlog. */
+  function reclaimAfterOutage(): void {
+    const shared = set;
+    if (!shared || isDisposed) return;
+    const graceMs = 3 * cluster.config.timeoutMs;
+    const once = () =>
+      shared
+        .reclaim(cluster.client, { graceMs, signal: reclaiming.signal })
+        .then((count) => {
+          reclaimedSlots += count;
+        })
+        .catch((error: unknown) => {
+          if (!reclaiming.signal.aborted) cluster.reportFailure(error);
+        });
+    void once().then(() => {
+      const timer = setTimeout(() => void once(), RECLAIM_AGAIN_MS);
+      timer.unref();
+      reclaiming.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    });
+  }
+  let wasUnavailable = false;
   const stateSubscription = cluster.onStateChange((state) => {
-    if (state === 'connected') return;
+    if (state === 'connected') {
+      if (wasUnavailable) reclaimAfterOutage();
+      wasUnavailable = false;
+      return;
+    }
+    wasUnavailable = true;
     // Nothing waits for a Redis that is gone: the requests not started yet are moved.
     for (const pending of [...pendings]) move(pending);
   });
@@ -392,6 +441,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
         fallbackRequests,
         movedRequests,
         rebuilds,
+        reclaimedSlots,
       };
     },
 
@@ -423,6 +473,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
     async dispose() {
       if (isDisposed) return;
       isDisposed = true;
+      reclaiming.abort();
       stateSubscription.dispose();
       membersSubscription.dispose();
       for (const pending of [...pendings]) fail(pending, unavailable());

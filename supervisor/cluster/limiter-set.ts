@@ -1,5 +1,7 @@
 import Bottleneck from 'bottleneck';
+import type { Redis } from 'ioredis';
 import type { ServerGuardLimits } from '../limits/server-guard.ts';
+import { reclaimOrphans } from './reclaim.ts';
 import { reservoirSettings } from './shares.ts';
 
 /**
@@ -26,6 +28,11 @@ export type LimiterSet = {
   readonly isBroken: boolean;
   /** Applies new limits to every limiter of the set (the reservoir's tokens are kept). */
   update(limits: ServerGuardLimits, perClientConcurrent: number): Promise<void>;
+  /**
+   * Frees the shared slots this host's limiters hold in Redis for no job (see reclaim.ts); resolves
+   * with how many. For after an outage.
+   */
+  reclaim(client: Redis, options: { graceMs: number; signal?: AbortSignal }): Promise<number>;
   /** Unsubscribes every limiter and stops their heartbeats; their running jobs still free. */
   dispose(): Promise<void>;
 };
@@ -196,6 +203,14 @@ export function createLimiterSet(options: LimiterSetOptions): LimiterSet {
       const results = await Promise.allSettled(updates);
       const failed = results.find((result) => result.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
+    },
+    async reclaim(client, reclaimOptions) {
+      // The rate limiter has no concurrency: a token taken for nothing is lost, not held.
+      const limiters = [server, ...clients.limiters().map((pair) => pair.limiter)];
+      const counts = await Promise.all(
+        limiters.map((limiter) => reclaimOrphans(limiter, client, reclaimOptions)),
+      );
+      return counts.reduce((sum, count) => sum + count, 0);
     },
     async dispose() {
       // Not in the typings: the Group's cleanup timer, which would go on polling Redis for the

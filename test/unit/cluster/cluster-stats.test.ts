@@ -32,6 +32,7 @@ const status = (overrides: Partial<ClusterStatus> = {}): ClusterStatus => ({
       fallbackRequests: 4,
       movedRequests: 1,
       rebuilds: 0,
+      reclaimedSlots: 0,
     },
   },
   ...overrides,
