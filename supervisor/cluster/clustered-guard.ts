@@ -1,6 +1,4 @@
-import Bottleneck from 'bottleneck';
 import { type CircuitBreaker, createBreaker } from '../limits/breaker.ts';
-import { refusalError } from '../limits/refusals.ts';
 import {
   createServerGuard,
   type RunOptions,
@@ -10,9 +8,11 @@ import {
   type ServerGuardStats,
 } from '../limits/server-guard.ts';
 import { Slots } from '../limits/slots.ts';
+import { clusterRefusals } from './cluster-refusals.ts';
 import type { ClusterConnection } from './connection.ts';
-import { createLimiterSet, type LimiterSet, limiterIds } from './limiter-set.ts';
-import { leaseMsFor, localShare, reservoirSettings } from './shares.ts';
+import { isBottleneckError, type LimiterSet, limiterIds } from './limiter-set.ts';
+import { createSharedLimiters } from './shared-limiters.ts';
+import { checkRate, hostLimitsOf, leaseMsFor, localShare, rateRefillMs } from './shares.ts';
 import { takeToken } from './take-token.ts';
 
 /** Where a request goes now: shared limits, this host's share alone, or a refusal. */
@@ -50,8 +50,6 @@ export type ClusteredGuard = ServerGuard & { clusterStats(): ClusteredGuardStats
 
 /** Added to a finite request timeout for its lease, so the guard's own timer always fires first. */
 const LEASE_GRACE_MS = 5_000;
-/** A second reclaim after an outage, for registrations a woken Redis ran late. */
-const RECLAIM_AGAIN_MS = 5_000;
 /** Queue-wait estimate before any request has finished (as the local guard). */
 const DEFAULT_TASK_MS = 1_000;
 
@@ -69,10 +67,6 @@ type Pending = {
 };
 
 class HostQueueFull extends Error {}
-
-function isBottleneckError(error: unknown, fragment: string): boolean {
-  return error instanceof Bottleneck.BottleneckError && error.message.includes(fragment);
-}
 
 /**
  * A server's guard whose limits hold across every supervisor of the cluster: the same contract as
@@ -99,9 +93,6 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
   let averageTaskMs = DEFAULT_TASK_MS;
   let fallbackRequests = 0;
   let movedRequests = 0;
-  let rebuilds = 0;
-  let reclaimedSlots = 0;
-  let lastRebuildAt = 0;
   const pendings = new Set<Pending>();
   const inFlight = new Set<Promise<unknown>>();
 
@@ -135,74 +126,26 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
     return fallback;
   };
 
-  let set: LimiterSet | undefined;
-  const buildSet = () =>
-    createLimiterSet({
-      connection: cluster.bottleneckConnection,
-      prefix: cluster.keyPrefix,
-      server,
-      limits,
-      perClientConcurrent,
-      heartbeatMs: cluster.config.heartbeatMs,
-      clientStateTtlMs: Math.max(5 * 60_000, 2 * defaultLeaseMs()),
-      serverStateTtlMs: Math.max(60 * 60_000, 4 * defaultLeaseMs()),
-      onError: (error) => cluster.reportFailure(error),
-    });
   const defaultLeaseMs = () => options.leaseMs ?? 2 * limits.requestTimeoutMs;
-
-  /** The shared limiters, built on first use and again (at most once per heartbeat) if broken. */
-  function currentSet(): LimiterSet | undefined {
-    if (set && !set.isBroken) return set;
-    const now = Date.now();
-    if (set && now - lastRebuildAt < cluster.config.heartbeatMs) return undefined;
-    const old = set;
-    if (old) rebuilds++;
-    lastRebuildAt = now;
-    set = buildSet();
-    void old?.dispose();
-    return set;
-  }
-
-  function mode(): ClusteredGuardMode {
-    if (cluster.isAvailable() && currentSet() !== undefined) return 'clustered';
-    return cluster.config.onUnavailable;
-  }
+  const shared = createSharedLimiters({
+    cluster,
+    server,
+    limits: () => limits,
+    perClientConcurrent: () => perClientConcurrent,
+    defaultLeaseMs,
+  });
 
   /** The mode without building anything (for stats). */
   function peekMode(): ClusteredGuardMode {
-    return cluster.isAvailable() && !set?.isBroken ? 'clustered' : cluster.config.onUnavailable;
+    return cluster.isAvailable() && !shared.isBroken ? 'clustered' : cluster.config.onUnavailable;
   }
 
-  const unavailable = (cause?: unknown) =>
-    refusalError(
-      { reason: 'server_unavailable', server, retryAfterMs: 1_000 },
-      `server "${server}" was stopped or removed while the request was pending; retry when it is running`,
-      { cause },
-    );
-  const redisUnavailable = (cause?: unknown) =>
-    refusalError(
-      { reason: 'server_unavailable', server, retryAfterMs: cluster.retryAfterMs() },
-      `server "${server}" has limits shared through Redis, which is ${cluster.state()}; retry later (cluster.onUnavailable is "refuse")`,
-      { cause },
-    );
-  const queueFull = (cause?: unknown) =>
-    refusalError(
-      {
-        reason: 'queue_full',
-        server,
-        retryAfterMs: Math.min(
-          60_000,
-          Math.max(100, (averageTaskMs * (pendings.size + 1)) / effectiveConcurrent()),
-        ),
-      },
-      `server "${server}" has ${limits.queueSize} requests waiting on this host; retry later or raise its limits.queueSize / maxConcurrent`,
-      { cause },
-    );
-  const rateLimited = (retryAfterMs: number) =>
-    refusalError(
-      { reason: 'rate_limited', server, retryAfterMs },
-      `server "${server}" allows ${limits.requestsPerMinute} requests per minute (burst ${limits.burst ?? limits.requestsPerMinute}) across the cluster; retry later`,
-    );
+  const { unavailable, redisUnavailable, queueFull, rateLimited } = clusterRefusals({
+    server,
+    cluster,
+    limits: () => limits,
+    queueWaitMs: () => (averageTaskMs * (pendings.size + 1)) / effectiveConcurrent(),
+  });
 
   function settle(pending: Pending): boolean {
     if (pending.isSettled) return false;
@@ -244,7 +187,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
   }
 
   /** Inside the shared client slot: this host's scaled cap, then the shared server slot. */
-  async function throughServer(pending: Pending, shared: LimiterSet, leaseMs: number): Promise<void> {
+  async function throughServer(pending: Pending, set: LimiterSet, leaseMs: number): Promise<void> {
     if (pending.isSettled) return;
     try {
       if (!hostSlots.tryAcquire()) {
@@ -265,7 +208,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       return;
     }
     try {
-      await shared.server.schedule({ expiration: leaseMs }, () => start(pending));
+      await set.server.schedule({ expiration: leaseMs }, () => start(pending));
     } catch (error) {
       onAdmitError(pending, error);
     } finally {
@@ -303,7 +246,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
     void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);
   }
 
-  function runShared(shared: LimiterSet, task: Pending['task'], runOptions: RunOptions): Promise<unknown> {
+  function runShared(set: LimiterSet, task: Pending['task'], runOptions: RunOptions): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const signal = runOptions.signal;
       const onAbort = () => {
@@ -335,15 +278,15 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
         // A per-client cap at or above the server's cannot bind: its three Redis scripts per
         // request (submit, register, free) would buy nothing.
         if (perClientConcurrent >= limits.maxConcurrent) {
-          track(throughServer(pending, shared, leaseMs));
+          track(throughServer(pending, set, leaseMs));
           return;
         }
-        const client = shared.clients.key(runOptions.clientKey);
-        const job = client.schedule({ expiration: leaseMs }, () => throughServer(pending, shared, leaseMs));
+        const client = set.clients.key(runOptions.clientKey);
+        const job = client.schedule({ expiration: leaseMs }, () => throughServer(pending, set, leaseMs));
         track(job);
         job.catch((error: unknown) => onAdmitError(pending, error));
       };
-      const rate = shared.rate;
+      const rate = set.rate;
       if (rate === undefined) return admit();
       const retryAfterMs = Math.ceil(rateRefillMs(limits));
       takeToken(rate, {
@@ -361,35 +304,8 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
     });
   }
 
-  const reclaiming = new AbortController();
-  /** After an outage: once Redis answers, and once more later for a late-running backlog. */
-  function reclaimAfterOutage(): void {
-    const shared = set;
-    if (!shared || isDisposed) return;
-    const graceMs = 3 * cluster.config.timeoutMs;
-    const once = () =>
-      shared
-        .reclaim(cluster.client, { graceMs, signal: reclaiming.signal })
-        .then((count) => {
-          reclaimedSlots += count;
-        })
-        .catch((error: unknown) => {
-          if (!reclaiming.signal.aborted) cluster.reportFailure(error);
-        });
-    void once().then(() => {
-      const timer = setTimeout(() => void once(), RECLAIM_AGAIN_MS);
-      timer.unref();
-      reclaiming.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
-    });
-  }
-  let wasUnavailable = false;
   const stateSubscription = cluster.onStateChange((state) => {
-    if (state === 'connected') {
-      if (wasUnavailable) reclaimAfterOutage();
-      wasUnavailable = false;
-      return;
-    }
-    wasUnavailable = true;
+    if (state === 'connected') return;
     // Nothing waits for a Redis that is gone: the requests not started yet are moved.
     for (const pending of [...pendings]) move(pending);
   });
@@ -409,10 +325,10 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       } catch (error) {
         return Promise.reject(error);
       }
-      const current = mode();
-      if (current === 'clustered' && set) return runShared(set, task, runOptions) as Promise<T>;
+      const set = cluster.isAvailable() ? shared.current() : undefined;
+      if (set) return runShared(set, task, runOptions) as Promise<T>;
       fallbackRequests++;
-      if (current === 'refuse') return Promise.reject(redisUnavailable());
+      if (cluster.config.onUnavailable === 'refuse') return Promise.reject(redisUnavailable());
       return fallbackGuard().run(task, runOptions);
     },
 
@@ -440,8 +356,8 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
         sharedWaiting: pendings.size,
         fallbackRequests,
         movedRequests,
-        rebuilds,
-        reclaimedSlots,
+        rebuilds: shared.rebuilds,
+        reclaimedSlots: shared.reclaimedSlots,
       };
     },
 
@@ -455,9 +371,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       hostSlots.setMax(effectiveConcurrent(), next.queueSize);
       const nextShare = share();
       await fallback?.update(nextShare.limits, nextShare.perClientConcurrent);
-      if (set && cluster.isAvailable()) {
-        await set.update(next, nextPerClient).catch((error: unknown) => cluster.reportFailure(error));
-      }
+      await shared.update(next, nextPerClient);
     },
 
     async setConcurrencyScale(factor) {
@@ -473,7 +387,6 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
     async dispose() {
       if (isDisposed) return;
       isDisposed = true;
-      reclaiming.abort();
       stateSubscription.dispose();
       membersSubscription.dispose();
       for (const pending of [...pendings]) fail(pending, unavailable());
@@ -483,35 +396,8 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       await Promise.allSettled([hostGuard.dispose(), fallback?.dispose()]);
       const bound = new Promise((resolve) => setTimeout(resolve, 2 * cluster.config.timeoutMs).unref());
       await Promise.race([Promise.allSettled([...inFlight]), bound]);
-      await set?.dispose();
+      await shared.dispose();
       if (ownsBreaker) breaker.dispose();
     },
   };
-}
-
-function hostLimitsOf(limits: ServerGuardLimits): ServerGuardLimits {
-  return {
-    maxConcurrent: limits.maxConcurrent,
-    queueSize: limits.queueSize,
-    requestTimeoutMs: limits.requestTimeoutMs,
-  };
-}
-
-/** The local guard checks the rest; the rate is only enforced here when clustered. */
-function checkRate(limits: ServerGuardLimits): void {
-  for (const [name, value] of [
-    ['requestsPerMinute', limits.requestsPerMinute],
-    ['burst', limits.burst],
-  ] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-      throw new TypeError(`limits.${name} must be a positive integer, got ${value}`);
-    }
-  }
-}
-
-/** Milliseconds between two refills of the shared bucket: when a refused caller may come back. */
-function rateRefillMs(limits: ServerGuardLimits): number {
-  if (limits.requestsPerMinute === undefined) return 0;
-  return reservoirSettings(limits.requestsPerMinute, limits.burst ?? limits.requestsPerMinute)
-    .reservoirIncreaseInterval;
 }

@@ -99,6 +99,15 @@ function applySettings(limiter: Bottleneck, settings: object): Promise<unknown> 
   return Promise.resolve(limiter.updateSettings(settings) as unknown);
 }
 
+/**
+ * Whether `error` is Bottleneck's own, with `fragment` in its message: "dropped" (OVERFLOW at the
+ * high-water mark), "timed out" (a job's expiration), "stopped". Anything else from a clustered
+ * limiter is Redis failing.
+ */
+export function isBottleneckError(error: unknown, fragment: string): boolean {
+  return error instanceof Bottleneck.BottleneckError && error.message.includes(fragment);
+}
+
 /** Ids of a server's limiters; the same on every supervisor of the cluster. */
 export function limiterIds(prefix: string, server: string) {
   return {

@@ -65,3 +65,31 @@ export function reservoirSettings(requestsPerMinute: number, burst: number) {
 export function leaseMsFor(timeoutMs: number, leaseMs: number, graceMs: number): number {
   return Number.isFinite(timeoutMs) ? Math.ceil(timeoutMs + graceMs) : leaseMs;
 }
+
+/** What the host guard of a clustered server enforces itself: no rate, the shared caps are Redis's. */
+export function hostLimitsOf(limits: ServerGuardLimits): ServerGuardLimits {
+  return {
+    maxConcurrent: limits.maxConcurrent,
+    queueSize: limits.queueSize,
+    requestTimeoutMs: limits.requestTimeoutMs,
+  };
+}
+
+/** Checks what the local guard does not when it enforces no rate (the host guard of a clustered server). */
+export function checkRate(limits: ServerGuardLimits): void {
+  for (const [name, value] of [
+    ['requestsPerMinute', limits.requestsPerMinute],
+    ['burst', limits.burst],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new TypeError(`limits.${name} must be a positive integer, got ${value}`);
+    }
+  }
+}
+
+/** Milliseconds between two refills of the shared bucket: when a refused caller may come back. */
+export function rateRefillMs(limits: ServerGuardLimits): number {
+  if (limits.requestsPerMinute === undefined) return 0;
+  return reservoirSettings(limits.requestsPerMinute, limits.burst ?? limits.requestsPerMinute)
+    .reservoirIncreaseInterval;
+}

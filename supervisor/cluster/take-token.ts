@@ -1,4 +1,5 @@
-import Bottleneck from 'bottleneck';
+import type Bottleneck from 'bottleneck';
+import { isBottleneckError } from './limiter-set.ts';
 
 export type TakeResult = { isTaken: true } | { isTaken: false; retryAfterMs: number };
 
@@ -55,7 +56,7 @@ export function takeToken(
         if (isDone) return;
         isDone = true;
         clearTimeout(timer);
-        if (error instanceof Bottleneck.BottleneckError && error.message.includes('dropped')) {
+        if (isBottleneckError(error, 'dropped')) {
           resolve({ isTaken: false, retryAfterMs: options.retryAfterMs });
         } else reject(error);
       });
