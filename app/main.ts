@@ -1,157 +1,118 @@
+/**
+ * The Electron main process: only wiring, in order. Each concern is a `setupX()` of its own module
+ * (Electron Fiddle's layout), tested there with a mocked `electron`.
+ */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { app, clipboard, shell } from 'electron';
+import { resolveHome } from '../supervisor/shared/home.ts';
+import { consoleLog } from './app-log.ts';
+import { setupEventFeed } from './event-feed.ts';
+import { setupImportDialogs } from './import-dialogs.ts';
+import { setupIpc } from './ipc.ts';
+import { setupLoginShellEnv } from './login-shell-env.ts';
+import { readCrashContext, setupNotifications } from './notifications.ts';
+import { setupLoginItem, setupSettings } from './settings.ts';
+import { setupStatusMonitor } from './status-monitor.ts';
+import { setupSupervisorProcess } from './supervisor-process.ts';
+import { setupTray } from './tray.ts';
+import { TrayActions } from './tray-actions.ts';
 import {
-  app,
-  BrowserWindow,
-  ipcMain,
-  Menu,
-  type MenuItemConstructorOptions,
-  Notification,
-  nativeImage,
-  shell,
-  Tray,
-  utilityProcess,
-} from 'electron';
-import { ControlClient, readEventStream } from '../supervisor/control/client.ts';
-import { readToken } from '../supervisor/control/token.ts';
-import { resolveHome } from '../supervisor/home.ts';
-import { type ConnectionInfo, IPC_CHANNELS } from './ipc-contract.ts';
-import {
-  type MenuItemModel,
-  type ServerRow,
-  type TrayAction,
-  trayColour,
-  trayMenu,
-  trayTooltip,
-} from './tray-state.ts';
+  type ConsoleWindow,
+  setupAbout,
+  setupSingleInstance,
+  setupWindows,
+  showFatalError,
+} from './windows.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.join(here, '..', 'supervisor', 'bin', 'mcp-supervisor.js');
-const paths = resolveHome();
-const control = new ControlClient(paths);
+const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+const log = consoleLog;
+let actions: TrayActions | undefined;
 
-let tray: Tray | undefined;
-let servers: ServerRow[] | undefined;
-let isNotificationsPaused = false;
-let ownedSupervisor: Electron.UtilityProcess | undefined;
-const windows = new Set<BrowserWindow>();
+if (setupSingleInstance(() => void actions?.run({ kind: 'open-console', route: { view: 'home' } }))) {
+  const paths = resolveHome();
+  // Started before the app is ready: the login shell may take a second.
+  const env = setupLoginShellEnv({ log });
+  const supervisor = setupSupervisorProcess({
+    paths,
+    explicitHome: process.env.MCP_SUPERVISOR_HOME,
+    entryFile: path.join(here, `supervisor-entry.${extension}`),
+    env: () => env,
+    log,
+  });
+  let windows: ConsoleWindow | undefined;
+  setupIpc({
+    isOwnSender: (senderId, frameUrl) => windows?.isOwnSender(senderId, frameUrl) ?? false,
+    connection: () => supervisor.connection(),
+  });
 
-/** Starts the supervisor in a utility process unless the CLI already runs one for this home. */
-async function ensureSupervisor(): Promise<void> {
-  try {
-    await control.request('GET', '/api/status');
-    return;
-  } catch {
-    ownedSupervisor = utilityProcess.fork(CLI, ['start', '--home', paths.root], { stdio: 'ignore' });
-  }
-}
-
-async function refresh(): Promise<void> {
-  try {
-    const body = await control.request<{ servers: ServerRow[] }>('GET', '/api/status');
-    servers = body.servers;
-  } catch {
-    servers = undefined;
-  }
-  if (!tray) return;
-  tray.setImage(
-    nativeImage.createFromPath(path.join(here, '..', 'resources', `tray-${trayColour(servers)}.png`)),
-  );
-  tray.setToolTip(trayTooltip(servers));
-  tray.setContextMenu(Menu.buildFromTemplate(toTemplate(trayMenu(servers, { isNotificationsPaused }))));
-}
-
-function toTemplate(items: MenuItemModel[]): MenuItemConstructorOptions[] {
-  return items.map((item) =>
-    'type' in item
-      ? { type: 'separator' }
-      : {
-          label: item.label,
-          enabled: item.enabled ?? true,
-          ...(item.submenu ? { submenu: toTemplate(item.submenu) } : {}),
-          ...(item.action ? { click: () => void act(item.action as TrayAction) } : {}),
+  void app
+    .whenReady()
+    .then(async () => {
+      const settings = await setupSettings(log);
+      const loginItem = setupLoginItem(settings, process.platform, log);
+      windows = setupWindows({
+        preloadFile: path.join(here, 'preload.cjs'),
+        origin: () => supervisor.origin,
+        downReason: () => supervisor.unavailableReason,
+        log,
+      });
+      const consoleWindow = windows;
+      const monitor = setupStatusMonitor({ supervisor, log });
+      const notifier = setupNotifications({
+        platform: process.platform,
+        isPaused: () => settings.get().isNotificationsPaused,
+        context: async (event, signal) => {
+          await monitor.refresh();
+          const name = event.alert.subject;
+          return readCrashContext(supervisor.client, name, monitor.server(name), signal);
         },
-  );
-}
-
-async function act(action: TrayAction): Promise<void> {
-  if (action.kind === 'server') await control.request('POST', `/api/servers/${action.server}/${action.verb}`);
-  else if (action.kind === 'logs')
-    await shell.openPath(path.join(paths.serverLogDir, `${action.server}.err.log`));
-  else if (action.kind === 'dashboard') openDashboard();
-  else if (action.kind === 'toggle-notifications') isNotificationsPaused = !isNotificationsPaused;
-  else if (action.kind === 'quit') app.quit();
-  await refresh();
-}
-
-function openDashboard(): void {
-  const window = new BrowserWindow({
-    width: 1100,
-    height: 760,
-    webPreferences: {
-      preload: path.join(here, 'preload.js'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-    },
-  });
-  windows.add(window);
-  window.on('closed', () => windows.delete(window));
-  void window.loadFile(path.join(here, '..', 'renderer', 'index.html'));
-}
-
-/** Alert notifications from the supervisor's event stream. */
-async function followEvents(): Promise<void> {
-  try {
-    const response = await control.fetch('GET', '/api/events', {
-      signal: AbortSignal.timeout(24 * 3600_000),
-    });
-    await readEventStream(response, (event, data) => {
-      if (event === 'server') void refresh();
-      if (event === 'alert' && !isNotificationsPaused) {
-        const alert = data as { type?: string; alert?: { message?: string } };
-        new Notification({
-          title: 'mcp-supervisor',
-          body: alert.alert?.message ?? String(alert.type),
-        }).show();
-      }
-    });
-  } catch {
-    // The supervisor went away; the refresh timer shows it and we try again.
-  }
-  setTimeout(() => void followEvents(), 5_000);
-}
-
-if (!app.requestSingleInstanceLock()) app.quit();
-else {
-  app.on('second-instance', () => openDashboard());
-  // Only windows this process created may call IPC, and only through the contract.
-  ipcMain.handle(IPC_CHANNELS.connection, async (event): Promise<ConnectionInfo | undefined> => {
-    if (![...windows].some((w) => w.webContents.id === event.sender.id)) return undefined;
-    const token = await readToken(paths.tokenFile);
-    return token ? { baseUrl: await control.baseUrl(), token } : undefined;
-  });
-  app.whenReady().then(async () => {
-    tray = new Tray(nativeImage.createFromPath(path.join(here, '..', 'resources', 'tray-grey.png')));
-    await ensureSupervisor();
-    await refresh();
-    setInterval(() => void refresh(), 5_000).unref();
-    void followEvents();
-  });
-  // Quit waits for the supervisor this app started to stop cleanly, with a deadline.
-  let isQuitting = false;
-  app.on('before-quit', (event) => {
-    if (isQuitting || !ownedSupervisor) return;
-    event.preventDefault();
-    isQuitting = true;
-    const deadline = setTimeout(() => app.exit(0), 30_000);
-    ownedSupervisor.once('exit', () => {
-      clearTimeout(deadline);
-      app.exit(0);
-    });
-    control.request('POST', '/api/stop').catch(() => ownedSupervisor?.kill());
-  });
-  app.on('window-all-closed', () => {
-    // A tray app keeps running without windows.
-  });
+        open: (route) => void actions?.run({ kind: 'open-console', route }),
+        act: async (action) => actions?.notificationAction(action),
+        log,
+      });
+      actions = new TrayActions({
+        paths,
+        supervisor,
+        monitor,
+        windows: consoleWindow,
+        settings,
+        notifier,
+        openPath: (file) => shell.openPath(file),
+        writeClipboard: (text) => clipboard.writeText(text),
+        loginItem,
+        // The lead wires `planImport` / `applyImport` of supervisor/client/mcp-clients/ here.
+        importer: setupImportDialogs(undefined),
+        about: setupAbout(),
+        quit: () => app.quit(),
+        onChange: () => tray.render(),
+        log,
+      });
+      const trayActions = actions;
+      const tray = setupTray({
+        resourcesDir: path.join(app.getAppPath(), 'resources'),
+        platform: process.platform,
+        snapshot: () => monitor.snapshot,
+        menuOptions: () => ({
+          isNotificationsPaused: settings.get().isNotificationsPaused,
+          isStartAtLogin: settings.get().isStartAtLogin,
+          isStartAtLoginSupported: loginItem.isSupported,
+          isImportAvailable: trayActions.isImportAvailable,
+          lastFailure: trayActions.lastFailure,
+        }),
+        run: (action) => trayActions.run(action),
+      });
+      monitor.onSnapshot(() => tray.render());
+      setupEventFeed({
+        supervisor,
+        onAlert: (event) => void notifier.alert(event),
+        onServer: () => void monitor.refresh(),
+        onConnected: () => void monitor.refresh(),
+        log,
+      });
+      app.on('activate', () => void trayActions.run({ kind: 'open-console', route: { view: 'home' } }));
+      await supervisor.start();
+    })
+    .catch(showFatalError);
 }

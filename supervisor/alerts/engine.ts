@@ -1,7 +1,8 @@
-import { errorMessage } from '../errors.ts';
+import { type Listener, TypedEmitter } from '../shared/emitter.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { type Logger, silentLogger } from '../shared/logger.ts';
 import type { AlertRecord, AlertStore } from '../store/alert-store.ts';
-import { type Clock, type Logger, silentLogger } from '../store/types.ts';
-import { type Listener, TypedEmitter } from './emitter.ts';
+import type { Clock } from '../store/types.ts';
 import {
   type AlertCondition,
   type AlertRule,

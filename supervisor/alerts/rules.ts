@@ -1,4 +1,5 @@
 import type { ThresholdsConfig } from '../config/schema.ts';
+import type { BreakerState } from '../limits/breaker.ts';
 import type { AlertSeverity } from '../store/alert-store.ts';
 
 /**
@@ -14,8 +15,6 @@ export type AlertRule =
   | 'crash_loop'
   | 'breaker_open'
   | 'queue_saturation';
-
-export type BreakerState = 'closed' | 'half-open' | 'open';
 
 export interface ServerSnapshot {
   name: string;

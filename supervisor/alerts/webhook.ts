@@ -1,5 +1,5 @@
-import { errorMessage } from '../errors.ts';
-import { type Logger, silentLogger } from '../store/types.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { type Logger, silentLogger } from '../shared/logger.ts';
 
 export interface WebhookOptions {
   url: string;

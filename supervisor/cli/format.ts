@@ -1,4 +1,20 @@
-import type { ServerStatus } from '../core/supervisor.ts';
+import type { AlertRow, ClientKeyRow, EventRow, MetricsSummary, ServerStatus } from '../client/wire-types.ts';
+
+/**
+ * Everything the CLI prints goes through this module: `print` and `printError` are the only
+ * writers to stdout and stderr, and the tables and lines are built here, so a command only
+ * decides what to show.
+ */
+
+/** One value on stdout: a string as a line, anything else as indented JSON. */
+export function print(value: unknown): void {
+  process.stdout.write(typeof value === 'string' ? `${value}\n` : `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** One line on stderr, prefixed with the program's (and the command's) name. */
+export function printError(message: string, command?: string): void {
+  process.stderr.write(`mcp-supervisor${command ? ` ${command}` : ''}: ${message}\n`);
+}
 
 export function formatDuration(ms: number): string {
   if (ms <= 0) return '-';
@@ -52,22 +68,6 @@ export function formatStatusTable(servers: ServerStatus[]): string {
   );
 }
 
-export interface MetricsSummary {
-  servers: {
-    server: string;
-    requests: number;
-    errors: number;
-    refused: number;
-    p50Ms: number | null;
-    p95Ms: number | null;
-    p99Ms: number | null;
-    cpuPercent: number | null;
-    rssBytes: number | null;
-  }[];
-  host: { cpuPercent: number; memPercent: number; load1: number; load5: number; load15: number } | null;
-  droppedEvents: number;
-}
-
 function ms(value: number | null): string {
   return value === null ? '-' : value < 10 ? value.toFixed(1) : String(Math.round(value));
 }
@@ -115,19 +115,6 @@ export function formatMetricsTable(summary: MetricsSummary, since: string): stri
   return lines.join('\n');
 }
 
-export interface AlertRow {
-  id: number;
-  key: string;
-  severity: string;
-  message: string;
-  value: number;
-  threshold: number;
-  firedAt: number;
-  resolvedAt: number | null;
-  suppressedCount: number;
-  acknowledgedAt: number | null;
-}
-
 export function formatAlertsTable(alerts: AlertRow[]): string {
   if (alerts.length === 0) return 'no alerts';
   return formatTable(
@@ -145,10 +132,51 @@ export function formatAlertsTable(alerts: AlertRow[]): string {
   );
 }
 
-export interface EventRow {
-  ts: number;
-  server: string;
-  kind: string;
-  exitCode?: number | null;
-  detail?: Record<string, unknown> | null;
+export function formatKeysTable(keys: readonly ClientKeyRow[]): string {
+  if (keys.length === 0) return 'no client keys; create one with: mcp-supervisor keys create NAME';
+  return formatTable(
+    ['NAME', 'ID', 'PREFIX', 'SERVERS', 'CREATED', 'STATE'],
+    keys.map((k) => [
+      k.name,
+      k.id,
+      `${k.prefix}…`,
+      k.servers ? k.servers.join(',') : 'all',
+      new Date(k.createdAt).toISOString(),
+      k.revokedAt ? 'revoked' : 'active',
+    ]),
+  );
+}
+
+export function formatEventsTable(events: readonly EventRow[], since: string): string {
+  if (events.length === 0) return `no server events in the last ${since}`;
+  return formatTable(
+    ['TIME', 'SERVER', 'EVENT', 'EXIT', 'DETAIL'],
+    events.map((e) => [
+      new Date(e.ts).toISOString(),
+      e.server,
+      e.kind,
+      e.exitCode === null || e.exitCode === undefined ? '' : String(e.exitCode),
+      e.detail ? JSON.stringify(e.detail).slice(0, 60) : '',
+    ]),
+  );
+}
+
+/** One line per alert event of `alerts --follow`. */
+export function formatAlertEvent(type: string, alert: AlertRow, at: Date = new Date()): string {
+  return `${at.toISOString()}  ${type === 'alert.fired' ? 'FIRED   ' : 'RESOLVED'}  ${alert.key}  ${alert.message}`;
+}
+
+/** `reloaded: added a; restarted b; stopped c`, or `config unchanged`. */
+export function formatReload(result: { added?: string[]; removed?: string[]; changed?: string[] }): string {
+  const parts = [
+    result.added?.length ? `added ${result.added.join(', ')}` : '',
+    result.changed?.length ? `restarted ${result.changed.join(', ')}` : '',
+    result.removed?.length ? `stopped ${result.removed.join(', ')}` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? `reloaded: ${parts.join('; ')}` : 'config unchanged';
+}
+
+/** `ok   name: detail` / `FAIL name: detail`, one line per doctor check. */
+export function formatDoctorCheck(check: { name: string; ok: boolean; detail: string }): string {
+  return `${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`;
 }

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { SupervisorError } from '../errors.ts';
-import type { HomePaths } from '../home.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import type { HomePaths } from '../shared/home.ts';
 import { parseConfig, validateConfig } from './parse.ts';
 import type { Config } from './schema.ts';
 

@@ -1,6 +1,6 @@
 import JSON5 from 'json5';
 import type { z } from 'zod';
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import { type Config, configSchema } from './schema.ts';
 
 /**

@@ -8,6 +8,24 @@ import { z } from 'zod';
 export const SERVER_NAME_PATTERN = /^(?!.*__)[A-Za-z0-9_-]{1,48}$/;
 
 const positiveInt = z.number().int().positive();
+
+/**
+ * Variables of the supervisor itself, which no server inherits whatever a list says: ours may hold
+ * a client key, and a server that saw `PM2_HOME` would talk to our private daemon.
+ */
+export const NEVER_INHERITED_ENV_PREFIXES = ['MCP_SUPERVISOR_', 'PM2_'] as const;
+
+/** An environment variable name, or a prefix of one ending in `*` (`LC_*`); never a bare `*`. */
+export const INHERIT_ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_()]*\*?$/;
+
+const inheritEnvNameSchema = z
+  .string()
+  .regex(INHERIT_ENV_NAME_PATTERN, {
+    message: 'expected a variable name or a prefix ending in "*" (e.g. "AWS_PROFILE", "LC_*")',
+  })
+  .refine((name) => !NEVER_INHERITED_ENV_PREFIXES.some((prefix) => name.toUpperCase().startsWith(prefix)), {
+    message: `${NEVER_INHERITED_ENV_PREFIXES.map((p) => `${p}*`).join(' and ')} are the supervisor's own variables and never reach a server; set a value in the server's "env" instead`,
+  });
 const nonNegativeInt = z.number().int().nonnegative();
 
 export const serverLimitsSchema = z
@@ -42,6 +60,8 @@ export const serverSchema = z
     tools: toolFilterSchema.default({}),
     /** Time a freshly started server gets to answer `initialize`. */
     startTimeoutMs: positiveInt.default(60_000),
+    /** Variables this server inherits from the supervisor on top of `supervisor.env`'s list. */
+    inheritEnv: z.array(inheritEnvNameSchema).optional(),
   })
   .strict()
   .superRefine((server, ctx) => {
@@ -136,6 +156,16 @@ export const gatewaySchema = z
   })
   .strict();
 
+/** What servers inherit from the supervisor's environment (see process/server-env.ts). */
+export const envSchema = z
+  .object({
+    /** Names (or `PREFIX*`) every server inherits besides the built-in list. */
+    inherit: z.array(inheritEnvNameSchema).default([]),
+    /** `false`: the built-in list is not used, servers inherit `inherit` only. */
+    inheritDefaults: z.boolean().default(true),
+  })
+  .strict();
+
 export const supervisorSchema = z
   .object({
     port: z.number().int().min(0).max(65_535).default(7420),
@@ -146,6 +176,7 @@ export const supervisorSchema = z
     retention: retentionSchema.default(retentionSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     gateway: gatewaySchema.default(gatewaySchema.parse({})),
+    env: envSchema.default(envSchema.parse({})),
     cluster: z
       .object({ redis: z.object({ url: z.string().min(1) }).strict() })
       .strict()
@@ -184,6 +215,7 @@ export type MonitorConfig = z.infer<typeof monitorSchema>;
 export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;
 export type RetentionConfig = z.infer<typeof retentionSchema>;
 export type GatewayConfig = z.infer<typeof gatewaySchema>;
+export type SupervisorEnvConfig = z.infer<typeof envSchema>;
 
 /** How a configured server is reached. */
 export type ServerKind = 'stdio' | 'http' | 'remote';

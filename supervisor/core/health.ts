@@ -1,5 +1,5 @@
-import { errorMessage } from '../errors.ts';
-import type { Logger } from '../logging.ts';
+import { errorMessage } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { ServerRuntime } from './server-runtime.ts';
 
 export interface ServerHealth {

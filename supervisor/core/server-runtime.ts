@@ -1,12 +1,12 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type RestartConfig, type ServerConfig, type ServerKind, serverKind } from '../config/schema.ts';
-import { errorMessage } from '../errors.ts';
-import { type HomePaths, socketPathFor } from '../home.ts';
-import type { Logger } from '../logging.ts';
 import { writeBridgeSpec } from '../process/bridge-spec.ts';
 import type { ExitEvent, Pm2Manager } from '../process/pm2-manager.ts';
 import { decideRestart, initialRestartState, type RestartState } from '../process/restart-policy.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { type HomePaths, socketPathFor } from '../shared/home.ts';
+import type { Logger } from '../shared/logger.ts';
 import { Upstream } from '../upstream/upstream.ts';
 
 export type ServerState =

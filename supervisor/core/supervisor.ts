@@ -1,41 +1,17 @@
 import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ServerStatus } from '../client/wire-types.ts';
 import { type ConfigDiff, diffConfigs, isEmptyDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
-import { errorMessage, SupervisorError } from '../errors.ts';
-import type { HomePaths } from '../home.ts';
-import type { Logger } from '../logging.ts';
 import { prepareBridgeScript } from '../process/bridge-script.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
-import { HealthChecker, type ServerHealth } from './health.ts';
-import { type ServerEvent, ServerRuntime, type ServerState } from './server-runtime.ts';
-
-export interface ServerStatus {
-  name: string;
-  kind: ServerRuntime['kind'];
-  state: ServerState;
-  pid: number;
-  uptimeMs: number;
-  restarts: number;
-  cpuPercent: number;
-  rssBytes: number;
-  toolCount: number;
-  upstream: string;
-  /** Result of the last MCP ping to the real server. */
-  health: ServerHealth['status'];
-  lastPingMs?: number;
-  /** Circuit breaker and limiter state, when the gateway has seen requests for this server. */
-  breaker?: string;
-  queued?: number;
-  running?: number;
-  lastError?: string;
-  lastExit?: { exitCode: number | null; signal: string | null; at: number };
-}
-
-/** Tree-wide CPU/RSS of a server's processes (PM2's own numbers cover only the top process). */
-export type ProcessTreeUsage = (pid: number) => { cpuPercent: number; rssBytes: number } | undefined;
+import { serverBaseEnv } from '../process/server-env.ts';
+import { errorMessage, SupervisorError } from '../shared/errors.ts';
+import type { HomePaths } from '../shared/home.ts';
+import type { Logger } from '../shared/logger.ts';
+import { HealthChecker } from './health.ts';
+import { type ServerEvent, ServerRuntime } from './server-runtime.ts';
 
 const BRIDGE_SCRIPT = fileURLToPath(
   new URL(`../process/bridge${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
@@ -54,10 +30,6 @@ export class SupervisorCore {
   readonly #serverListeners = new Set<(change: { added: ServerRuntime[]; removed: string[] }) => void>();
   #config: Config;
   #isStopping = false;
-  #treeUsage: ProcessTreeUsage | undefined;
-  #limiterStats:
-    | ((server: string) => { breaker: string; queued: number; running: number } | undefined)
-    | undefined;
   readonly #health: HealthChecker;
   #bridgeScript = BRIDGE_SCRIPT;
 
@@ -77,12 +49,6 @@ export class SupervisorCore {
     return this.#health;
   }
 
-  setLimiterStats(
-    stats: (server: string) => { breaker: string; queued: number; running: number } | undefined,
-  ): void {
-    this.#limiterStats = stats;
-  }
-
   get config(): Config {
     return this.#config;
   }
@@ -97,10 +63,6 @@ export class SupervisorCore {
   onServersChanged(listener: (change: { added: ServerRuntime[]; removed: string[] }) => void): () => void {
     this.#serverListeners.add(listener);
     return () => this.#serverListeners.delete(listener);
-  }
-
-  setProcessTreeUsage(usage: ProcessTreeUsage): void {
-    this.#treeUsage = usage;
   }
 
   get servers(): ReadonlyMap<string, ServerRuntime> {
@@ -182,6 +144,10 @@ export class SupervisorCore {
     return diff;
   }
 
+  /**
+   * One row per server from the core's own knowledge (state, PM2's pid, CPU and RSS of the top
+   * process, health); `boot/status.ts` adds the limiter's and the whole process tree's figures.
+   */
   async status(): Promise<ServerStatus[]> {
     let processes: ManagedProcess[] = [];
     try {
@@ -195,9 +161,7 @@ export class SupervisorCore {
     return [...this.#servers.values()].map((server) => {
       const proc = byName.get(server.name);
       const pid = proc?.pid ?? 0;
-      const tree = pid > 0 ? this.#treeUsage?.(pid) : undefined;
       const health = this.#health.health(server.name);
-      const limiter = this.#limiterStats?.(server.name);
       const status: ServerStatus = {
         name: server.name,
         kind: server.kind,
@@ -205,14 +169,13 @@ export class SupervisorCore {
         pid,
         uptimeMs: server.state === 'online' && server.startedAt > 0 ? now - server.startedAt : 0,
         restarts: server.restarts,
-        cpuPercent: tree?.cpuPercent ?? proc?.cpuPercent ?? 0,
-        rssBytes: tree?.rssBytes ?? proc?.rssBytes ?? 0,
+        cpuPercent: proc?.cpuPercent ?? 0,
+        rssBytes: proc?.rssBytes ?? 0,
         toolCount: server.upstream.tools.length,
         upstream: server.upstream.state,
         health: health.status,
       };
       if (health.lastPingMs !== undefined) status.lastPingMs = Math.round(health.lastPingMs * 100) / 100;
-      if (limiter) Object.assign(status, limiter);
       if (server.lastError) status.lastError = server.lastError;
       if (server.lastExit) status.lastExit = server.lastExit;
       return status;
@@ -246,7 +209,7 @@ export class SupervisorCore {
       logger: this.#logger,
       restart: this.#config.supervisor.restart,
       bridgeScript: this.#bridgeScript,
-      baseEnv: baseServerEnv(),
+      baseEnv: serverBaseEnv({ settings: this.#config.supervisor.env, server: config }),
       emit: (event) => this.#emit(event),
     });
   }
@@ -260,12 +223,4 @@ export class SupervisorCore {
       }
     }
   }
-}
-
-/** PATH and HOME: all a server inherits from the supervisor; its config adds the rest. */
-export function baseServerEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const base: Record<string, string> = { HOME: env.HOME ?? os.homedir() };
-  if (env.PATH) base.PATH = env.PATH;
-  if (process.platform === 'win32' && env.SystemRoot) base.SystemRoot = env.SystemRoot;
-  return base;
 }

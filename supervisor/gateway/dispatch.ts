@@ -1,6 +1,5 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
-  ErrorCode,
   LATEST_PROTOCOL_VERSION,
   McpError,
   type ServerCapabilities,
@@ -9,14 +8,20 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
-import { refusalError } from '../limits/refusals.ts';
-import type { Forwarder } from './forward.ts';
+import type { Forwarder } from '../limits/forwarder.ts';
+import { refusalError } from '../shared/refusals.ts';
+import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
 import { isToolAllowed, qualify, unqualify } from './names.ts';
-import type { InFlight, Session } from './session.ts';
+import {
+  JSONRPC_INVALID_PARAMS,
+  JSONRPC_INVALID_REQUEST,
+  JSONRPC_METHOD_NOT_FOUND,
+  MCP_RESOURCE_NOT_FOUND,
+} from './rpc-errors.ts';
+import type { Session } from './session.ts';
 
 export interface CallContext {
   session: Session;
-  inFlight: InFlight;
   signal: AbortSignal;
   /** Set when the request carried `_meta.progressToken`: progress goes back with that token. */
   onProgress?: (progress: Record<string, unknown>) => void;
@@ -31,7 +36,7 @@ const LIST_KEYS: Partial<Record<string, string>> = {
   'resources/templates/list': 'resourceTemplates',
 };
 
-const SERVER_INFO = { name: 'mcp-supervisor', version: '0.1.0' };
+const SERVER_INFO = { name: PRODUCT_NAME, version: VERSION };
 
 /**
  * Answers downstream MCP requests: transparently for one server (`/mcp/<server>`: every request,
@@ -107,6 +112,33 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * The server a request goes to, from what the client sent: the session's own server, or the
+   * owner of an aggregated name or resource URI. Undefined for what the gateway answers itself
+   * or sends to several servers (the aggregated lists). Asked only when a server sends a request
+   * to a client (sampling, elicitation), so routing costs the request path nothing.
+   */
+  targetOf(session: Session, method: string, params: Result | undefined): string | undefined {
+    if (session.server !== undefined) return session.server;
+    switch (method) {
+      case 'tools/call':
+      case 'prompts/get':
+        return typeof params?.name === 'string' ? unqualify(params.name)?.server : undefined;
+      case 'resources/read':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return typeof params?.uri === 'string' ? this.#ownerOf(params.uri) : undefined;
+      case 'completion/complete': {
+        const ref = params?.ref as { type?: string; name?: unknown; uri?: unknown } | undefined;
+        if (ref?.type === 'ref/prompt')
+          return typeof ref.name === 'string' ? unqualify(ref.name)?.server : undefined;
+        return typeof ref?.uri === 'string' ? this.#ownerOf(ref.uri) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
   /** Tools of every online server the session may reach, with aggregated names. */
   aggregatedTools(session: Session): Tool[] {
     const tools: Tool[] = [];
@@ -146,7 +178,7 @@ export class Dispatcher {
     const name = typeof params?.name === 'string' ? params.name : '';
     if (hasToolFilter(filter) && !isToolAllowed(name, filter)) {
       throw new McpError(
-        ErrorCode.InvalidParams,
+        JSONRPC_INVALID_PARAMS,
         `tool "${name}" of server "${server}" is not allowed by its tools list`,
       );
     }
@@ -166,7 +198,7 @@ export class Dispatcher {
         const { runtime, name } = this.#routeName(session, params?.name, 'tool');
         if (!isToolAllowed(name, runtime.config.tools)) {
           throw new McpError(
-            ErrorCode.InvalidParams,
+            JSONRPC_INVALID_PARAMS,
             `tool "${name}" of server "${runtime.name}" is not allowed`,
           );
         }
@@ -229,7 +261,7 @@ export class Dispatcher {
       }
       default:
         throw new McpError(
-          ErrorCode.MethodNotFound,
+          JSONRPC_METHOD_NOT_FOUND,
           `method "${method}" is not supported on the aggregated endpoint`,
         );
     }
@@ -242,7 +274,6 @@ export class Dispatcher {
     context: CallContext,
     tool?: string,
   ) {
-    context.inFlight.server = runtime.name;
     return this.#forwarder.forward(runtime, method, params, {
       clientKey: context.session.clientKey,
       signal: context.signal,
@@ -290,7 +321,7 @@ export class Dispatcher {
     const runtime = parts ? this.#core.servers.get(parts.server) : undefined;
     if (!parts || !runtime || !session.canReach(parts.server)) {
       throw new McpError(
-        ErrorCode.InvalidParams,
+        JSONRPC_INVALID_PARAMS,
         `unknown ${what} "${String(qualified)}": aggregated names are <server>__<name>; list them with ${what}s/list`,
       );
     }
@@ -298,21 +329,30 @@ export class Dispatcher {
   }
 
   async #routeUri(session: Session, uri: unknown, context: CallContext): Promise<ServerRuntime> {
-    if (typeof uri !== 'string') throw new McpError(ErrorCode.InvalidParams, '"uri" must be a string');
-    let owner = this.#resourceOwners.get(uri) ?? this.#templateOwner(uri);
+    if (typeof uri !== 'string') throw new McpError(JSONRPC_INVALID_PARAMS, '"uri" must be a string');
+    let owner = this.#ownerOf(uri);
     if (!owner) {
       // Not listed yet in this process: list once, then look again.
       await this.#handleAggregated(session, 'resources/list', undefined, context);
       await this.#handleAggregated(session, 'resources/templates/list', undefined, context);
-      owner = this.#resourceOwners.get(uri) ?? this.#templateOwner(uri);
+      owner = this.#ownerOf(uri);
     }
     const runtime = owner ? this.#core.servers.get(owner) : undefined;
     if (!runtime || !session.canReach(runtime.name)) {
-      throw new McpError(-32002, `no server offers resource "${uri}"; list them with resources/list`, {
-        uri,
-      });
+      throw new McpError(
+        MCP_RESOURCE_NOT_FOUND,
+        `no server offers resource "${uri}"; list them with resources/list`,
+        {
+          uri,
+        },
+      );
     }
     return runtime;
+  }
+
+  /** The server that listed `uri`, or whose resource template matches it. */
+  #ownerOf(uri: string): string | undefined {
+    return this.#resourceOwners.get(uri) ?? this.#templateOwner(uri);
   }
 
   #templateOwner(uri: string): string | undefined {
@@ -324,7 +364,7 @@ export class Dispatcher {
 
   #runtime(server: string): ServerRuntime {
     const runtime = this.#core.servers.get(server);
-    if (!runtime) throw new McpError(ErrorCode.InvalidRequest, `server "${server}" is no longer configured`);
+    if (!runtime) throw new McpError(JSONRPC_INVALID_REQUEST, `server "${server}" is no longer configured`);
     return runtime;
   }
 

@@ -1,61 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
-import { errorResponse, JSONRPC_SESSION_ERROR, type JsonRpcResponse, type RequestId } from './jsonrpc.ts';
-
-/** One open SSE response: a POST answered as a stream, or the session's standalone GET stream. */
-export class SseWriter {
-  readonly #res: ServerResponse;
-  #isClosed = false;
-
-  constructor(res: ServerResponse, headers: Record<string, string>) {
-    this.#res = res;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      ...headers,
-    });
-    // No flushHeaders(): the headers leave with the first event, one write fewer per request.
-    res.on('close', () => {
-      this.#isClosed = true;
-    });
-  }
-
-  get isClosed(): boolean {
-    return this.#isClosed || this.#res.destroyed;
-  }
-
-  /** Writes one JSON-RPC message as an SSE `message` event; false when the stream is gone. */
-  send(message: unknown): boolean {
-    if (this.isClosed) return false;
-    this.#res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-    return true;
-  }
-
-  comment(text: string): void {
-    if (!this.isClosed) this.#res.write(`: ${text}\n\n`);
-  }
-
-  end(message?: unknown): void {
-    if (this.isClosed) return;
-    this.#isClosed = true;
-    this.#res.end(message === undefined ? undefined : `event: message\ndata: ${JSON.stringify(message)}\n\n`);
-  }
-
-  onClose(listener: () => void): void {
-    if (this.isClosed) listener();
-    else this.#res.on('close', listener);
-  }
-}
+import type { SseWriter } from '../http/sse.ts';
+import { errorResponse, type JsonRpcResponse, type RequestId } from './jsonrpc.ts';
+import { JSONRPC_REQUEST_CANCELLED, JSONRPC_REQUEST_TIMEOUT, JSONRPC_SESSION_ERROR } from './rpc-errors.ts';
 
 /** A downstream request being served. */
 export interface InFlight {
   readonly id: RequestId;
   readonly method: string;
+  /** What the client sent: server→client requests find the server a request went to from it. */
+  readonly params?: Record<string, unknown> | undefined;
   readonly abort: AbortController;
-  /** The server the request went to (set once routed); server→client requests follow it. */
-  server?: string;
   /** The POST's own SSE stream, when the request is answered as a stream. */
   stream?: SseWriter;
   readonly startedAt: number;
@@ -149,7 +104,11 @@ export class Session {
       const timer = setTimeout(
         () =>
           finish(
-            errorResponse(id, -32001, `the client did not answer ${method} within ${options.timeoutMs} ms`),
+            errorResponse(
+              id,
+              JSONRPC_REQUEST_TIMEOUT,
+              `the client did not answer ${method} within ${options.timeoutMs} ms`,
+            ),
           ),
         options.timeoutMs,
       );
@@ -163,7 +122,7 @@ export class Session {
             method: 'notifications/cancelled',
             params: { requestId: id, reason: 'cancelled' },
           });
-          finish(errorResponse(id, -32800, 'request cancelled'));
+          finish(errorResponse(id, JSONRPC_REQUEST_CANCELLED, 'request cancelled'));
         },
         { once: true },
       );

@@ -1,3 +1,5 @@
+import type { Logger } from '../shared/logger.ts';
+
 export type AdaptiveConcurrencyOptions = {
   /** Host CPU above this (percent, 0–100) counts as overload. */
   thresholdPercent: number;
@@ -102,4 +104,25 @@ export class AdaptiveConcurrency {
     this.#above = 0;
     this.#below = 0;
   }
+}
+
+/**
+ * Load-adaptive limits: feeds each host CPU sample to an {@link AdaptiveConcurrency} and, when
+ * the scale moves, applies it to every server's guard and says so in the log.
+ */
+export function createAdaptiveLimits(options: {
+  adaptive: AdaptiveConcurrency;
+  apply: (scale: number) => Promise<void>;
+  logger: Logger;
+}): { sample(cpuPercent: number): void } {
+  let lastScale = 1;
+  return {
+    sample(cpuPercent) {
+      const scale = options.adaptive.sample(cpuPercent);
+      if (scale === lastScale) return;
+      lastScale = scale;
+      options.logger.warn({ scale, cpuPercent }, 'adaptive limits: per-server concurrency scaled');
+      void options.apply(scale);
+    },
+  };
 }

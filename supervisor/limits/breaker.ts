@@ -1,3 +1,4 @@
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -6,9 +7,11 @@ import {
   handleWhen,
   IsolatedCircuitError,
 } from 'cockatiel';
-import { SupervisorError } from '../errors.ts';
-import { UpstreamRpcError } from '../upstream/request-channel.ts';
-import { refusalError } from './refusals.ts';
+import { TypedEmitter } from '../shared/emitter.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import { refusalError } from '../shared/refusals.ts';
+import { isAbortError } from '../shared/timers.ts';
+import { UpstreamRpcError } from '../shared/upstream-error.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -49,7 +52,7 @@ export type CircuitBreaker = {
 };
 
 /** SDK codes for failures produced locally by the client transport rather than by the server. */
-const LOCAL_TRANSPORT_JSONRPC_CODES = new Set([-32000 /* ConnectionClosed */, -32001 /* RequestTimeout */]);
+const LOCAL_TRANSPORT_JSONRPC_CODES = new Set<number>([ErrorCode.ConnectionClosed, ErrorCode.RequestTimeout]);
 
 /**
  * The default failure predicate of the breaker (and of retries): timeouts, an unavailable server
@@ -61,7 +64,7 @@ export function isTransportFailure(error: unknown): boolean {
   if (error instanceof UpstreamRpcError) return false;
   if (error instanceof SupervisorError)
     return error.code === 'TIMEOUT' || error.code === 'SERVER_UNAVAILABLE';
-  if (error instanceof Error && error.name === 'AbortError') return false;
+  if (isAbortError(error)) return false;
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') {
     return LOCAL_TRANSPORT_JSONRPC_CODES.has(error.code);
   }
@@ -114,14 +117,12 @@ export function createBreaker(options: BreakerOptions): CircuitBreaker {
   // cockatiel keeps the time it opened private; it stamps it with Date.now() in the same tick as
   // onBreak fires, so recording it here gives the same clock.
   let openedAt = 0;
-  const listeners = new Set<(state: BreakerState) => void>();
+  const stateChanges = new TypedEmitter<BreakerState>();
   const subscriptions = [
     policy.onBreak(() => {
       openedAt = Date.now();
     }),
-    policy.onStateChange((state) => {
-      for (const listener of [...listeners]) listener(toBreakerState(state));
-    }),
+    policy.onStateChange((state) => stateChanges.emit(toBreakerState(state))),
   ];
 
   function retryAfterMs(): number {
@@ -189,11 +190,9 @@ export function createBreaker(options: BreakerOptions): CircuitBreaker {
       return outcome.value;
     },
     onStateChange(listener) {
-      listeners.add(listener);
-      return { dispose: () => listeners.delete(listener) };
+      return { dispose: stateChanges.on(listener) };
     },
     dispose() {
-      listeners.clear();
       for (const subscription of subscriptions) subscription.dispose();
     },
   };

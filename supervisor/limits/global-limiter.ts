@@ -1,4 +1,4 @@
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import { Slots } from './slots.ts';
 
 export type GlobalLimiterStats = {
@@ -14,7 +14,6 @@ export type GlobalLimiter = {
   /** Runs `task` when a global slot is free. Rejects with SERVER_UNAVAILABLE once disposed. */
   schedule<T>(task: () => Promise<T>): Promise<T>;
   stats(): GlobalLimiterStats;
-  update(options: { maxTotalConcurrent: number }): Promise<void>;
   /** Refuses new work and drops waiting work; call it after the server guards are disposed. */
   dispose(): Promise<void>;
 };
@@ -48,10 +47,6 @@ export function createGlobalLimiter(options: { maxTotalConcurrent: number }): Gl
       }
     },
     stats: () => ({ running: slots.running, queued: slots.waiting, maxConcurrent: slots.max }),
-    async update(next) {
-      checkMaxTotal(next.maxTotalConcurrent);
-      slots.setMax(next.maxTotalConcurrent);
-    },
     async dispose() {
       if (isDisposed) return;
       isDisposed = true;

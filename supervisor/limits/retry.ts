@@ -1,4 +1,5 @@
 import { ExponentialBackoff, fullJitterGenerator, handleWhen, retry } from 'cockatiel';
+import { untilAborted } from '../shared/timers.ts';
 import { isTransportFailure } from './breaker.ts';
 
 const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
@@ -91,18 +92,5 @@ async function retryWithBackoff<T>(
   if (signal.aborted) return attempts;
   // Answer an abort at once, also during a backoff wait; the abandoned run ends on its own.
   attempts.catch(() => undefined);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    attempts.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(signal.aborted ? signal.reason : error);
-      },
-    );
-  });
+  return untilAborted(attempts, signal);
 }

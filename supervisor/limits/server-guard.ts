@@ -1,10 +1,10 @@
 import Bottleneck from 'bottleneck/light.js';
 import type { LimitsConfig, ServerLimitsConfig } from '../config/schema.ts';
-import { SupervisorError } from '../errors.ts';
-import { MAX_TIMER_MS } from '../upstream/request-channel.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import { refusalError } from '../shared/refusals.ts';
+import { untilAborted } from '../shared/timers.ts';
 import { type BreakerState, type CircuitBreaker, createBreaker } from './breaker.ts';
 import type { GlobalLimiter } from './global-limiter.ts';
-import { refusalError } from './refusals.ts';
 import { Slots } from './slots.ts';
 import { createTokenBucket, type TokenBucket } from './token-bucket.ts';
 
@@ -18,7 +18,10 @@ export type ServerGuardLimits = {
   burst?: number;
   /** Requests that may wait for a slot; 0 means a request is refused when no slot is free. */
   queueSize: number;
-  /** Time a started request gets to answer; queue time is not counted. */
+  /**
+   * Time a started request gets to answer; queue time is not counted. The request channel times
+   * the request (progress resets it), so the guard only checks it and passes it on.
+   */
   requestTimeoutMs: number;
 };
 
@@ -37,8 +40,6 @@ export type RunOptions = {
   clientKey: string;
   /** Aborts when the caller goes away: a waiting request leaves, a running one is aborted. */
   signal?: AbortSignal;
-  /** Overrides `requestTimeoutMs` for this request; `Infinity` when the task times itself. */
-  timeoutMs?: number;
 };
 
 export type ServerGuardStats = {
@@ -56,20 +57,16 @@ export type ServerGuardStats = {
 export type ServerGuard = {
   readonly server: string;
   /**
-   * Runs `task` within the server's limits. `task` gets a signal that aborts on timeout (reason: the
-   * TIMEOUT error), when the caller's signal aborts (its reason), and on dispose; the caller uses it
-   * to cancel upstream (`notifications/cancelled`). Order of checks: circuit, rate, then queues
-   * (client key → server → global). Resolves or rejects with what `task` does, or rejects with a
-   * refusal (see `refusals.ts`): CIRCUIT_OPEN, RATE_LIMITED, QUEUE_FULL, TIMEOUT,
-   * SERVER_UNAVAILABLE; or with the caller's abort reason.
+   * Runs `task` within the server's limits. `task` gets a signal that aborts when the caller's
+   * signal aborts (its reason) and on dispose; the caller uses it to cancel upstream
+   * (`notifications/cancelled`). The task times itself (the request channel's timeout, which
+   * progress resets): a TIMEOUT it rejects with counts against the breaker like any transport
+   * failure. Order of checks: circuit, rate, then queues (client key → server → global).
+   * Resolves or rejects with what `task` does, or rejects with a refusal (see `refusals.ts`):
+   * CIRCUIT_OPEN, RATE_LIMITED, QUEUE_FULL, SERVER_UNAVAILABLE; or with the caller's abort reason.
    */
   run<T>(task: (signal: AbortSignal) => Promise<T>, options: RunOptions): Promise<T>;
   stats(): ServerGuardStats;
-  /**
-   * Applies new limits live: queued and running requests are kept; a lower `maxConcurrent` lets
-   * running requests finish and starts new ones only below it. Unchanged limits are a no-op.
-   */
-  update(limits: ServerGuardLimits, perClientConcurrent?: number): Promise<void>;
   /** Adaptive scaling: effective concurrency = max(1, floor(maxConcurrent × factor)), 0 < factor ≤ 1. */
   setConcurrencyScale(factor: number): Promise<void>;
   /**
@@ -108,35 +105,6 @@ function checkLimits(limits: ServerGuardLimits, perClientConcurrent: number): vo
   }
 }
 
-function sameLimits(a: ServerGuardLimits, b: ServerGuardLimits): boolean {
-  return (
-    a.maxConcurrent === b.maxConcurrent &&
-    a.requestsPerMinute === b.requestsPerMinute &&
-    a.burst === b.burst &&
-    a.queueSize === b.queueSize &&
-    a.requestTimeoutMs === b.requestTimeoutMs
-  );
-}
-
-/** Resolves or rejects with `promise`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
 /** Calls `task`, turning a synchronous throw into a rejection. */
 function callTask<T>(task: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
   try {
@@ -160,8 +128,8 @@ type Pending = {
 
 export function createServerGuard(options: ServerGuardOptions): ServerGuard {
   const { server, global } = options;
-  let limits = { ...options.limits };
-  let perClientConcurrent = options.perClientConcurrent ?? 10;
+  const limits = { ...options.limits };
+  const perClientConcurrent = options.perClientConcurrent ?? 10;
   checkLimits(limits, perClientConcurrent);
   const ownsBreaker = options.breaker === undefined;
   const breaker = options.breaker ?? createBreaker({ server });
@@ -193,16 +161,13 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     return slots;
   };
   const clientQueueFull = () => new Error('the client key has queueSize requests waiting');
-  let bucket: TokenBucket | undefined = makeBucket(limits);
-
-  function makeBucket(next: ServerGuardLimits, initialTokens?: number): TokenBucket | undefined {
-    if (next.requestsPerMinute === undefined) return undefined;
-    return createTokenBucket({
-      requestsPerMinute: next.requestsPerMinute,
-      burst: next.burst ?? next.requestsPerMinute,
-      initialTokens,
-    });
-  }
+  const bucket: TokenBucket | undefined =
+    limits.requestsPerMinute === undefined
+      ? undefined
+      : createTokenBucket({
+          requestsPerMinute: limits.requestsPerMinute,
+          burst: limits.burst ?? limits.requestsPerMinute,
+        });
 
   const unavailable = (cause?: unknown) =>
     refusalError(
@@ -227,7 +192,6 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
   async function execute<T>(
     pending: Pending,
     task: (signal: AbortSignal) => Promise<T>,
-    timeoutMs: number,
     resolve: (value: T) => void,
   ): Promise<void> {
     // A request answered while it waited (caller abort, dispose) is a tombstone: Bottleneck 2 has no
@@ -238,21 +202,6 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     running++;
     const { controller } = pending;
     const startedAt = performance.now();
-    // Our own timer rather than AbortSignal.timeout(): its reason is the TIMEOUT refusal the caller
-    // gets, and test clocks can drive it. None when the task times itself (an infinite timeout) or
-    // the timeout is beyond what setTimeout can wait (it would fire after 1 ms).
-    const timer =
-      timeoutMs <= MAX_TIMER_MS
-        ? setTimeout(() => {
-            controller.abort(
-              refusalError(
-                { reason: 'timeout', server, retryAfterMs: 0 },
-                `server "${server}" did not answer within ${timeoutMs} ms; retry, or raise its limits.requestTimeoutMs`,
-              ),
-            );
-          }, timeoutMs)
-        : undefined;
-    timer?.unref?.();
     try {
       const value = await breaker.execute(
         () => untilAborted(callTask(task, controller.signal), controller.signal),
@@ -265,7 +214,6 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     } catch (error) {
       pending.fail(error);
     } finally {
-      clearTimeout(timer);
       running--;
       averageTaskMs = 0.8 * averageTaskMs + 0.2 * (performance.now() - startedAt);
     }
@@ -280,7 +228,6 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
   /** Queues an admitted request: client key slot → server limiter (Bottleneck) → global slot. */
   function admit<T>(task: (signal: AbortSignal) => Promise<T>, runOptions: RunOptions): Promise<T> {
     const callerSignal = runOptions.signal;
-    const timeoutMs = runOptions.timeoutMs ?? limits.requestTimeoutMs;
     return new Promise<T>((resolve, reject) => {
       const onCallerAbort = () => {
         pending.isNeutral = true;
@@ -312,7 +259,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
       const slots = clientSlots(key);
       const inServer = () =>
         serverLimiter
-          .schedule(() => global.schedule(() => execute(pending, task, timeoutMs, succeed)))
+          .schedule(() => global.schedule(() => execute(pending, task, succeed)))
           .finally(() => {
             slots.release();
             if (slots.isIdle && clients.get(key) === slots) clients.delete(key);
@@ -363,31 +310,6 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
       breaker: breaker.state(),
       queueSize: limits.queueSize,
     }),
-
-    async update(next, nextPerClient = perClientConcurrent) {
-      if (isDisposed) return;
-      checkLimits(next, nextPerClient);
-      if (sameLimits(limits, next) && nextPerClient === perClientConcurrent) return;
-      const previous = limits;
-      limits = { ...next };
-      if (previous.maxConcurrent !== next.maxConcurrent || previous.queueSize !== next.queueSize) {
-        await serverLimiter.updateSettings({
-          maxConcurrent: effectiveConcurrent(),
-          highWater: next.queueSize,
-        });
-      }
-      if (previous.queueSize !== next.queueSize || nextPerClient !== perClientConcurrent) {
-        perClientConcurrent = nextPerClient;
-        for (const slots of clients.values()) slots.setMax(nextPerClient, next.queueSize);
-      }
-      if (previous.requestsPerMinute !== next.requestsPerMinute || previous.burst !== next.burst) {
-        // A new bucket keeps the tokens left, so a reload cannot be used to refill it.
-        const old = bucket;
-        const left = old === undefined ? undefined : await old.tokens();
-        bucket = makeBucket(next, left);
-        await old?.dispose();
-      }
-    },
 
     async setConcurrencyScale(factor) {
       if (!(factor > 0 && factor <= 1)) {

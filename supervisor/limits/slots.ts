@@ -7,8 +7,8 @@
  * Taking a free slot here is synchronous and allocation-free.
  */
 export class Slots {
-  #max: number;
-  #maxWaiting: number;
+  readonly #max: number;
+  readonly #maxWaiting: number;
   #running = 0;
   readonly #waiters: { resolve: () => void; reject: (error: unknown) => void; isDone: boolean }[] = [];
   #head = 0;
@@ -83,13 +83,6 @@ export class Slots {
   /** Gives a slot back and hands it to the next waiter still waiting. */
   release(): void {
     this.#running--;
-    this.#drain();
-  }
-
-  setMax(max: number, maxWaiting = this.#maxWaiting): void {
-    Slots.check(max, maxWaiting);
-    this.#max = max;
-    this.#maxWaiting = maxWaiting;
     this.#drain();
   }
 

@@ -5,8 +5,6 @@ export type TokenBucketOptions = {
   requestsPerMinute: number;
   /** Bucket capacity: how many requests may go at once after a quiet spell. */
   burst: number;
-  /** Tokens in the bucket at creation; default `burst` (full). */
-  initialTokens?: number;
 };
 
 export type TokenBucket = {
@@ -17,8 +15,6 @@ export type TokenBucket = {
    * empty. Never waits for a refill: a caller that is refused is told when to come back instead.
    */
   tryTake(): Promise<boolean>;
-  /** Tokens left now. */
-  tokens(): Promise<number>;
   /** Upper bound of the wait until the next refill adds a token, in milliseconds. */
   retryAfterMs(): number;
   dispose(): Promise<void>;
@@ -45,12 +41,12 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   if (!Number.isInteger(burst) || burst < 1) {
     throw new TypeError(`limits.burst must be a positive integer, got ${burst}`);
   }
-  const initialTokens = Math.min(burst, Math.max(0, Math.floor(options.initialTokens ?? burst)));
   const tokensPerRefill = Math.max(1, Math.ceil((requestsPerMinute * MIN_REFILL_INTERVAL_MS) / 60_000));
   const refillIntervalMs = (60_000 * tokensPerRefill) / requestsPerMinute;
   const heartbeatIntervalMs = Math.max(10, Math.floor(refillIntervalMs / 20));
   const limiter = new Bottleneck({
-    reservoir: initialTokens,
+    // Full at creation: a minute's allowance may go at once.
+    reservoir: burst,
     reservoirIncreaseAmount: tokensPerRefill,
     reservoirIncreaseInterval: refillIntervalMs,
     reservoirIncreaseMaximum: burst,
@@ -68,7 +64,6 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
         // The only way this no-op job fails is being dropped: no token.
         () => false,
       ),
-    tokens: async () => (await limiter.currentReservoir()) ?? 0,
     retryAfterMs: () => Math.ceil(refillIntervalMs + heartbeatIntervalMs),
     dispose: () => limiter.disconnect(),
   };

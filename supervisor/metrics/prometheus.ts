@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BreakerState } from '../alerts/rules.ts';
+import type { BreakerState } from '../limits/breaker.ts';
 import type { RequestEvent, SystemSample } from '../store/types.ts';
 
 export interface ServerGaugeSnapshot {

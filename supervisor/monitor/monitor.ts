@@ -1,11 +1,6 @@
-import { errorMessage } from '../errors.ts';
-import {
-  type Clock,
-  type Logger,
-  type ProcessSample,
-  type SystemSample,
-  silentLogger,
-} from '../store/types.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { type Logger, silentLogger } from '../shared/logger.ts';
+import type { Clock, ProcessSample, SystemSample } from '../store/types.ts';
 import type { HostSampler } from './host-sampler.ts';
 import type { ProcessTreeSampler } from './process-tree.ts';
 

@@ -21,7 +21,7 @@ import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../shared/errors.ts';
 import { type BridgeSpec, readBridgeSpec } from './bridge-spec.ts';
 
 /** Absolute path of this script, for whoever starts bridges (the PM2 app's `script`). */

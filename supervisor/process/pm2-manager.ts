@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { SupervisorError } from '../errors.ts';
-import type { Logger } from '../logging.ts';
-import { silentLogger } from '../logging.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { silentLogger } from '../shared/logger.ts';
 
 /** What PM2 reports about one process. */
 export interface ManagedProcess {

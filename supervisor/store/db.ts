@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { errorMessage, SupervisorError } from '../errors.ts';
+import { errorMessage, SupervisorError } from '../shared/errors.ts';
+import { type Logger, silentLogger } from '../shared/logger.ts';
 import { migrate } from './migrations.ts';
-import { type Logger, silentLogger } from './types.ts';
 
 /** An open metrics database. Every access is synchronous (better-sqlite3); keep statements short. */
 export interface Store {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 
 /**
  * Schema migrations, applied in order. Step `i` (0-based) takes the database from

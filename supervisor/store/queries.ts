@@ -1,4 +1,4 @@
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import { type AlertRecord, createAlertStore } from './alert-store.ts';
 import type { Store } from './db.ts';
 import { createHistogram, decodeHistogram, type Histogram, mergeHistogram, percentile } from './histogram.ts';

@@ -1,8 +1,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { RetentionConfig } from '../config/schema.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { type Logger, silentLogger } from '../shared/logger.ts';
 import type { Store } from './db.ts';
-import { type Clock, type Logger, silentLogger } from './types.ts';
+import type { Clock } from './types.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -1,20 +1,7 @@
-/**
- * Small shared contracts of the observability modules. The logger is the subset of pino the
- * modules call, so a pino instance fits as is and tests pass the silent default.
- */
-export interface Logger {
-  debug(obj: object | string, msg?: string): void;
-  info(obj: object | string, msg?: string): void;
-  warn(obj: object | string, msg?: string): void;
-  error(obj: object | string, msg?: string): void;
-}
+/** Small shared contracts of the observability modules (the logger is `shared/logger.ts`). */
 
 /** Milliseconds since the epoch; injected so tests run on fake time. */
 export type Clock = () => number;
-
-const noop = (): void => {};
-
-export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
 /** Outcome of a request as the gateway saw it. `refused` never reached the server (limits, breaker). */
 export type RequestStatus = 'ok' | 'error' | 'refused';
@@ -59,11 +46,3 @@ export interface ProcessSample {
 }
 
 export type ServerEventKind = 'start' | 'exit' | 'restart' | 'crash_loop' | 'stop' | 'reload' | 'error';
-
-export interface ServerEvent {
-  ts: number;
-  server: string;
-  kind: ServerEventKind;
-  detail?: Record<string, unknown> | null;
-  exitCode?: number | null;
-}

@@ -1,17 +1,7 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { refusalError } from '../limits/refusals.ts';
-
-/** An error the server answered with, kept exactly as it sent it (code, message, data). */
-export class UpstreamRpcError extends Error {
-  readonly code: number;
-  readonly data: unknown;
-  constructor(error: { code: number; message: string; data?: unknown }) {
-    super(error.message);
-    this.name = 'UpstreamRpcError';
-    this.code = error.code;
-    this.data = error.data;
-  }
-}
+import { refusalError } from '../shared/refusals.ts';
+import { MAX_TIMER_MS } from '../shared/timers.ts';
+import { UpstreamRpcError } from '../shared/upstream-error.ts';
 
 export type ChannelRequestOptions = {
   /** Answering stops, and the server gets `notifications/cancelled`, when this aborts. */
@@ -21,9 +11,6 @@ export type ChannelRequestOptions = {
   /** Asks the server for progress (its own `_meta.progressToken`) and receives each notification. */
   onProgress?: (progress: Record<string, unknown>) => void;
 };
-
-/** Longest delay setTimeout honours (~24.8 days); a longer timeout means none at all. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Pending = {
   readonly id: string;

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { SupervisorError } from '../errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import { encodeJsonRpcMessage, JsonRpcLineDecoder } from './line-framer.ts';
 
 /** How long `close()` waits for what was written to be flushed before the socket is destroyed. */

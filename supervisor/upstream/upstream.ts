@@ -2,20 +2,16 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode,
   type Implementation,
-  ListRootsRequestSchema,
-  McpError,
   type Notification,
   type ServerCapabilities,
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { SupervisorError } from '../errors.ts';
-import type { Logger } from '../logging.ts';
-import { silentLogger } from '../logging.ts';
+import { SupervisorError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { silentLogger } from '../shared/logger.ts';
+import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
 import { RequestChannel } from './request-channel.ts';
 import { SocketClientTransport } from './socket-transport.ts';
 
@@ -30,7 +26,6 @@ export interface UpstreamEvents {
   state: (state: UpstreamState) => void;
   /** Every notification the server sends (progress is delivered to the request that asked). */
   notification: (notification: Notification) => void;
-  toolsChanged: (tools: readonly Tool[]) => void;
 }
 
 /** Capabilities the gateway answers on behalf of downstream clients. */
@@ -61,7 +56,6 @@ export class Upstream {
   readonly #listeners: { [K in keyof UpstreamEvents]: Set<UpstreamEvents[K]> } = {
     state: new Set(),
     notification: new Set(),
-    toolsChanged: new Set(),
   };
   /** Installs request handlers (sampling, elicitation, roots) on each new client. */
   #configureClient: ((client: Client) => void) | undefined;
@@ -69,7 +63,7 @@ export class Upstream {
   constructor(options: { name: string; logger?: Logger; version?: string }) {
     this.name = options.name;
     this.#logger = options.logger ?? silentLogger;
-    this.#version = options.version ?? '0.1.0';
+    this.#version = options.version ?? VERSION;
   }
 
   get state(): UpstreamState {
@@ -181,7 +175,6 @@ export class Upstream {
       cursor = page.nextCursor;
     } while (cursor);
     this.#tools = tools;
-    for (const listener of this.#listeners.toolsChanged) listener(tools);
     return tools;
   }
 
@@ -209,7 +202,7 @@ export class Upstream {
 
   #newClient(): Client {
     const client = new Client(
-      { name: 'mcp-supervisor', version: this.#version },
+      { name: PRODUCT_NAME, version: this.#version },
       { capabilities: UPSTREAM_CLIENT_CAPABILITIES },
     );
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
@@ -221,17 +214,8 @@ export class Upstream {
       this.#emitNotification({ method: 'notifications/tools/list_changed' });
     });
     client.fallbackNotificationHandler = async (notification) => this.#emitNotification(notification);
-    // Until the gateway routes them to a downstream session, server→client requests get a clear
-    // answer instead of "method not found" or a hang.
-    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [] }));
-    const noSession = async () => {
-      throw new McpError(
-        ErrorCode.InvalidRequest,
-        `no client session is connected to "${this.name}" to answer this request`,
-      );
-    };
-    client.setRequestHandler(CreateMessageRequestSchema, noSession);
-    client.setRequestHandler(ElicitRequestSchema, noSession);
+    // Server→client requests (sampling, elicitation, roots) are answered by the handlers the
+    // gateway installs here (gateway/server-requests.ts).
     this.#configureClient?.(client);
     return client;
   }

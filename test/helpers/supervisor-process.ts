@@ -1,23 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import JSON5 from 'json5';
-import { ControlClient } from '../../supervisor/control/client.ts';
-import { isProcessAlive, readState } from '../../supervisor/control/state-file.ts';
-import type { ServerStatus } from '../../supervisor/core/supervisor.ts';
-import { type HomePaths, resolveHome } from '../../supervisor/home.ts';
+import { ControlClient } from '../../supervisor/client/control-client.ts';
+import { isProcessAlive, readState } from '../../supervisor/client/state-file.ts';
+import type { ServerStatus, StatusBody } from '../../supervisor/client/wire-types.ts';
+import { type HomePaths, resolveHome } from '../../supervisor/shared/home.ts';
 import { type CliProcess, type CliResult, runCli, spawnCli } from './cli.ts';
 import { waitFor } from './paths.ts';
-
-/** `GET /api/status` of the control API. */
-export interface StatusBody {
-  supervisor: {
-    pid: number;
-    version: string;
-    startedAt: number;
-    uptimeMs: number;
-    configFile: string | null;
-  };
-  servers: ServerStatus[];
-}
 
 export interface SupervisorProcess extends CliProcess {
   readonly home: string;

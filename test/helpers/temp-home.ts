@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type HomePaths, resolveHome } from '../../supervisor/home.ts';
+import { type HomePaths, resolveHome } from '../../supervisor/shared/home.ts';
 import { describeProcesses, killProcessesUnder, type ProcessInfo } from './process-table.ts';
 
 export interface TempHome {

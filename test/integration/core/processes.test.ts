@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CODES } from '../../../supervisor/errors.ts';
+import { EXIT_CODES } from '../../../supervisor/shared/errors.ts';
 import {
   cleanupTempHomes,
   describeProcesses,

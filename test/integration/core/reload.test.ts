@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CODES } from '../../../supervisor/errors.ts';
+import { EXIT_CODES } from '../../../supervisor/shared/errors.ts';
 import {
   cleanupTempHomes,
   describeProcesses,

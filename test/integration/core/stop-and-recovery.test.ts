@@ -4,7 +4,7 @@
  * same home removes them before starting anew — one process per server, no orphans after the stop.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT_CODES } from '../../../supervisor/errors.ts';
+import { EXIT_CODES } from '../../../supervisor/shared/errors.ts';
 import {
   cleanupTempHomes,
   describeProcesses,

@@ -6,8 +6,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runSupervisor } from '../../../supervisor/service.ts';
-import { UpstreamRpcError } from '../../../supervisor/upstream/request-channel.ts';
+import { runSupervisor } from '../../../supervisor/boot/run.ts';
+import { UpstreamRpcError } from '../../../supervisor/shared/upstream-error.ts';
 import {
   cleanupTempHomes,
   describeProcesses,

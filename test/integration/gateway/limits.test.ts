@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REFUSAL_JSONRPC_CODES } from '../../../supervisor/limits/refusals.ts';
+import { REFUSAL_JSONRPC_CODES } from '../../../supervisor/gateway/rpc-errors.ts';
 import {
   type SupervisorProcess,
   serverRow,

@@ -5,7 +5,7 @@
  * /health/detailed and the CLI reads report them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEventStream } from '../../../supervisor/control/client.ts';
+import { readEventStream } from '../../../supervisor/client/control-client.ts';
 import {
   cleanupTempHomes,
   runCli,

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  formatAlertEvent,
   formatBytes,
+  formatDoctorCheck,
   formatDuration,
+  formatEventsTable,
+  formatKeysTable,
+  formatReload,
   formatStatusTable,
   formatTable,
 } from '../../../supervisor/cli/format.ts';
-import type { ServerStatus } from '../../../supervisor/core/supervisor.ts';
+import type { ServerStatus } from '../../../supervisor/client/wire-types.ts';
 
 describe('formatDuration', () => {
   it.each([
@@ -90,5 +95,57 @@ describe('formatStatusTable', () => {
 
   it('says so when no server is configured', () => {
     expect(formatStatusTable([])).toBe('no servers configured');
+  });
+});
+
+describe('the command lines', () => {
+  it('formatReload names what a reload did, or that nothing changed', () => {
+    expect(formatReload({ added: ['a'], changed: ['b', 'c'], removed: [] })).toBe(
+      'reloaded: added a; restarted b, c',
+    );
+    expect(formatReload({ added: [], removed: ['d'] })).toBe('reloaded: stopped d');
+    expect(formatReload({})).toBe('config unchanged');
+  });
+
+  it('formatKeysTable and formatEventsTable say what to do when empty', () => {
+    expect(formatKeysTable([])).toBe('no client keys; create one with: mcp-supervisor keys create NAME');
+    expect(formatEventsTable([], '24h')).toBe('no server events in the last 24h');
+    const table = formatKeysTable([
+      {
+        id: 'i1',
+        name: 'cursor',
+        servers: null,
+        createdAt: 0,
+        revokedAt: 5,
+        lastUsedAt: null,
+        prefix: 'mcps_abcd',
+      },
+    ]);
+    expect(table.split('\n')[1]).toMatch(
+      /^cursor\s+i1\s+mcps_abcd…\s+all\s+1970-01-01T00:00:00.000Z\s+revoked$/,
+    );
+  });
+
+  it('formatDoctorCheck and formatAlertEvent keep their columns', () => {
+    expect(formatDoctorCheck({ name: 'node', ok: true, detail: 'v24' })).toBe('ok   node: v24');
+    expect(formatDoctorCheck({ name: 'pm2', ok: false, detail: 'missing' })).toBe('FAIL pm2: missing');
+    const alert = {
+      id: 1,
+      key: 'host_cpu',
+      severity: 'warning',
+      message: 'CPU high',
+      value: 90,
+      threshold: 80,
+      firedAt: 0,
+      resolvedAt: null,
+      suppressedCount: 0,
+      acknowledgedAt: null,
+    };
+    expect(formatAlertEvent('alert.fired', alert, new Date(0))).toBe(
+      '1970-01-01T00:00:00.000Z  FIRED     host_cpu  CPU high',
+    );
+    expect(formatAlertEvent('alert.resolved', alert, new Date(0))).toBe(
+      '1970-01-01T00:00:00.000Z  RESOLVED  host_cpu  CPU high',
+    );
   });
 });

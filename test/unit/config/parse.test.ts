@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyEnvOverrides } from '../../../supervisor/config/load.ts';
 import { parseConfig } from '../../../supervisor/config/parse.ts';
-import { isSupervisorError } from '../../../supervisor/errors.ts';
+import { isSupervisorError } from '../../../supervisor/shared/errors.ts';
 
 /** The problem lines of a CONFIG_INVALID error (each names a field path). */
 function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {

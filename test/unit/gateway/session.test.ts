@@ -1,42 +1,8 @@
-import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type InFlight, Session, SseWriter } from '../../../supervisor/gateway/session.ts';
-
-/** Just enough of a ServerResponse for SseWriter: records what is written. */
-class FakeResponse extends EventEmitter {
-  destroyed = false;
-  status = 0;
-  chunks: string[] = [];
-  isEnded = false;
-  writeHead(status: number) {
-    this.status = status;
-    return this;
-  }
-  flushHeaders() {}
-  write(chunk: string) {
-    this.chunks.push(chunk);
-    return true;
-  }
-  end(chunk?: string) {
-    if (chunk) this.chunks.push(chunk);
-    this.isEnded = true;
-    return this;
-  }
-  /** The JSON-RPC messages written as SSE events. */
-  messages(): { id?: unknown; method?: string; params?: Record<string, unknown> }[] {
-    return this.chunks
-      .join('')
-      .split('\n\n')
-      .filter((event) => event.startsWith('event: message'))
-      .map((event) => JSON.parse(event.slice(event.indexOf('data: ') + 6)));
-  }
-  /** The client going away. */
-  drop() {
-    this.destroyed = true;
-    this.emit('close');
-  }
-}
+import { type InFlight, Session } from '../../../supervisor/gateway/session.ts';
+import { SseWriter } from '../../../supervisor/http/sse.ts';
+import { FakeResponse } from '../http/fake-response.ts';
 
 function stream(): { res: FakeResponse; writer: SseWriter } {
   const res = new FakeResponse();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SupervisorError } from '../../../supervisor/errors.ts';
 import { createBreaker, isTransportFailure } from '../../../supervisor/limits/breaker.ts';
-import { refusalOf } from '../../../supervisor/limits/refusals.ts';
+import { SupervisorError } from '../../../supervisor/shared/errors.ts';
+import { refusalOf } from '../../../supervisor/shared/refusals.ts';
 import { rejectionOf } from './helpers.ts';
 
 const fail = (error: unknown) => async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SupervisorError } from '../../../supervisor/errors.ts';
-import { refusalError } from '../../../supervisor/limits/refusals.ts';
 import { isIdempotentMethod, retryIdempotent } from '../../../supervisor/limits/retry.ts';
+import { SupervisorError } from '../../../supervisor/shared/errors.ts';
+import { refusalError } from '../../../supervisor/shared/refusals.ts';
 import { rejectionOf } from './helpers.ts';
 
 const FAST = { initialDelayMs: 1, maxDelayMs: 2 };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { isSupervisorError } from '../../../supervisor/errors.ts';
+import { isSupervisorError } from '../../../supervisor/shared/errors.ts';
 import { openStore } from '../../../supervisor/store/db.ts';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from '../../../supervisor/store/migrations.ts';
 import { useTempStores } from './helpers.ts';

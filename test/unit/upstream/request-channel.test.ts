@@ -1,8 +1,9 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isSupervisorError, SupervisorError } from '../../../supervisor/errors.ts';
-import { refusalOf } from '../../../supervisor/limits/refusals.ts';
-import { RequestChannel, UpstreamRpcError } from '../../../supervisor/upstream/request-channel.ts';
+import { isSupervisorError, SupervisorError } from '../../../supervisor/shared/errors.ts';
+import { refusalOf } from '../../../supervisor/shared/refusals.ts';
+import { UpstreamRpcError } from '../../../supervisor/shared/upstream-error.ts';
+import { RequestChannel } from '../../../supervisor/upstream/request-channel.ts';
 
 type SendMode = 'ok' | 'throw' | 'reject';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isSupervisorError } from '../../../supervisor/errors.ts';
+import { isSupervisorError } from '../../../supervisor/shared/errors.ts';
 import { RequestChannel } from '../../../supervisor/upstream/request-channel.ts';
 import { SocketClientTransport } from '../../../supervisor/upstream/socket-transport.ts';
 

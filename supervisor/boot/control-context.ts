@@ -1,0 +1,82 @@
+import type { ServerStatus } from '../client/wire-types.ts';
+import { parseConfig } from '../config/parse.ts';
+import { createAlertRoutes } from '../control/alert-routes.ts';
+import { type ControlEvent, createEventRoutes } from '../control/event-routes.ts';
+import { createHealthRoutes } from '../control/health-routes.ts';
+import { createKeyRoutes } from '../control/key-routes.ts';
+import { createMetricsRoutes } from '../control/metrics-routes.ts';
+import type { RouteGroup } from '../control/router.ts';
+import { createServerRoutes } from '../control/server-routes.ts';
+import { createSupervisorRoutes } from '../control/supervisor-routes.ts';
+import type { SupervisorCore } from '../core/supervisor.ts';
+import type { ClientKeys } from '../store/client-keys.ts';
+import type { Store } from '../store/db.ts';
+import type { Observability } from './observability.ts';
+
+/** The running parts the control API reads and acts on. */
+export interface ControlContext {
+  version: string;
+  startedAt: number;
+  configFile: string | undefined;
+  env: NodeJS.ProcessEnv;
+  core: SupervisorCore;
+  store: Store;
+  keys: ClientKeys;
+  observability: Observability;
+  monitorIntervalMs: number;
+  status(): Promise<ServerStatus[]>;
+  reload(): Promise<unknown>;
+  onEvent(listener: (event: ControlEvent) => void): () => void;
+  requestStop(): void;
+}
+
+/**
+ * Every route group of the control API (and the public health and metrics routes), each
+ * factory given just what its routes use. A new group is a factory in `control/` and a line
+ * here (see `control/router.ts`).
+ */
+export function controlRouteGroups(context: ControlContext): RouteGroup[] {
+  const { core, observability } = context;
+  return [
+    createServerRoutes({
+      version: context.version,
+      startedAt: context.startedAt,
+      configFile: context.configFile,
+      status: context.status,
+      serverAction: async (name, action) => {
+        const server = core.server(name);
+        if (action === 'start') await server.start();
+        else if (action === 'stop') await server.stop();
+        else await server.restart();
+      },
+      logFiles: (name) => {
+        const server = core.server(name);
+        return { out: server.outLogFile, err: server.errLogFile };
+      },
+    }),
+    createSupervisorRoutes({
+      reload: context.reload,
+      validateConfig: (text) => parseConfig(text, { source: 'config', env: context.env }),
+      requestStop: context.requestStop,
+    }),
+    createEventRoutes({ onEvent: context.onEvent, queries: observability.queries }),
+    createKeyRoutes({ keys: context.keys }),
+    createMetricsRoutes({
+      serverNames: () => [...core.servers.keys()],
+      recorder: observability.recorder,
+      monitor: observability.monitor,
+      queries: observability.queries,
+      prometheus: observability.metrics,
+    }),
+    createAlertRoutes({ alerts: observability.alerts, queries: observability.queries }),
+    createHealthRoutes({
+      startedAt: context.startedAt,
+      status: context.status,
+      pingStore: () => context.store.db.prepare('SELECT 1').get(),
+      recorderStats: () => observability.recorder.stats(),
+      monitor: observability.monitor,
+      monitorIntervalMs: context.monitorIntervalMs,
+      firingAlertCount: () => observability.alerts.firing().length,
+    }),
+  ];
+}

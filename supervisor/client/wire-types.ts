@@ -1,0 +1,110 @@
+/**
+ * The control API's wire types: the JSON bodies its routes answer with, as the CLI, the desktop
+ * app and the console read them. The supervisor's route handlers are typed against these, so a
+ * change to a body shows up here first. Enumerations (server states, breaker states) travel as
+ * strings: a client meets values it does not know yet and must show them, not fail.
+ */
+
+/** One row of `GET /api/status` (and of a server action's answer). */
+export interface ServerStatus {
+  name: string;
+  /** `stdio`, `http` or `remote`. */
+  kind: string;
+  /** `starting`, `online`, `restarting`, `errored`, `unavailable`, `stopping`, `stopped`. */
+  state: string;
+  /** 0 when no process runs. */
+  pid: number;
+  uptimeMs: number;
+  restarts: number;
+  /** CPU of the server's whole process tree (once sampled; PM2's figure for its top process before). */
+  cpuPercent: number;
+  rssBytes: number;
+  toolCount: number;
+  /** The upstream MCP session: `idle`, `connecting`, `ready`, `unavailable`, `closed`. */
+  upstream: string;
+  /** Result of the last MCP ping to the real server: `ok`, `failing`, `unknown`. */
+  health: string;
+  lastPingMs?: number;
+  /** Circuit breaker (`closed`, `open`, `half-open`) and limiter state, once the server has a guard. */
+  breaker?: string;
+  queued?: number;
+  running?: number;
+  lastError?: string;
+  lastExit?: { exitCode: number | null; signal: string | null; at: number };
+}
+
+/** `GET /api/status`. */
+export interface StatusBody {
+  supervisor: {
+    pid: number;
+    version: string;
+    startedAt: number;
+    uptimeMs: number;
+    configFile: string | null;
+  };
+  servers: ServerStatus[];
+}
+
+/** A client key as the gateway checks it. */
+export interface ClientKeyInfo {
+  id: string;
+  name: string;
+  /** Servers the key may reach; `null` = all. */
+  servers: string[] | null;
+}
+
+/** One row of `GET /api/keys` (never the token). */
+export interface ClientKeyRow extends ClientKeyInfo {
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+  /** The first characters of the key, to tell keys apart in a list; never enough to use it. */
+  prefix: string;
+}
+
+/** `GET /api/metrics/summary`: per server over the window, and the latest host sample. */
+export interface MetricsSummary {
+  from: number;
+  to: number;
+  servers: {
+    server: string;
+    requests: number;
+    errors: number;
+    refused: number;
+    /** Upper bounds of histogram buckets (hence "≤" in the CLI). */
+    p50Ms: number | null;
+    p95Ms: number | null;
+    p99Ms: number | null;
+    cpuPercent: number | null;
+    rssBytes: number | null;
+  }[];
+  host: { cpuPercent: number; memPercent: number; load1: number; load5: number; load15: number } | null;
+  /** Raw request events dropped by the recorder's full buffer (the rollups kept their counts). */
+  droppedEvents: number;
+}
+
+/** One alert of `GET /api/alerts`, and the `alert` of an `alert` event on `GET /api/events`. */
+export interface AlertRow {
+  id: number;
+  key: string;
+  severity: string;
+  message: string;
+  value: number;
+  threshold: number;
+  firedAt: number;
+  resolvedAt: number | null;
+  suppressedCount: number;
+  acknowledgedAt: number | null;
+}
+
+/** One server lifecycle event of `GET /api/events/history`. */
+export interface EventRow {
+  ts: number;
+  server: string;
+  kind: string;
+  exitCode?: number | null;
+  detail?: Record<string, unknown> | null;
+}
+
+/** Names of the events on `GET /api/events` (SSE): server lifecycle, config reloads, alerts. */
+export type ControlEventName = 'server' | 'config' | 'alert';
