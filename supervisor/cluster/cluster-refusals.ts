@@ -1,5 +1,5 @@
-import { refusalError } from '../limits/refusals.ts';
 import type { ServerGuardLimits } from '../limits/server-guard.ts';
+import { refusalError } from '../shared/refusals.ts';
 import type { ClusterConnection } from './connection.ts';
 
 /**

@@ -1,9 +1,9 @@
+import type { ClusterServerStatus } from '../client/wire-types.ts';
 import { type CircuitBreaker, createBreaker } from '../limits/breaker.ts';
 import {
   createServerGuard,
   type RunOptions,
   type ServerGuard,
-  type ServerGuardLimits,
   type ServerGuardOptions,
   type ServerGuardStats,
 } from '../limits/server-guard.ts';
@@ -11,6 +11,7 @@ import { Slots } from '../limits/slots.ts';
 import { clusterRefusals } from './cluster-refusals.ts';
 import type { ClusterConnection } from './connection.ts';
 import { isBottleneckError, type LimiterSet, limiterIds } from './limiter-set.ts';
+import { LocalFallback } from './local-fallback.ts';
 import { createSharedLimiters } from './shared-limiters.ts';
 import { checkRate, hostLimitsOf, leaseMsFor, localShare, rateRefillMs } from './shares.ts';
 import { takeToken } from './take-token.ts';
@@ -21,35 +22,17 @@ export type ClusteredGuardMode = 'clustered' | 'local' | 'refuse';
 export type ClusteredGuardOptions = ServerGuardOptions & {
   cluster: ClusterConnection;
   /**
-   * Lease of a shared slot for requests that time themselves (`timeoutMs: Infinity`, as the
-   * forwarder passes). Default: 2 × `requestTimeoutMs`. See {@link leaseMsFor}.
+   * How long a request may hold a shared slot (a dead host's slots come back when it ends).
+   * Default: {@link leaseMsFor} the server's `requestTimeoutMs`.
    */
   leaseMs?: number;
 };
 
-export type ClusteredGuardStats = {
-  mode: ClusteredGuardMode;
-  /** The Bottleneck id of the shared server limiter (its Redis keys are `b_<id>_*`). */
-  limiterId: string;
-  membersSeen: number;
-  /** What this host enforces alone in `local` mode. */
-  localShare: ServerGuardLimits & { perClientConcurrent: number };
-  /** Requests of this host waiting for a shared token or slot (not started yet). */
-  sharedWaiting: number;
-  /** Requests that took the local or refusing path because Redis was unavailable. */
-  fallbackRequests: number;
-  /** Requests that were waiting for a shared slot when Redis went away, and were moved. */
-  movedRequests: number;
-  /** Times the shared limiters were built again after their initialisation failed. */
-  rebuilds: number;
-  /** Shared slots freed after outages that this host held in Redis for no request. */
-  reclaimedSlots: number;
-};
+/** One server's cluster view (`GET /api/status`'s `cluster.servers`, the cluster gauges). */
+export type ClusteredGuardStats = ClusterServerStatus & { mode: ClusteredGuardMode };
 
 export type ClusteredGuard = ServerGuard & { clusterStats(): ClusteredGuardStats };
 
-/** Added to a finite request timeout for its lease, so the guard's own timer always fires first. */
-const LEASE_GRACE_MS = 5_000;
 /** Queue-wait estimate before any request has finished (as the local guard). */
 const DEFAULT_TASK_MS = 1_000;
 
@@ -70,8 +53,10 @@ class HostQueueFull extends Error {}
 
 /**
  * A server's guard whose limits hold across every supervisor of the cluster: the same contract as
- * `createServerGuard` (run / stats / update / setConcurrencyScale / dispose, the same refusals), so
- * it can stand in for it per server. A request takes a shared token (rate + burst), a shared
+ * `createServerGuard` (run / stats / setConcurrencyScale / dispose, the same refusals), so it can
+ * stand in for it per server (`ServerGuards`' guard factory). Its limits are fixed, as the local
+ * guard's: a reload that changes the server replaces the guard, and the new one imposes its
+ * limits on the shared limiters in Redis. A request takes a shared token (rate + burst), a shared
  * client-key slot and a shared server slot (Bottleneck's Redis datastore), then runs through a
  * local guard of this host, which owns its timeout, the circuit breaker, the global cap and
  * cancellation. The global cap stays per host.
@@ -84,8 +69,8 @@ class HostQueueFull extends Error {}
  */
 export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredGuard {
   const { server, global, cluster } = options;
-  let limits = { ...options.limits };
-  let perClientConcurrent = options.perClientConcurrent ?? 10;
+  const limits = { ...options.limits };
+  const perClientConcurrent = options.perClientConcurrent ?? 10;
   const ownsBreaker = options.breaker === undefined;
   const breaker: CircuitBreaker = options.breaker ?? createBreaker({ server });
   let scale = 1;
@@ -109,31 +94,11 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
   // Adaptive scaling is this host's business: it caps what this host takes, before shared slots.
   const hostSlots = new Slots({ max: effectiveConcurrent(), maxWaiting: limits.queueSize });
 
-  let fallback: ServerGuard | undefined;
   const share = () => localShare(limits, perClientConcurrent, cluster.membersSeen());
-  const fallbackGuard = (): ServerGuard => {
-    if (!fallback) {
-      const { limits: shareLimits, perClientConcurrent: sharePerClient } = share();
-      fallback = createServerGuard({
-        server,
-        limits: shareLimits,
-        perClientConcurrent: sharePerClient,
-        global,
-        breaker,
-      });
-      if (scale !== 1) void fallback.setConcurrencyScale(scale);
-    }
-    return fallback;
-  };
+  const fallback = new LocalFallback({ server, global, breaker, share });
 
-  const defaultLeaseMs = () => options.leaseMs ?? 2 * limits.requestTimeoutMs;
-  const shared = createSharedLimiters({
-    cluster,
-    server,
-    limits: () => limits,
-    perClientConcurrent: () => perClientConcurrent,
-    defaultLeaseMs,
-  });
+  const leaseMs = options.leaseMs ?? leaseMsFor(limits.requestTimeoutMs);
+  const shared = createSharedLimiters({ cluster, server, limits, perClientConcurrent, leaseMs });
 
   /** The mode without building anything (for stats). */
   function peekMode(): ClusteredGuardMode {
@@ -167,7 +132,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
     movedRequests++;
     if (isDisposed) pending.reject(unavailable(cause));
     else if (cluster.config.onUnavailable === 'refuse') pending.reject(redisUnavailable(cause));
-    else fallbackGuard().run(pending.task, pending.runOptions).then(pending.resolve, pending.reject);
+    else fallback.run(pending.task, pending.runOptions).then(pending.resolve, pending.reject);
   }
 
   function onAdmitError(pending: Pending, error: unknown): void {
@@ -187,7 +152,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
   }
 
   /** Inside the shared client slot: this host's scaled cap, then the shared server slot. */
-  async function throughServer(pending: Pending, set: LimiterSet, leaseMs: number): Promise<void> {
+  async function throughServer(pending: Pending, set: LimiterSet): Promise<void> {
     if (pending.isSettled) return;
     try {
       if (!hostSlots.tryAcquire()) {
@@ -268,21 +233,16 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       };
       pendings.add(pending);
       signal?.addEventListener('abort', onAbort, { once: true });
-      const leaseMs = leaseMsFor(
-        runOptions.timeoutMs ?? limits.requestTimeoutMs,
-        defaultLeaseMs(),
-        LEASE_GRACE_MS,
-      );
       const admit = () => {
         if (pending.isSettled) return;
         // A per-client cap at or above the server's cannot bind: its three Redis scripts per
         // request (submit, register, free) would buy nothing.
         if (perClientConcurrent >= limits.maxConcurrent) {
-          track(throughServer(pending, set, leaseMs));
+          track(throughServer(pending, set));
           return;
         }
         const client = set.clients.key(runOptions.clientKey);
-        const job = client.schedule({ expiration: leaseMs }, () => throughServer(pending, set, leaseMs));
+        const job = client.schedule({ expiration: leaseMs }, () => throughServer(pending, set));
         track(job);
         job.catch((error: unknown) => onAdmitError(pending, error));
       };
@@ -305,15 +265,12 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
   }
 
   const stateSubscription = cluster.onStateChange((state) => {
-    if (state === 'connected') return;
+    // Back to shared limits: the next outage gets the share of the members seen then.
+    if (state === 'connected') return fallback.retire();
     // Nothing waits for a Redis that is gone: the requests not started yet are moved.
     for (const pending of [...pendings]) move(pending);
   });
-  const membersSubscription = cluster.onMembersChange(() => {
-    if (!fallback || isDisposed) return;
-    const next = share();
-    void fallback.update(next.limits, next.perClientConcurrent).catch(() => undefined);
-  });
+  const membersSubscription = cluster.onMembersChange(() => fallback.retire());
 
   return {
     server,
@@ -329,18 +286,18 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       if (set) return runShared(set, task, runOptions) as Promise<T>;
       fallbackRequests++;
       if (cluster.config.onUnavailable === 'refuse') return Promise.reject(redisUnavailable());
-      return fallbackGuard().run(task, runOptions);
+      return fallback.run(task, runOptions);
     },
 
     stats(): ServerGuardStats {
       const host = hostGuard.stats();
-      const local = fallback?.stats();
-      const isLocal = peekMode() === 'local' && local !== undefined;
+      const local = fallback.stats();
+      const isLocal = peekMode() === 'local' && local.effectiveConcurrent !== undefined;
       return {
-        running: host.running + (local?.running ?? 0),
-        queued: pendings.size + host.queued + (local?.queued ?? 0),
+        running: host.running + local.running,
+        queued: pendings.size + host.queued + local.queued,
         maxConcurrent: limits.maxConcurrent,
-        effectiveConcurrent: isLocal ? local.effectiveConcurrent : effectiveConcurrent(),
+        effectiveConcurrent: isLocal ? (local.effectiveConcurrent as number) : effectiveConcurrent(),
         breaker: breaker.state(),
         queueSize: limits.queueSize,
       };
@@ -361,19 +318,6 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       };
     },
 
-    async update(next, nextPerClient = perClientConcurrent) {
-      if (isDisposed) return;
-      checkRate(next);
-      // The local guard's checks name the option that is wrong; its update is also the host's.
-      await hostGuard.update(hostLimitsOf(next), nextPerClient);
-      limits = { ...next };
-      perClientConcurrent = nextPerClient;
-      hostSlots.setMax(effectiveConcurrent(), next.queueSize);
-      const nextShare = share();
-      await fallback?.update(nextShare.limits, nextShare.perClientConcurrent);
-      await shared.update(next, nextPerClient);
-    },
-
     async setConcurrencyScale(factor) {
       if (!(factor > 0 && factor <= 1)) {
         throw new TypeError(`concurrency scale must be in (0, 1], got ${factor}`);
@@ -381,7 +325,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       if (isDisposed || factor === scale) return;
       scale = factor;
       hostSlots.setMax(effectiveConcurrent());
-      await fallback?.setConcurrencyScale(factor);
+      await fallback.setConcurrencyScale(factor);
     },
 
     async dispose() {
@@ -393,7 +337,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       hostSlots.rejectAll(unavailable());
       // The host guard answers what runs and aborts it; the shared jobs then end and free their
       // slots in Redis (bounded: a Redis that is gone frees them by their leases instead).
-      await Promise.allSettled([hostGuard.dispose(), fallback?.dispose()]);
+      await Promise.allSettled([hostGuard.dispose(), fallback.dispose()]);
       const bound = new Promise((resolve) => setTimeout(resolve, 2 * cluster.config.timeoutMs).unref());
       await Promise.race([Promise.allSettled([...inFlight]), bound]);
       await shared.dispose();

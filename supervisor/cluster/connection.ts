@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { ClusterMember, ClusterStatus } from '../client/wire-types.ts';
 import { type ClusterConfig, redactRedisUrl } from './config.ts';
-import { type ClusterMember, HEARTBEAT_LUA, LEAVE_LUA, parseHeartbeatReply, sameMembers } from './members.ts';
+import { HEARTBEAT_LUA, LEAVE_LUA, parseHeartbeatReply, sameMembers } from './members.ts';
 
 /**
  * `connected`: Redis answers within `timeoutMs` and both connections (commands, pub/sub) are up —
@@ -18,27 +19,13 @@ export type ClusterLogger = {
   warn(fields: object, message: string): void;
 };
 
-export type ClusterConnectionStats = {
-  clusterId: string;
-  /** This supervisor's `hostLabel` (its metrics' `host` label). */
-  host: string;
-  memberId: string;
-  /** The Redis URL with its password hidden. */
-  redis: string;
+/** The connection's part of `GET /api/status`'s `cluster` (see {@link ClusterStatus}). */
+export type ClusterConnectionStats = Omit<
+  ClusterStatus,
+  'servers' | 'keyEvents' | 'state' | 'onUnavailable'
+> & {
   state: ClusterState;
-  /** When the state last changed, ms since the epoch. */
-  stateSince: number;
-  /** The members of the last successful heartbeat (this one included); empty before the first. */
-  members: ClusterMember[];
-  /** Members counted for the local shares: at least 1 (this supervisor). */
-  membersSeen: number;
   onUnavailable: ClusterConfig['onUnavailable'];
-  /** Whether requests are limited locally or refused right now (state is not `connected`). */
-  isFallbackActive: boolean;
-  /** Successful reconnects since start. */
-  reconnects: number;
-  lastError: string | undefined;
-  lastHeartbeatAt: number | undefined;
 };
 
 type Listener<T extends unknown[]> = (...args: T) => void;

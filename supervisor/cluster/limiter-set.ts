@@ -26,8 +26,6 @@ export type LimiterSet = {
   readonly clients: Bottleneck.Group;
   /** Whether the server limiter's (or the rate limiter's) initialisation failed: it must be rebuilt. */
   readonly isBroken: boolean;
-  /** Applies new limits to every limiter of the set (the reservoir's tokens are kept). */
-  update(limits: ServerGuardLimits, perClientConcurrent: number): Promise<void>;
   /**
    * Frees the shared slots this host's limiters hold in Redis for no job (see reclaim.ts); resolves
    * with how many. For after an outage.
@@ -120,7 +118,7 @@ export function limiterIds(prefix: string, server: string) {
 export function createLimiterSet(options: LimiterSetOptions): LimiterSet {
   const ids = limiterIds(options.prefix, options.server);
   const shared = clusterOptions(options);
-  let limits = options.limits;
+  const { limits } = options;
   let isBroken = false;
 
   const watch = (limiter: Bottleneck, isEssential: boolean) => {
@@ -144,74 +142,43 @@ export function createLimiterSet(options: LimiterSetOptions): LimiterSet {
   });
   watch(server, true);
 
+  // The first supervisor to initialise a limiter writes its settings; later ones keep what is in
+  // Redis. Imposing ours once ready makes every member converge on the config it was given (all
+  // members should share one; a reload builds a new set, which imposes the new limits), without
+  // touching the reservoir's tokens.
+  const impose = (limiter: Bottleneck, settings: object) =>
+    void limiter
+      .ready()
+      .then(() => applySettings(limiter, settings))
+      .catch(options.onError);
+  impose(server, serverSettings(limits));
+
   const initialRate = rateSettings(limits);
   let rate: Bottleneck | undefined;
-  const makeRate = (settings: NonNullable<ReturnType<typeof rateSettings>>) => {
-    const limiter = new Bottleneck({
-      id: ids.rate,
-      timeout: options.serverStateTtlMs,
-      ...shared,
-      ...settings,
-    });
-    watch(limiter, true);
-    return limiter;
-  };
-  if (initialRate) rate = makeRate(initialRate);
+  if (initialRate) {
+    rate = new Bottleneck({ id: ids.rate, timeout: options.serverStateTtlMs, ...shared, ...initialRate });
+    watch(rate, true);
+    impose(rate, withoutReservoir(initialRate));
+  }
 
+  const perClient = clientSettings(limits, options.perClientConcurrent);
   const clients = new Bottleneck.Group({
     id: ids.clients,
     timeout: options.clientStateTtlMs,
     ...shared,
-    ...clientSettings(limits, options.perClientConcurrent),
+    ...perClient,
   });
-  clients.on('created', (limiter: Bottleneck) => watch(limiter, false));
-
-  // The first supervisor to initialise a limiter writes its settings; later ones keep what is in
-  // Redis. Imposing ours once ready makes every member converge on the config it was given (all
-  // members should share one), without touching the reservoir's tokens.
-  void server
-    .ready()
-    .then(() => applySettings(server, serverSettings(limits)))
-    .catch(options.onError);
-  if (rate && initialRate) {
-    const limiter = rate;
-    void limiter
-      .ready()
-      .then(() => applySettings(limiter, withoutReservoir(initialRate)))
-      .catch(options.onError);
-  }
+  clients.on('created', (limiter: Bottleneck) => {
+    watch(limiter, false);
+    impose(limiter, perClient);
+  });
 
   return {
-    get rate() {
-      return rate;
-    },
+    rate,
     server,
     clients,
     get isBroken() {
       return isBroken;
-    },
-    async update(next, nextPerClient) {
-      const previous = limits;
-      limits = next;
-      const updates: Promise<unknown>[] = [applySettings(server, serverSettings(next))];
-      clients.updateSettings(clientSettings(next, nextPerClient));
-      for (const { limiter } of clients.limiters()) {
-        updates.push(applySettings(limiter, clientSettings(next, nextPerClient)));
-      }
-      const nextRate = rateSettings(next);
-      if (nextRate && rate) {
-        if (previous.requestsPerMinute !== next.requestsPerMinute || previous.burst !== next.burst) {
-          updates.push(applySettings(rate, withoutReservoir(nextRate)));
-        }
-      } else if (nextRate) rate = makeRate(nextRate);
-      else if (rate) {
-        const old = rate;
-        rate = undefined;
-        updates.push(old.disconnect());
-      }
-      const results = await Promise.allSettled(updates);
-      const failed = results.find((result) => result.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
     },
     async reclaim(client, reclaimOptions) {
       // The rate limiter has no concurrency: a token taken for nothing is lost, not held.

@@ -1,20 +1,10 @@
+import type { ClusterMember } from '../client/wire-types.ts';
+
 /**
  * Membership of a cluster: every supervisor writes a heartbeat into one sorted set (score = Redis
  * time of its last heartbeat) and reads who else wrote one recently. Redis's own clock is used, so
  * the hosts' clocks do not have to agree for this count.
  */
-
-/** A supervisor seen in the cluster. */
-export type ClusterMember = {
-  /** Unique per running supervisor: `<hostLabel>:<pid>:<random>`. */
-  id: string;
-  /** Its `hostLabel` (the metric label). */
-  host: string;
-  pid: number;
-  startedAt: number;
-  /** Redis time of its last heartbeat, ms since the epoch. */
-  lastSeenAt: number;
-};
 
 /**
  * One round trip: records this member's heartbeat, drops members unseen for `ttlMs`, and returns

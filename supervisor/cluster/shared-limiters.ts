@@ -17,18 +17,16 @@ export type SharedLimiters = {
   readonly isBroken: boolean;
   readonly rebuilds: number;
   readonly reclaimedSlots: number;
-  /** Applies new limits to the set in Redis (failures are reported to the connection). */
-  update(limits: ServerGuardLimits, perClientConcurrent: number): Promise<void>;
   dispose(): Promise<void>;
 };
 
 export function createSharedLimiters(options: {
   cluster: ClusterConnection;
   server: string;
-  limits: () => ServerGuardLimits;
-  perClientConcurrent: () => number;
-  /** Lease of requests that time themselves (the TTLs of the limiters' state follow from it). */
-  defaultLeaseMs: () => number;
+  limits: ServerGuardLimits;
+  perClientConcurrent: number;
+  /** Lease of each request's shared slots (the TTLs of the limiters' state follow from it). */
+  leaseMs: number;
 }): SharedLimiters {
   const { cluster, server } = options;
   let set: LimiterSet | undefined;
@@ -43,11 +41,11 @@ export function createSharedLimiters(options: {
       connection: cluster.bottleneckConnection,
       prefix: cluster.keyPrefix,
       server,
-      limits: options.limits(),
-      perClientConcurrent: options.perClientConcurrent(),
+      limits: options.limits,
+      perClientConcurrent: options.perClientConcurrent,
       heartbeatMs: cluster.config.heartbeatMs,
-      clientStateTtlMs: Math.max(5 * 60_000, 2 * options.defaultLeaseMs()),
-      serverStateTtlMs: Math.max(60 * 60_000, 4 * options.defaultLeaseMs()),
+      clientStateTtlMs: Math.max(5 * 60_000, 2 * options.leaseMs),
+      serverStateTtlMs: Math.max(60 * 60_000, 4 * options.leaseMs),
       onError: (error) => cluster.reportFailure(error),
     });
 
@@ -98,10 +96,6 @@ export function createSharedLimiters(options: {
     },
     get reclaimedSlots() {
       return reclaimedSlots;
-    },
-    async update(limits, perClientConcurrent) {
-      if (!set || !cluster.isAvailable()) return;
-      await set.update(limits, perClientConcurrent).catch((error: unknown) => cluster.reportFailure(error));
     },
     async dispose() {
       reclaiming.abort();

@@ -54,16 +54,19 @@ export function reservoirSettings(requestsPerMinute: number, burst: number) {
   };
 }
 
+/** What a lease adds to a request's timeout at least, so the request channel's timer fires first. */
+export const LEASE_GRACE_MS = 5_000;
+
 /**
- * How long a request may hold a shared slot (Bottleneck's job `expiration`). A supervisor that dies
- * holding slots gives them back when their leases end, so nothing is held forever; a request that
- * outlives its lease (a call kept alive by progress) gives its shared slot back early.
- *
- * With a finite `timeoutMs` the lease is that plus `graceMs` (the guard's own timer fires first);
- * with an infinite one (the task times itself) it is `leaseMs`.
+ * How long a request may hold a shared slot (Bottleneck's job `expiration`) by default. A
+ * supervisor that dies holding slots gives them back when their leases end, so nothing is held
+ * forever. The request channel times each request with `requestTimeoutMs`, but progress resets
+ * that timer: the lease is twice the timeout (and at least the timeout plus
+ * {@link LEASE_GRACE_MS}), and a call kept alive by progress past its lease gives its shared slot
+ * back early (the cluster may then admit one request more than `maxConcurrent` for as long).
  */
-export function leaseMsFor(timeoutMs: number, leaseMs: number, graceMs: number): number {
-  return Number.isFinite(timeoutMs) ? Math.ceil(timeoutMs + graceMs) : leaseMs;
+export function leaseMsFor(requestTimeoutMs: number): number {
+  return Math.ceil(Math.max(2 * requestTimeoutMs, requestTimeoutMs + LEASE_GRACE_MS));
 }
 
 /** What the host guard of a clustered server enforces itself: no rate, the shared caps are Redis's. */

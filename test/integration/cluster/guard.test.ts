@@ -4,8 +4,8 @@ import { parseClusterConfig } from '../../../supervisor/cluster/config.ts';
 import { ClusterConnection } from '../../../supervisor/cluster/connection.ts';
 import { createBreaker } from '../../../supervisor/limits/breaker.ts';
 import { createGlobalLimiter, type GlobalLimiter } from '../../../supervisor/limits/global-limiter.ts';
-import { refusalOf } from '../../../supervisor/limits/refusals.ts';
 import type { ServerGuardLimits } from '../../../supervisor/limits/server-guard.ts';
+import { refusalOf } from '../../../supervisor/shared/refusals.ts';
 import { sleep, waitFor } from '../../helpers/paths.ts';
 import { type RedisServer, startRedis } from '../../helpers/redis.ts';
 
@@ -61,6 +61,16 @@ async function setup(
   return { connection, guard, global };
 }
 
+/** `promise`, or a rejection after `ms`: a wait for a slot that is not there must not hang the test. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_resolve, reject) =>
+      setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms),
+    ),
+  ]);
+}
+
 const refusal = (promise: Promise<unknown>) =>
   promise.then(
     () => undefined,
@@ -75,10 +85,11 @@ describe('clustered guard', () => {
     expect(guard.stats()).toMatchObject({ running: 0, queued: 0, maxConcurrent: 2, breaker: 'closed' });
   });
 
-  it('refuses with queue_full past queueSize, and with timeout after timeoutMs', async () => {
+  it('refuses with queue_full past queueSize; a caller that leaves frees its slot for the queued one', async () => {
     const { guard } = await setup({ maxConcurrent: 1, queueSize: 1 });
     const forever = () => new Promise<never>(() => undefined);
-    const held = guard.run(forever, { clientKey: 'a', timeoutMs: 400 });
+    const caller = new AbortController();
+    const held = guard.run(forever, { clientKey: 'a', signal: caller.signal });
     await waitFor(() => (guard.stats().running === 1 ? true : undefined), {
       what: 'one running',
       timeoutMs: 3_000,
@@ -91,7 +102,8 @@ describe('clustered guard', () => {
     expect(await refusal(guard.run(async () => 'x', { clientKey: 'c' }))).toMatchObject({
       reason: 'queue_full',
     });
-    expect(await refusal(held)).toMatchObject({ reason: 'timeout' });
+    caller.abort(new Error('the client went away'));
+    await expect(held).rejects.toThrow('the client went away');
     expect(await queued).toBe('queued');
   });
 
@@ -179,17 +191,26 @@ describe('clustered guard', () => {
     await sleep(300);
   });
 
-  it('update() applies new limits to every member (the settings in Redis converge)', async () => {
-    const a = await setup({ maxConcurrent: 1 });
+  it('a guard built with new limits (a reload) imposes them on every member (the settings in Redis converge)', async () => {
+    const id = `guard-${process.pid}-${++seq}`;
+    const a = await setup({ maxConcurrent: 1 }, { id });
     const forever = () => new Promise<never>(() => undefined);
-    const held = a.guard.run(forever, { clientKey: 'a', timeoutMs: 2_000 });
+    const caller = new AbortController();
+    const held = a.guard.run(forever, { clientKey: 'a', signal: caller.signal });
     held.catch(() => undefined);
     await waitFor(() => (a.guard.stats().running === 1 ? true : undefined), {
       what: 'one running',
       timeoutMs: 3_000,
     });
-    await a.guard.update({ maxConcurrent: 2, queueSize: 10, requestTimeoutMs: 5_000 });
-    // The second slot is there at once for a request of the same guard.
-    expect(await a.guard.run(async () => 'second', { clientKey: 'b' })).toBe('second');
+    // Another member, reloaded with maxConcurrent 2: the second shared slot is there for it at
+    // once, while the first member still holds the first.
+    const b = await setup({ maxConcurrent: 2 }, { id });
+    expect(
+      await within(
+        b.guard.run(async () => 'second', { clientKey: 'b' }),
+        3_000,
+      ),
+    ).toBe('second');
+    caller.abort();
   });
 });
