@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHostLabel, parseClusterConfig, redactRedisUrl } from '../../../supervisor/cluster/config.ts';
+import {
+  defaultHostLabel,
+  parseClusterConfig,
+  redactRedisUrl,
+  resolveClusterConfig,
+} from '../../../supervisor/cluster/config.ts';
 import { parseConfig } from '../../../supervisor/config/parse.ts';
 
 describe('supervisor.cluster config', () => {
@@ -33,17 +38,20 @@ describe('supervisor.cluster config', () => {
     ).toThrowError(
       /supervisor\.cluster\.redis: expected a redis:\/\/[\s\S]*supervisor\.cluster\.id: [\s\S]*supervisor\.cluster\.timeoutMs: [\s\S]*supervisor\.cluster\.onUnavailable: [\s\S]*supervisor\.cluster\.keySecret: expected at least 32/,
     );
-    expect(() => parseClusterConfig({ redis: 'redis://x', extra: 1 })).toThrowError(/Unrecognized key/);
+    expect(() => parseClusterConfig({ redis: 'redis://x', extra: 1 })).toThrowError(
+      /supervisor\.cluster: unknown key "extra"/,
+    );
   });
 
-  it("today's config schema still takes the older shape (the lead moves this one into it)", () => {
-    const parsed = parseConfig(
-      JSON.stringify({ supervisor: { cluster: { redis: { url: 'redis://r:6379' } } } }),
-      {
-        source: 'test',
-      },
+  it('resolves the host label of a parsed config, and expands from the env it is given', () => {
+    const parsed = parseConfig(JSON.stringify({ supervisor: { cluster: { redis: 'redis://r:6379' } } }));
+    expect(parsed.supervisor.cluster && resolveClusterConfig(parsed.supervisor.cluster).hostLabel).toBe(
+      defaultHostLabel(),
     );
-    expect(parsed.supervisor.cluster?.redis.url).toBe('redis://r:6379');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config syntax under test
+    expect(parseClusterConfig({ redis: 'redis://r', hostLabel: '${POD}' }, { POD: 'pod-1' }).hostLabel).toBe(
+      'pod-1',
+    );
   });
 
   it('makes a safe label of any hostname and hides passwords', () => {
