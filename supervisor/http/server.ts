@@ -24,8 +24,9 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * The supervisor's one HTTP listener. Routes are matched by longest path prefix. Every request is
- * checked against DNS rebinding first: its `Host` must name this listener, and a browser `Origin`
- * must be this listener's own origin or one the config allows.
+ * checked against DNS rebinding first: its `Host` must name this listener (or be one of
+ * `allowedHosts`, for a listener bound to 0.0.0.0 that clients reach by a name), and a browser
+ * `Origin` must be this listener's own origin or one the config allows.
  */
 export class HttpServer {
   readonly #server: http.Server;
@@ -34,17 +35,27 @@ export class HttpServer {
   readonly #host: string;
   readonly #requestedPort: number;
   readonly #extraOrigins: Set<string>;
+  /** `supervisor.gateway.allowedHosts`, lower-cased: `name` or `name:port`. */
+  readonly #extraHosts: Set<string>;
   #port = 0;
   /** `Host` values already found to name this listener: a client sends the same one each time. */
   readonly #allowedHostHeaders = new Set<string>();
   /** Parsed request targets, by `req.url`: clients call the same few paths over and over. */
   readonly #urls = new Map<string, URL>();
 
-  constructor(options: { host: string; port: number; logger: Logger; allowedOrigins?: string[] }) {
+  constructor(options: {
+    host: string;
+    port: number;
+    logger: Logger;
+    allowedOrigins?: string[];
+    /** `Host` values accepted besides the listener's own: `name:port` exactly, or `name` on its port. */
+    allowedHosts?: string[];
+  }) {
     this.#host = options.host;
     this.#requestedPort = options.port;
     this.#logger = options.logger;
     this.#extraOrigins = new Set(options.allowedOrigins ?? []);
+    this.#extraHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
     this.#server = http.createServer((req, res) => void this.#dispatch(req, res));
     // Long MCP calls stream for minutes; the gateway applies its own timeouts.
     this.#server.requestTimeout = 0;
@@ -96,7 +107,10 @@ export class HttpServer {
     clearTimeout(timer);
   }
 
-  /** Whether `Host` names this listener (loopback aliases included when bound to loopback). */
+  /**
+   * Whether `Host` names this listener (loopback aliases included when bound to loopback), or is
+   * allowed by `allowedHosts`.
+   */
   isAllowedHost(hostHeader: string | undefined): boolean {
     if (!hostHeader) return false;
     if (this.#allowedHostHeaders.has(hostHeader)) return true;
@@ -109,7 +123,9 @@ export class HttpServer {
     const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
     if (!match) return false;
     const [, name = '', port] = match;
+    if (this.#extraHosts.has(hostHeader.toLowerCase())) return true;
     if (port !== undefined && Number(port) !== this.#port) return false;
+    if (this.#extraHosts.has(name.toLowerCase())) return true;
     if (port === undefined && this.#port !== 80) return false;
     const bound = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
     if (name.toLowerCase() === bound.toLowerCase()) return true;
