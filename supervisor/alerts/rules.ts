@@ -1,3 +1,4 @@
+import type { ClusterStatus } from '../client/wire-types.ts';
 import type { ThresholdsConfig } from '../config/schema.ts';
 import type { BreakerState } from '../limits/breaker.ts';
 import type { AlertSeverity } from '../store/alert-store.ts';
@@ -14,7 +15,8 @@ export type AlertRule =
   | 'error_rate'
   | 'crash_loop'
   | 'breaker_open'
-  | 'queue_saturation';
+  | 'queue_saturation'
+  | 'cluster_unavailable';
 
 export interface ServerSnapshot {
   name: string;
@@ -27,9 +29,16 @@ export interface ServerSnapshot {
   queueSize: number;
 }
 
+/** The cluster's connection as the rules see it (only when `supervisor.cluster` is configured). */
+export type ClusterSnapshot = Pick<
+  ClusterStatus,
+  'clusterId' | 'state' | 'onUnavailable' | 'membersSeen' | 'lastError'
+>;
+
 export interface AlertSnapshot {
   host: { cpuPercent: number; memPercent: number; loadPerCore: number };
   servers: readonly ServerSnapshot[];
+  cluster?: ClusterSnapshot;
 }
 
 export interface AlertCondition {
@@ -172,5 +181,29 @@ export function evaluateRules(
       }
     }
   }
+  const cluster = snapshot.cluster && clusterCondition(snapshot.cluster);
+  if (cluster) conditions.push(cluster);
   return { conditions, streaks: nextStreaks };
+}
+
+/**
+ * While the cluster's Redis is not connected (the limits are each host's share, or refused): a
+ * warning for `local` (limits hold per host, by share), critical for `refuse` (requests to
+ * clustered servers are refused). It resolves once Redis is back (after the engine's
+ * `resolveAfterSamples`). Value: 1 degraded (a call failed or was slow), 2 down.
+ */
+export function clusterCondition(cluster: ClusterSnapshot): AlertCondition | undefined {
+  if (cluster.state === 'connected') return undefined;
+  const what =
+    cluster.onUnavailable === 'local'
+      ? `each supervisor enforces its share of the limits alone (1/${cluster.membersSeen})`
+      : 'requests to servers with shared limits are refused';
+  return condition(
+    'cluster_unavailable',
+    cluster.clusterId,
+    cluster.onUnavailable === 'local' ? 'warning' : 'critical',
+    cluster.state === 'down' ? 2 : 1,
+    1,
+    `cluster ${cluster.clusterId}: Redis is ${cluster.state}${cluster.lastError ? ` (${cluster.lastError})` : ''}; ${what}`,
+  );
 }

@@ -80,4 +80,31 @@ describe('alert rules', () => {
       ['queue_saturation:c', 'warning'],
     ]);
   });
+
+  it('fires while the cluster Redis is not connected: warning for local, critical for refuse', () => {
+    const cluster = {
+      clusterId: 'prod',
+      state: 'down',
+      onUnavailable: 'local',
+      membersSeen: 3,
+      lastError: 'ECONNREFUSED',
+    };
+    expect(keys({ host: calmHost, servers: [], cluster: { ...cluster, state: 'connected' } })).toEqual([]);
+    expect(evaluateRules({ host: calmHost, servers: [], cluster }, options).conditions).toEqual([
+      {
+        key: 'cluster_unavailable:prod',
+        rule: 'cluster_unavailable',
+        subject: 'prod',
+        severity: 'warning',
+        value: 2,
+        threshold: 1,
+        message:
+          'cluster prod: Redis is down (ECONNREFUSED); each supervisor enforces its share of the limits alone (1/3)',
+      },
+    ]);
+    const refusing = { ...cluster, state: 'degraded', onUnavailable: 'refuse' };
+    expect(
+      evaluateRules({ host: calmHost, servers: [], cluster: refusing }, options).conditions[0],
+    ).toMatchObject({ severity: 'critical', value: 1 });
+  });
 });
