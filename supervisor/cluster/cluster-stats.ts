@@ -1,43 +1,9 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { ClusteredGuardStats } from './clustered-guard.ts';
-import type { ClusterConnectionStats, ClusterState } from './connection.ts';
+import type { ClusterStatus } from '../client/wire-types.ts';
+import type { ClusterState } from './connection.ts';
 
-/** Cluster state for `status` and `/metrics`: the connection's view plus each server's guard. */
-export type ClusterStatus = ClusterConnectionStats & {
-  servers: Record<string, ClusteredGuardStats>;
-};
-
-/** Cheap synchronous reader, called on each scrape or status request. */
+/** Cheap synchronous reader of the cluster's status, called on each scrape. */
 export type ClusterStatusSource = () => ClusterStatus | undefined;
-
-export function clusterStatus(
-  connection: { stats(): ClusterConnectionStats },
-  guards: ReadonlyMap<string, { clusterStats(): ClusteredGuardStats }>,
-): ClusterStatus {
-  const servers: Record<string, ClusteredGuardStats> = {};
-  for (const [name, guard] of guards) servers[name] = guard.clusterStats();
-  return { ...connection.stats(), servers };
-}
-
-/**
- * The alert condition while Redis is unavailable: fires when the state is not `connected` and
- * resolves when it is (the alert engine applies its cooldown). `local` is a warning (limits hold
- * per host, by share), `refuse` is critical (requests to shared-limit servers are refused).
- */
-export function clusterAlertCondition(
-  status: Pick<ClusterConnectionStats, 'clusterId' | 'state' | 'onUnavailable' | 'membersSeen' | 'lastError'>,
-): { key: string; severity: 'warning' | 'critical'; message: string } | undefined {
-  if (status.state === 'connected') return undefined;
-  const what =
-    status.onUnavailable === 'local'
-      ? `each supervisor enforces its share of the limits alone (1/${status.membersSeen})`
-      : 'requests to servers with shared limits are refused';
-  return {
-    key: `cluster:${status.clusterId}:redis`,
-    severity: status.onUnavailable === 'local' ? 'warning' : 'critical',
-    message: `cluster ${status.clusterId}: Redis is ${status.state}${status.lastError ? ` (${status.lastError})` : ''}; ${what}`,
-  };
-}
 
 const STATES: readonly ClusterState[] = ['connected', 'degraded', 'down'];
 
@@ -101,7 +67,11 @@ export function registerClusterMetrics(registry: Registry, host: string, source:
       if (status) this.set(status.reconnects);
     },
   });
-  const perServer = (name: string, help: string, value: (stats: ClusteredGuardStats) => number) =>
+  const perServer = (
+    name: string,
+    help: string,
+    value: (stats: ClusterStatus['servers'][string]) => number,
+  ) =>
     new Gauge({
       name,
       help,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ClusterMember, ClusterStatus } from '../client/wire-types.ts';
+import type { Logger } from '../shared/logger.ts';
 import { type ClusterConfig, redactRedisUrl } from './config.ts';
 import { HEARTBEAT_LUA, LEAVE_LUA, parseHeartbeatReply, sameMembers } from './members.ts';
 
@@ -12,12 +13,6 @@ import { HEARTBEAT_LUA, LEAVE_LUA, parseHeartbeatReply, sameMembers } from './me
  * (never connected yet, or lost and reconnecting with backoff).
  */
 export type ClusterState = 'connected' | 'degraded' | 'down';
-
-/** What the connection logs; a pino logger fits. */
-export type ClusterLogger = {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-};
 
 /** The connection's part of `GET /api/status`'s `cluster` (see {@link ClusterStatus}). */
 export type ClusterConnectionStats = Omit<
@@ -57,7 +52,7 @@ export function reconnectDelayMs(attempt: number, maxMs: number, random = Math.r
 export class ClusterConnection {
   readonly config: ClusterConfig;
   readonly memberId: string;
-  readonly #logger: ClusterLogger | undefined;
+  readonly #logger: Logger | undefined;
   readonly #now: () => number;
   readonly #startedAt: number;
   readonly #ttlMs: number;
@@ -79,7 +74,7 @@ export class ClusterConnection {
   readonly #stateListeners = new Set<Listener<[ClusterState, ClusterState]>>();
   readonly #memberListeners = new Set<Listener<[readonly ClusterMember[]]>>();
 
-  constructor(options: { config: ClusterConfig; logger?: ClusterLogger; now?: () => number }) {
+  constructor(options: { config: ClusterConfig; logger?: Logger; now?: () => number }) {
     this.config = options.config;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;

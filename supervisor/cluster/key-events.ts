@@ -1,17 +1,12 @@
 import type { Redis } from 'ioredis';
+import type { ClientKeyRecord } from '../store/client-keys.ts';
 import type { ClusterConnection } from './connection.ts';
-import {
-  isSignedBy,
-  type KeyRecord,
-  parseKeyRecord,
-  type SignedKeyRecord,
-  signKeyRecord,
-} from './key-records.ts';
+import { isSignedBy, parseKeyRecord, type SignedKeyRecord, signKeyRecord } from './key-records.ts';
 
 /** A key change made on another supervisor of the cluster. */
 export type KeyEvent = {
   type: 'created' | 'revoked';
-  record: KeyRecord;
+  record: ClientKeyRecord;
   /** The member that made the change. */
   origin: string;
   /**
@@ -37,6 +32,7 @@ export class ClusterKeyEvents {
   readonly #connection: ClusterConnection;
   #subscriber: Redis | undefined;
   readonly #listeners = new Set<(event: KeyEvent) => void>();
+  readonly #subscribedListeners = new Set<() => void>();
   #received = 0;
   #rejected = 0;
 
@@ -63,9 +59,23 @@ export class ClusterKeyEvents {
     // No offline queue: subscribing before the connection is ready would fail, so it is done on
     // every 'ready' (SUBSCRIBE to a channel already subscribed is a no-op).
     subscriber.on('ready', () => {
-      subscriber.subscribe(this.channel).catch(() => undefined);
+      subscriber.subscribe(this.channel).then(
+        () => {
+          for (const listener of this.#subscribedListeners) listener();
+        },
+        () => undefined,
+      );
     });
     this.#subscriber = subscriber;
+  }
+
+  /**
+   * Called each time the subscription is (re)made: events published while it was down were
+   * missed, and only the key log has them (see key-sync.ts).
+   */
+  onSubscribed(listener: () => void): { dispose(): void } {
+    this.#subscribedListeners.add(listener);
+    return { dispose: () => this.#subscribedListeners.delete(listener) };
   }
 
   /** Listens to other members' key changes; returns a disposable. */
@@ -75,12 +85,12 @@ export class ClusterKeyEvents {
   }
 
   /** Announces a key this host created (signed when the cluster has a `keySecret`). */
-  publishCreated(record: KeyRecord): Promise<void> {
+  publishCreated(record: ClientKeyRecord): Promise<void> {
     return this.#publish('created', record);
   }
 
   /** Announces a key this host revoked (`record.revokedAt` set). */
-  publishRevoked(record: KeyRecord): Promise<void> {
+  publishRevoked(record: ClientKeyRecord): Promise<void> {
     if (record.revokedAt === null) {
       return Promise.reject(new TypeError(`key ${record.id}: publishRevoked needs revokedAt`));
     }
@@ -99,7 +109,7 @@ export class ClusterKeyEvents {
   }
 
   /** Writes this host's records into the log (after `reconcileKeys` said the log lacks them). */
-  async seed(records: readonly KeyRecord[]): Promise<void> {
+  async seed(records: readonly ClientKeyRecord[]): Promise<void> {
     if (records.length === 0) return;
     const fields: string[] = [];
     for (const record of records) fields.push(record.id, JSON.stringify(this.#sign(record)));
@@ -112,18 +122,19 @@ export class ClusterKeyEvents {
 
   async stop(): Promise<void> {
     this.#listeners.clear();
+    this.#subscribedListeners.clear();
     this.#subscriber?.disconnect();
     this.#subscriber = undefined;
   }
 
-  #sign(record: KeyRecord): SignedKeyRecord {
+  #sign(record: ClientKeyRecord): SignedKeyRecord {
     const secret = this.#connection.config.keySecret;
     const signed: SignedKeyRecord = { ...record, origin: this.#connection.memberId };
     if (secret !== undefined) signed.signature = signKeyRecord(record, secret);
     return signed;
   }
 
-  async #publish(type: KeyEvent['type'], record: KeyRecord): Promise<void> {
+  async #publish(type: KeyEvent['type'], record: ClientKeyRecord): Promise<void> {
     const signed = this.#sign(record);
     const text = JSON.stringify(signed);
     // One MULTI: the log and the event go together or not at all.

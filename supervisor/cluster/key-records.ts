@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ClientKeyRecord } from '../store/client-keys.ts';
 
 /**
  * Client keys across a cluster — the decision: keys stay in each host's SQLite, and Redis carries
@@ -18,23 +19,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  *   earliest revocation time wins). Every host converges on the same rows whatever order the events
  *   arrive in, and a revocation is never undone by a late creation.
  */
-export type KeyRecord = {
-  id: string;
-  name: string;
-  /** SHA-256 of the token, hex. */
-  hash: string;
-  prefix: string;
-  /** Servers the key may use; null: all. */
-  servers: string[] | null;
-  createdAt: number;
-  revokedAt: number | null;
-};
 
 /** A record as published and stored: the row, who wrote it, and its signature (creations). */
-export type SignedKeyRecord = KeyRecord & { origin: string; signature?: string };
+export type SignedKeyRecord = ClientKeyRecord & { origin: string; signature?: string };
 
 /** The fields a signature covers, in a fixed order (revokedAt is not covered: it may only grow). */
-function canonical(record: KeyRecord): string {
+function canonical(record: ClientKeyRecord): string {
   return JSON.stringify([
     record.id,
     record.name,
@@ -45,7 +35,7 @@ function canonical(record: KeyRecord): string {
   ]);
 }
 
-export function signKeyRecord(record: KeyRecord, secret: string): string {
+export function signKeyRecord(record: ClientKeyRecord, secret: string): string {
   return createHmac('sha256', secret).update(canonical(record)).digest('base64url');
 }
 
@@ -100,7 +90,7 @@ export function parseKeyRecord(text: string): SignedKeyRecord | undefined {
 }
 
 /** Two records of the same key merged: the earliest revocation wins, the row is otherwise `a`. */
-export function mergeKeyRecord<T extends KeyRecord>(a: T, b: KeyRecord): T {
+export function mergeKeyRecord<T extends ClientKeyRecord>(a: T, b: ClientKeyRecord): T {
   const revocations = [a.revokedAt, b.revokedAt].filter((at): at is number => at !== null);
   return { ...a, revokedAt: revocations.length > 0 ? Math.min(...revocations) : null };
 }
@@ -111,14 +101,14 @@ export function mergeKeyRecord<T extends KeyRecord>(a: T, b: KeyRecord): T {
  * older (so a restarted Redis is re-seeded). Unsigned or badly signed creations are ignored.
  */
 export function reconcileKeys(
-  local: readonly KeyRecord[],
+  local: readonly ClientKeyRecord[],
   remote: readonly SignedKeyRecord[],
   secret: string | undefined,
-): { apply: KeyRecord[]; publish: KeyRecord[] } {
+): { apply: ClientKeyRecord[]; publish: ClientKeyRecord[] } {
   const localById = new Map(local.map((record) => [record.id, record]));
   const remoteById = new Map(remote.map((record) => [record.id, record]));
-  const apply: KeyRecord[] = [];
-  const publish: KeyRecord[] = [];
+  const apply: ClientKeyRecord[] = [];
+  const publish: ClientKeyRecord[] = [];
   for (const record of remote) {
     const mine = localById.get(record.id);
     if (mine === undefined) {
@@ -139,7 +129,7 @@ export function reconcileKeys(
   return { apply, publish };
 }
 
-function stripOrigin(record: SignedKeyRecord): KeyRecord {
+function stripOrigin(record: SignedKeyRecord): ClientKeyRecord {
   const { origin: _origin, signature: _signature, ...row } = record;
   return row;
 }

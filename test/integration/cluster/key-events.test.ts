@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseClusterConfig } from '../../../supervisor/cluster/config.ts';
 import { ClusterConnection } from '../../../supervisor/cluster/connection.ts';
 import { ClusterKeyEvents, type KeyEvent } from '../../../supervisor/cluster/key-events.ts';
-import { type KeyRecord, reconcileKeys } from '../../../supervisor/cluster/key-records.ts';
+import { reconcileKeys } from '../../../supervisor/cluster/key-records.ts';
+import type { ClientKeyRecord } from '../../../supervisor/store/client-keys.ts';
 import { waitFor } from '../../helpers/paths.ts';
 import { type RedisServer, startRedis } from '../../helpers/redis.ts';
 
@@ -41,7 +42,7 @@ async function member(clusterId: string, keySecret?: string) {
   return { connection, events, received };
 }
 
-const record = (id: string): KeyRecord => ({
+const record = (id: string): ClientKeyRecord => ({
   id,
   name: `key-${id}`,
   hash: 'ef'.repeat(32),

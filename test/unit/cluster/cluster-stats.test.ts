@@ -1,10 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import {
-  type ClusterStatus,
-  clusterAlertCondition,
-  registerClusterMetrics,
-} from '../../../supervisor/cluster/cluster-stats.ts';
+import type { ClusterStatus } from '../../../supervisor/client/wire-types.ts';
+import { registerClusterMetrics } from '../../../supervisor/cluster/cluster-stats.ts';
 import { reconnectDelayMs } from '../../../supervisor/cluster/connection.ts';
 import { parseHeartbeatReply, sameMembers } from '../../../supervisor/cluster/members.ts';
 
@@ -20,7 +17,6 @@ const status = (overrides: Partial<ClusterStatus> = {}): ClusterStatus => ({
   onUnavailable: 'local',
   isFallbackActive: false,
   reconnects: 2,
-  lastError: undefined,
   lastHeartbeatAt: 0,
   servers: {
     memory: {
@@ -38,7 +34,7 @@ const status = (overrides: Partial<ClusterStatus> = {}): ClusterStatus => ({
   ...overrides,
 });
 
-describe('cluster state for /metrics, status and alerts', () => {
+describe('cluster state for /metrics and status', () => {
   it('exposes the state, members, fallback and per-server counts, each with the host label', async () => {
     const registry = new Registry();
     let current: ClusterStatus | undefined = status();
@@ -57,19 +53,6 @@ describe('cluster state for /metrics, status and alerts', () => {
     const without = await registry.metrics();
     expect(without).not.toContain('mcp_supervisor_cluster_state{');
     expect(without).not.toContain('mcp_supervisor_cluster_fallback_requests{');
-  });
-
-  it('raises an alert condition while Redis is not connected, warning for local and critical for refuse', () => {
-    expect(clusterAlertCondition(status())).toBeUndefined();
-    expect(clusterAlertCondition(status({ state: 'down', lastError: 'ECONNREFUSED' }))).toEqual({
-      key: 'cluster:prod:redis',
-      severity: 'warning',
-      message:
-        'cluster prod: Redis is down (ECONNREFUSED); each supervisor enforces its share of the limits alone (1/3)',
-    });
-    expect(clusterAlertCondition(status({ state: 'degraded', onUnavailable: 'refuse' }))?.severity).toBe(
-      'critical',
-    );
   });
 
   it('parses heartbeat replies and compares member lists', () => {

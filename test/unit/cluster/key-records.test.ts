@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   isSignedBy,
-  type KeyRecord,
   mergeKeyRecord,
   parseKeyRecord,
   reconcileKeys,
   signKeyRecord,
 } from '../../../supervisor/cluster/key-records.ts';
+import type { ClientKeyRecord } from '../../../supervisor/store/client-keys.ts';
 
 const SECRET = 'x'.repeat(32);
-const key = (id: string, revokedAt: number | null = null): KeyRecord => ({
+const key = (id: string, revokedAt: number | null = null): ClientKeyRecord => ({
   id,
   name: `key-${id}`,
   hash: 'ab'.repeat(32),
@@ -18,7 +18,7 @@ const key = (id: string, revokedAt: number | null = null): KeyRecord => ({
   createdAt: 1_000,
   revokedAt,
 });
-const signed = (record: KeyRecord, secret = SECRET) => ({
+const signed = (record: ClientKeyRecord, secret = SECRET) => ({
   ...record,
   origin: 'host-b:1:abc',
   signature: signKeyRecord(record, secret),
