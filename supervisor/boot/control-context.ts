@@ -1,4 +1,4 @@
-import type { ServerStatus } from '../client/wire-types.ts';
+import type { ClusterStatus, ServerStatus } from '../client/wire-types.ts';
 import { parseConfig } from '../config/parse.ts';
 import { createAlertRoutes } from '../control/alert-routes.ts';
 import { type ControlEvent, createEventRoutes } from '../control/event-routes.ts';
@@ -25,6 +25,8 @@ export interface ControlContext {
   observability: Observability;
   monitorIntervalMs: number;
   status(): Promise<ServerStatus[]>;
+  /** With `supervisor.cluster`: the cluster's part of `GET /api/status`. */
+  clusterStatus?: () => ClusterStatus;
   reload(): Promise<unknown>;
   onEvent(listener: (event: ControlEvent) => void): () => void;
   requestStop(): void;
@@ -43,6 +45,7 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
       startedAt: context.startedAt,
       configFile: context.configFile,
       status: context.status,
+      clusterStatus: context.clusterStatus,
       serverAction: async (name, action) => {
         const server = core.server(name);
         if (action === 'start') await server.start();

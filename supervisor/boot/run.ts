@@ -21,6 +21,7 @@ import { createLogger, type Logger } from '../shared/logger.ts';
 import { VERSION } from '../shared/version.ts';
 import { ClientKeys } from '../store/client-keys.ts';
 import { openStore } from '../store/db.ts';
+import { startCluster } from './cluster.ts';
 import { controlRouteGroups } from './control-context.ts';
 import { createObservability } from './observability.ts';
 import { createReload, watchConfig } from './reload.ts';
@@ -54,7 +55,8 @@ export interface RunningSupervisor {
  * Starts the whole supervisor for one home. This is the composition root: it builds every part
  * in order, wires them, and registers each one's stop step as it starts (so the clean stop
  * undoes them in reverse: config watcher, state file, listener, gateway sessions, limits,
- * servers and PM2, metrics and monitor, database, log). It implements nothing itself.
+ * servers and PM2, metrics and monitor, cluster key events and connection, database, log). It
+ * implements nothing itself.
  */
 export async function runSupervisor(options: RunOptions): Promise<RunningSupervisor> {
   const { paths } = options;
@@ -93,10 +95,23 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     const core = new SupervisorCore({ paths, config, pm2, logger });
     core.onEvent((event) => publish('server', event));
 
-    // 5. Limits (one guard per server, the global cap) and what watches: recorder, alerts,
-    //    monitor, metrics, retention.
-    const guards = new ServerGuards({ settings });
-    const observability = createObservability({ store, core, pm2, guards, config, logger, publish });
+    // 5. With `supervisor.cluster`: the Redis connection, key events and key sync (stopped after
+    //    the guards). Then limits (one guard per server, shared through Redis when clustered; the
+    //    global cap) and what watches: recorder, alerts, monitor, metrics, retention.
+    const cluster = settings.cluster
+      ? startCluster({ settings: settings.cluster, keys, logger, shutdown })
+      : undefined;
+    const guards = new ServerGuards({ settings, createGuard: cluster?.createGuard });
+    const observability = createObservability({
+      store,
+      core,
+      pm2,
+      guards,
+      config,
+      logger,
+      publish,
+      cluster,
+    });
     shutdown.add('metrics and monitor', () => observability.stop());
     shutdown.add('servers and PM2', () => core.stop());
     const forwarder = new Forwarder({ guards, onRequest: observability.onRequest });
@@ -125,6 +140,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       port: settings.port,
       logger,
       allowedOrigins: settings.gateway.allowedOrigins,
+      allowedHosts: settings.gateway.allowedHosts,
     });
     registerRoutes(http, {
       token,
@@ -139,6 +155,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
         observability,
         monitorIntervalMs: settings.monitor.intervalMs,
         status,
+        clusterStatus: cluster?.status,
         reload,
         onEvent: (listener) => events.on(listener),
         requestStop: () => void stop('control API'),
