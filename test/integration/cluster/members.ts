@@ -10,15 +10,12 @@ const MEMBER_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fix
 export interface MemberProcess {
   readonly pid: number;
   readonly memberId: string;
-  readonly keyEvents: { event: { type: string; record: { id: string } }; at: number }[];
   load(command: LoadCommand): Promise<RequestOutcome[]>;
-  hold(count: number, clientKey: string): Promise<void>;
   stats(): Promise<{
     guard: { running: number; queued: number };
     cluster: { mode: string; membersSeen: number; movedRequests: number; fallbackRequests: number };
     connection: { state: string; membersSeen: number };
   }>;
-  revoke(keyId: string): Promise<number>;
   /** Clean stop: disposes the guard and the connection, then the process exits. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash. */
@@ -34,7 +31,6 @@ export async function startMember(spec: MemberSpec): Promise<MemberProcess> {
   });
   let nextId = 0;
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  const keyEvents: MemberProcess['keyEvents'] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.on('exit', () => {
     for (const { reject } of waiting.values()) reject(new Error('member exited'));
@@ -46,8 +42,6 @@ export async function startMember(spec: MemberSpec): Promise<MemberProcess> {
       if (message.type === 'ready') {
         clearTimeout(timer);
         resolve(message as unknown as { isConnected: boolean; memberId: string });
-      } else if (message.type === 'key-event') {
-        keyEvents.push(message as unknown as MemberProcess['keyEvents'][number]);
       } else if (typeof message.id === 'number') {
         const pending = waiting.get(message.id);
         waiting.delete(message.id);
@@ -70,11 +64,8 @@ export async function startMember(spec: MemberSpec): Promise<MemberProcess> {
   return {
     pid: child.pid ?? 0,
     memberId,
-    keyEvents,
     load: (command) => call('load', command),
-    hold: (count, clientKey) => call('hold', { count, clientKey }),
     stats: () => call('stats'),
-    revoke: (keyId) => call('revoke', { keyId }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       await call('stop').catch(() => undefined);
@@ -88,23 +79,6 @@ export async function startMember(spec: MemberSpec): Promise<MemberProcess> {
       await exited;
     },
   };
-}
-
-/** The most task intervals that overlapped at any instant (ends sort before starts at a tie). */
-export function maxOverlap(outcomes: readonly RequestOutcome[]): number {
-  const edges: [number, number][] = [];
-  for (const outcome of outcomes) {
-    if (outcome.startedAt === undefined) continue;
-    edges.push([outcome.startedAt, 1], [outcome.endedAt ?? Number.POSITIVE_INFINITY, -1]);
-  }
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let current = 0;
-  let max = 0;
-  for (const [, delta] of edges) {
-    current += delta;
-    max = Math.max(max, current);
-  }
-  return max;
 }
 
 /**

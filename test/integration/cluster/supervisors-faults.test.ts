@@ -8,14 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../../helpers/paths.ts';
 import { type RedisServer, startRedis } from '../../helpers/redis.ts';
-import {
-  type CallOutcome,
-  callWork,
-  loadAll,
-  type Member,
-  maxOverlap,
-  supervisorCluster,
-} from './supervisors.ts';
+import { maxOverlap } from './overlap.ts';
+import { type CallOutcome, callWork, loadAll, type Member, supervisorCluster } from './supervisors.ts';
 
 let redis: RedisServer;
 const clusterId = `faults-${process.pid}`;

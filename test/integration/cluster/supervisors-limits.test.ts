@@ -10,7 +10,8 @@ import { runCli } from '../../helpers/cli.ts';
 import { sleep, waitFor } from '../../helpers/paths.ts';
 import { type RedisServer, startRedis } from '../../helpers/redis.ts';
 import { rawInitialize, rawPost } from '../gateway/helpers.ts';
-import { loadAll, type Member, maxOverlap, supervisorCluster } from './supervisors.ts';
+import { maxOverlap } from './overlap.ts';
+import { loadAll, type Member, supervisorCluster } from './supervisors.ts';
 
 let redis: RedisServer;
 const clusterId = `limits-${process.pid}`;

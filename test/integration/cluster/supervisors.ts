@@ -23,6 +23,7 @@ import {
   waitForNoProcessesUnder,
 } from '../../helpers/index.ts';
 import type { RedisServer } from '../../helpers/redis.ts';
+
 import { type ConnectedClient, connectClient, mcpUrl } from '../gateway/helpers.ts';
 
 const TIMED_SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/timed-server.mjs');
@@ -271,21 +272,4 @@ export async function loadAll(
     }),
   );
   return outcomes;
-}
-
-/** The most calls that ran at the same instant (server-side times; an end sorts before a start). */
-export function maxOverlap(outcomes: readonly CallOutcome[]): number {
-  const edges: [number, number][] = [];
-  for (const outcome of outcomes) {
-    if (outcome.startedAt === undefined || outcome.endedAt === undefined) continue;
-    edges.push([outcome.startedAt, 1], [outcome.endedAt, -1]);
-  }
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let current = 0;
-  let max = 0;
-  for (const [, delta] of edges) {
-    current += delta;
-    max = Math.max(max, current);
-  }
-  return max;
 }
