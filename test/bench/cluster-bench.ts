@@ -1,8 +1,9 @@
 /**
  * Cost per request of the clustered guard (Bottleneck's Redis datastore on a local redis-server)
- * against the local guard, on trivial tasks — what phase 2 adds to each forwarded request.
+ * against the local guard, on trivial tasks, then what it adds through the gateway of a real
+ * supervisor (cluster-gateway-bench.ts).
  *
- *   npm exec -- node test/bench/cluster-bench.ts            (prints a table and the JSON results)
+ *   npm exec -- node test/bench/cluster-bench.ts            (prints the tables and the JSON results)
  *
  * Cases: local guard; clustered guard (shared client-key + server slots: 6 Redis scripts per
  * request); clustered with a per-client cap that cannot bind (server slot only: 3); clustered with
@@ -20,6 +21,11 @@ import { ClusterConnection } from '../../supervisor/cluster/connection.ts';
 import { createGlobalLimiter } from '../../supervisor/limits/global-limiter.ts';
 import { createServerGuard, type ServerGuard } from '../../supervisor/limits/server-guard.ts';
 import { startRedis } from '../helpers/redis.ts';
+import {
+  type ClusterGatewayOptions,
+  type ClusterGatewayResults,
+  runClusterGatewayBench,
+} from './cluster-gateway-bench.ts';
 
 export type ClusterBenchCase = {
   mode: 'local' | 'clustered' | 'clustered, no client cap' | 'clustered+rate';
@@ -36,7 +42,13 @@ export type ClusterBenchCase = {
   redisCpuUsPerJob: number;
 };
 
-export type ClusterBenchResults = { node: string; redis: string; cases: ClusterBenchCase[] };
+export type ClusterBenchResults = {
+  node: string;
+  redis: string;
+  cases: ClusterBenchCase[];
+  /** Through the gateway: two real supervisors, with and without the cluster. */
+  gateway?: ClusterGatewayResults;
+};
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -86,7 +98,9 @@ async function measure(
   };
 }
 
-export async function runClusterBench(options: { jobs?: number } = {}): Promise<ClusterBenchResults> {
+export async function runClusterBench(
+  options: { jobs?: number; gateway?: ClusterGatewayOptions | false } = {},
+): Promise<ClusterBenchResults> {
   const jobs = options.jobs ?? 1_000;
   const redis = await startRedis();
   const connection = new ClusterConnection({
@@ -148,7 +162,8 @@ export async function runClusterBench(options: { jobs?: number } = {}): Promise<
     await redis.stop();
   }
   const redisVersion = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
-  return { node: process.version, redis: redisVersion, cases };
+  const gateway = options.gateway === false ? undefined : await runClusterGatewayBench(options.gateway);
+  return { node: process.version, redis: redisVersion, cases, ...(gateway ? { gateway } : {}) };
 }
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename;
@@ -156,5 +171,9 @@ if (isMain) {
   const results = await runClusterBench();
   console.log(`node ${results.node}, ${results.redis}`);
   console.table(results.cases);
+  if (results.gateway) {
+    console.table(results.gateway.cases);
+    console.table(results.gateway.added);
+  }
   console.log(JSON.stringify(results));
 }
