@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { parseClusterConfig } from '../../../supervisor/cluster/config.ts';
-import { expandEnv, parseConfig } from '../../../supervisor/config/parse.ts';
+import { resolveClusterConfig } from '../../../supervisor/cluster/config.ts';
+import { parseConfig } from '../../../supervisor/config/parse.ts';
 import { ROOT } from '../../helpers/paths.ts';
 
 // The deployment examples cannot run here (no Docker engine, no cluster): they are parsed and
@@ -22,28 +22,20 @@ const ENV = {
 };
 
 /**
- * Validates an example config: `supervisor.cluster` with the cluster schema, the rest with
- * today's config schema. `gateway.allowedHosts` is the Host allowlist phase 2 adds (README: the
- * examples need it); it is checked for shape here and left out of today's schema.
+ * Validates an example config as the supervisor in the container would: the real `parseConfig`
+ * with the container's environment (every `${VAR}` set), then the cluster's machine defaults.
  */
 function checkConfig(text: string) {
-  const raw = JSON.parse(text) as {
-    supervisor: Record<string, unknown> & { gateway: Record<string, unknown> };
-  };
-  const missing = new Map<string, string>();
-  const expanded = expandEnv(raw, ENV, missing) as typeof raw;
-  expect([...missing.keys()]).toEqual([]);
-  const { cluster, ...supervisor } = expanded.supervisor;
-  const { allowedHosts, ...gateway } = supervisor.gateway as { allowedHosts: unknown };
-  expect(Array.isArray(allowedHosts) && allowedHosts.every((h) => /^[^\s/]+:\d+$/.test(String(h)))).toBe(
-    true,
-  );
-  const config = parseConfig(JSON.stringify({ ...expanded, supervisor: { ...supervisor, gateway } }), {
-    source: 'example',
-  });
+  const config = parseConfig(text, { source: 'example', env: ENV });
   expect(config.supervisor.host).toBe('0.0.0.0');
   expect(config.supervisor.gateway.auth).toBe('keys');
-  return { config, cluster: parseClusterConfig(cluster), allowedHosts: allowedHosts as string[] };
+  const { cluster } = config.supervisor;
+  if (!cluster) throw new Error('the example has no supervisor.cluster');
+  return {
+    config,
+    cluster: resolveClusterConfig(cluster),
+    allowedHosts: config.supervisor.gateway.allowedHosts,
+  };
 }
 
 describe('deployment examples', () => {
@@ -117,12 +109,16 @@ describe('deployment examples', () => {
     expect(container?.envFrom[0]?.secretRef.name).toBe('mcp-supervisor');
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(30 + 5);
     const configMap = docs[1] as unknown as { data: Record<string, string> };
-    const { cluster } = checkConfig(configMap.data['config.json'] ?? '');
+    const { cluster, allowedHosts } = checkConfig(configMap.data['config.json'] ?? '');
     expect(cluster).toMatchObject({
       id: 'k8s',
+      redis: ENV.REDIS_URL,
       hostLabel: ENV.POD_NAME,
       keySecret: ENV.MCPS_CLUSTER_KEY_SECRET,
     });
+    // The Service name (other pods, Prometheus through the Service) and the pod IP (annotation
+    // scrapes) are accepted as Host; probes send the bound address, accepted anyway.
+    expect(allowedHosts).toEqual(['mcp-supervisor:7420', 'mcp-supervisor.default.svc:7420', '10.1.2.3:7420']);
   });
 
   it('systemd: --home, a clean stop longer than the supervisor deadline, restart policy, hardening', () => {
