@@ -249,11 +249,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
       const rate = set.rate;
       if (rate === undefined) return admit();
       const retryAfterMs = Math.ceil(rateRefillMs(limits));
-      takeToken(rate, {
-        deadlineMs: 2 * cluster.config.timeoutMs,
-        retryAfterMs,
-        isAvailable: () => cluster.isAvailable(),
-      }).then(
+      takeToken(rate, { deadlineMs: 2 * cluster.config.timeoutMs, retryAfterMs }).then(
         (taken) => {
           if (pending.isSettled) return;
           if (taken.isTaken) admit();

@@ -9,8 +9,8 @@ import { reservoirSettings } from './shares.ts';
  * Limiters of every supervisor with the same ids share their state in Redis (Bottleneck's own
  * clustering: Lua scripts that count running jobs, queue marks and the reservoir atomically):
  *
- * - `rate`: the token bucket (reservoir + `reservoirIncrease*`), `highWater: 0` + OVERFLOW so a job
- *   with no token is dropped instead of queued; only when `requestsPerMinute` is set;
+ * - `rate`: the token bucket (reservoir + `reservoirIncrease*`), only when `requestsPerMinute` is
+ *   set; a token is taken with its register script alone (see take-token.ts), never scheduled;
  * - `server`: `maxConcurrent` across the cluster, `highWater: queueSize` (the queue is per host);
  * - `clients`: a Bottleneck.Group, one limiter per client key with `maxConcurrent` = the per-client
  *   cap across the cluster.
@@ -82,8 +82,7 @@ function clientSettings(limits: ServerGuardLimits, perClientConcurrent: number) 
 
 function rateSettings(limits: ServerGuardLimits) {
   if (limits.requestsPerMinute === undefined) return undefined;
-  const settings = reservoirSettings(limits.requestsPerMinute, limits.burst ?? limits.requestsPerMinute);
-  return { ...settings, highWater: 0, strategy: Bottleneck.strategy.OVERFLOW };
+  return reservoirSettings(limits.requestsPerMinute, limits.burst ?? limits.requestsPerMinute);
 }
 
 /** Without the reservoir itself: settings a running supervisor imposes must never refill the bucket. */

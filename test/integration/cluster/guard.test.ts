@@ -116,6 +116,34 @@ describe('clustered guard', () => {
     expect(refused?.retryAfterMs).toBeLessThanOrEqual(1_000);
   });
 
+  it('members racing for one bucket take at most what it holds, and every loser is refused, not queued', async () => {
+    const id = `guard-${process.pid}-${++seq}`;
+    const limits = { maxConcurrent: 100, queueSize: 100, requestsPerMinute: 60, burst: 5 };
+    const members = await Promise.all([0, 1, 2].map(() => setup(limits, { id })));
+    const startedAt = performance.now();
+    const outcomes = await Promise.all(
+      members.flatMap(({ guard }) =>
+        Array.from({ length: 20 }, () =>
+          within(
+            guard
+              .run(async () => 'ok', { clientKey: 'a' })
+              .then(
+                () => 'ok',
+                (error: unknown) => refusalOf(error)?.reason ?? String(error),
+              ),
+            3_000,
+          ),
+        ),
+      ),
+    );
+    const elapsedMs = performance.now() - startedAt;
+    const accepted = outcomes.filter((outcome) => outcome === 'ok').length;
+    // The full bucket (5), plus one token per second the race lasted.
+    expect(accepted).toBeGreaterThanOrEqual(5);
+    expect(accepted).toBeLessThanOrEqual(5 + Math.floor(elapsedMs / 1_000));
+    expect(new Set(outcomes.filter((outcome) => outcome !== 'ok'))).toEqual(new Set(['rate_limited']));
+  });
+
   it('passes the circuit breaker: an open circuit refuses with circuit_open', async () => {
     const breaker = createBreaker({ server: 'echo', consecutiveFailures: 1, halfOpenAfterMs: 60_000 });
     const connection = new ClusterConnection({
