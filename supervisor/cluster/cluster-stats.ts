@@ -23,67 +23,57 @@ const STATES: readonly ClusterState[] = ['connected', 'degraded', 'down'];
  */
 export function registerClusterMetrics(registry: Registry, host: string, source: ClusterStatusSource): void {
   registry.setDefaultLabels({ host });
-  const registers = [registry];
-  new Gauge({
-    name: 'mcp_supervisor_cluster_state',
-    help: 'State of the cluster connection (1 for the current state).',
-    labelNames: ['state'] as const,
-    registers,
-    collect() {
-      this.reset();
-      const status = source();
-      if (!status) return;
-      for (const state of STATES) this.set({ state }, status.state === state ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'mcp_supervisor_cluster_members_seen',
-    help: 'Supervisors of the cluster seen in the last heartbeat (this one included).',
-    registers,
-    collect() {
-      this.reset();
-      const status = source();
-      if (status) this.set(status.membersSeen);
-    },
-  });
-  new Gauge({
-    name: 'mcp_supervisor_cluster_fallback_active',
-    help: 'Whether limits are enforced locally or requests refused because Redis is unavailable.',
-    labelNames: ['mode'] as const,
-    registers,
-    collect() {
-      this.reset();
-      const status = source();
-      if (status) this.set({ mode: status.onUnavailable }, status.isFallbackActive ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'mcp_supervisor_cluster_reconnects',
-    help: 'Reconnections to Redis since the supervisor started.',
-    registers,
-    collect() {
-      this.reset();
-      const status = source();
-      if (status) this.set(status.reconnects);
-    },
-  });
+  /** A gauge filled at each scrape from the status: `values` gives its labelled samples. */
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    values: (status: ClusterStatus) => [Record<string, string>, number][],
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const status = source();
+        if (!status) return;
+        for (const [labels, value] of values(status)) this.set(labels, value);
+      },
+    });
+  gauge(
+    'mcp_supervisor_cluster_state',
+    'State of the cluster connection (1 for the current state).',
+    ['state'],
+    (s) => STATES.map((state) => [{ state }, s.state === state ? 1 : 0]),
+  );
+  gauge(
+    'mcp_supervisor_cluster_members_seen',
+    'Supervisors of the cluster seen in the last heartbeat (this one included).',
+    [],
+    (s) => [[{}, s.membersSeen]],
+  );
+  gauge(
+    'mcp_supervisor_cluster_fallback_active',
+    'Whether limits are enforced locally or requests refused because Redis is unavailable.',
+    ['mode'],
+    (s) => [[{ mode: s.onUnavailable }, s.isFallbackActive ? 1 : 0]],
+  );
+  gauge(
+    'mcp_supervisor_cluster_reconnects',
+    'Reconnections to Redis since the supervisor started.',
+    [],
+    (s) => [[{}, s.reconnects]],
+  );
   const perServer = (
     name: string,
     help: string,
     value: (stats: ClusterStatus['servers'][string]) => number,
   ) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['server'] as const,
-      registers,
-      collect() {
-        this.reset();
-        const status = source();
-        if (!status) return;
-        for (const [server, stats] of Object.entries(status.servers)) this.set({ server }, value(stats));
-      },
-    });
+    gauge(name, help, ['server'], (s) =>
+      Object.entries(s.servers).map(([server, stats]) => [{ server }, value(stats)]),
+    );
   perServer(
     'mcp_supervisor_cluster_fallback_requests',
     'Requests limited locally or refused because Redis was unavailable.',
