@@ -23,8 +23,8 @@ import {
   SERVER_EVERYTHING,
   type SupervisorProcess,
   startSupervisor,
-  waitFor,
 } from './lib/processes.ts';
+import { waitUntilServing } from './lib/serving.ts';
 
 export type ClusterGatewayTarget = 'local' | 'clustered';
 
@@ -83,18 +83,7 @@ function config(marker: string, redisUrl: string | undefined, clusterId: string)
 
 async function connected(port: number, concurrency: number): Promise<LeanMcpClient> {
   const url = `http://127.0.0.1:${port}/mcp/everything`;
-  await waitFor(
-    async () => {
-      const probe = new LeanMcpClient({ url, maxSockets: 1 });
-      try {
-        await probe.connect(AbortSignal.timeout(2_000));
-        return true;
-      } finally {
-        await probe.close();
-      }
-    },
-    { timeoutMs: 60_000, what: 'server "everything" online behind the gateway', intervalMs: 200 },
-  );
+  await waitUntilServing(url, 'server "everything" online behind the gateway');
   const client = new LeanMcpClient({ url, maxSockets: concurrency });
   await client.connect(AbortSignal.timeout(30_000));
   return client;
