@@ -22,7 +22,7 @@ import {
   waitFor,
   waitForNoProcessesUnder,
 } from '../../helpers/index.ts';
-import type { RedisServer } from '../../helpers/redis.ts';
+import { type RedisServer, startRedis } from '../../helpers/redis.ts';
 
 import { type ConnectedClient, connectClient, mcpUrl } from '../gateway/helpers.ts';
 
@@ -197,6 +197,55 @@ export function supervisorCluster(options: {
   };
 }
 
+type Hook = (fn: () => Promise<void>, timeoutMs?: number) => void;
+
+/**
+ * One redis-server and a cluster of real supervisors for a test file: started in `beforeAll`
+ * (the members one after the other, until each sees all), stopped in `afterAll` (see
+ * `stopAll`), the redis-server last.
+ */
+export function useSupervisorCluster(
+  hooks: { beforeAll: Hook; afterAll: Hook },
+  options: Omit<Parameters<typeof supervisorCluster>[0], 'redis'> & { members: MemberSpec[] },
+) {
+  let redis: RedisServer | undefined;
+  const cluster = supervisorCluster({
+    ...options,
+    redis: () => {
+      if (!redis) throw new Error('redis is started in beforeAll');
+      return redis;
+    },
+  });
+  hooks.beforeAll(async () => {
+    redis = await startRedis();
+    await cluster.start(options.members);
+  }, 180_000);
+  hooks.afterAll(async () => {
+    try {
+      await cluster.stopAll();
+    } finally {
+      await redis?.stop();
+    }
+  }, 180_000);
+  return {
+    get redis(): RedisServer {
+      if (!redis) throw new Error('redis is started in beforeAll');
+      return redis;
+    },
+    /** The member started as `name`. */
+    member(name: string): Member {
+      const found = cluster.members.find((member) => member.name === name);
+      if (!found) throw new Error(`no member ${name}`);
+      return found;
+    },
+    /** Every member, in start order. */
+    get members(): readonly Member[] {
+      return cluster.members;
+    },
+    restart: cluster.restart,
+  };
+}
+
 /** One call of `work`, classified; a call unanswered after `hangMs` is a hang (never awaited). */
 export async function callWork(
   member: string,
@@ -242,6 +291,8 @@ export type LoadOptions = {
   ms: number;
   /** No call is issued after this long. */
   durationMs: number;
+  /** No call is issued once this is aborted (a test that ends its load at a point of its own). */
+  signal?: AbortSignal;
   /** Pause of a caller after a refusal, so a refused caller does not spin. */
   pauseAfterRefusalMs: number;
   hangMs: number;
@@ -261,7 +312,7 @@ export async function loadAll(
       let issued = 0;
       await Promise.all(
         Array.from({ length: load.callers }, async () => {
-          while (issued < load.count && Date.now() < stopAt) {
+          while (issued < load.count && Date.now() < stopAt && !load.signal?.aborted) {
             issued++;
             const outcome = await callWork(member.name, client, load.ms, load.hangMs);
             outcomes.push(outcome);
