@@ -13,10 +13,18 @@ export function logAlert(logger: Logger, event: AlertEvent): void {
   };
   if (event.type === 'alert.fired') {
     logger.warn(
-      { ...fields, isRepeat: event.isRepeat, suppressed: alert.suppressedCount },
+      {
+        ...fields,
+        isRepeat: event.isRepeat,
+        suppressed: alert.suppressedCount,
+        refired: alert.refiredCount,
+      },
       `alert: ${alert.message}`,
     );
   } else {
-    logger.info(fields, `alert resolved: ${alert.message}`);
+    // The message words the reading that cleared it; a value the rule could not judge anew (too
+    // few requests) is still the one that fired, and is left out.
+    const { value, ...cleared } = fields;
+    logger.info(value < alert.threshold ? fields : cleared, `alert resolved: ${alert.message}`);
   }
 }

@@ -70,6 +70,7 @@ export function createObservability(options: {
       thresholds: monitorConfig.thresholds,
       sustainedSamples: monitorConfig.sustainedSamples,
       minRequests: monitorConfig.minRequests,
+      hysteresisPercent: monitorConfig.alertHysteresisPercent,
     },
     logger,
   });

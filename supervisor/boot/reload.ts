@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import chokidar from 'chokidar';
 import { type ConfigDiff, isEmptyDiff } from '../config/diff.ts';
+import { readConfigText } from '../config/load.ts';
 import { parseConfig } from '../config/parse.ts';
 import type { Config } from '../config/schema.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
@@ -23,7 +23,7 @@ export function createReload(options: {
   const applyReload = async (): Promise<ConfigDiff> => {
     let next: Config;
     try {
-      const text = await readFile(file, 'utf8');
+      const text = await readConfigText(file);
       next = parseConfig(text, { source: file, env });
     } catch (error) {
       const message = errorMessage(error);

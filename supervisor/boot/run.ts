@@ -4,12 +4,11 @@ import { isProcessAlive, readState, removeState, writeState } from '../client/st
 import { ensureToken } from '../client/token.ts';
 import type { ControlEventName } from '../client/wire-types.ts';
 import { loadConfig } from '../config/load.ts';
-import type { SupervisorSettings } from '../config/schema.ts';
 import type { ControlEvent } from '../control/event-routes.ts';
 import { registerRoutes } from '../control/router.ts';
 import { SupervisorCore } from '../core/supervisor.ts';
 import { Gateway } from '../gateway/gateway.ts';
-import { HttpServer, isLoopbackHost } from '../http/server.ts';
+import { HttpServer } from '../http/server.ts';
 import { staticFiles } from '../http/static-files.ts';
 import { Forwarder } from '../limits/forwarder.ts';
 import { ServerGuards } from '../limits/guards.ts';
@@ -66,7 +65,6 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
   await mkdir(paths.root, { recursive: true, mode: 0o700 });
   const { config } = loaded;
   const settings = config.supervisor;
-  refuseOpenGateway(settings);
 
   // 1. The log, and the stop steps (the log is the last thing stopped).
   const { logger, close: closeLogger } = createLogger({
@@ -197,7 +195,11 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
 
     return { core, http, logger, stopped: shutdown.stopped, stop, reload };
   } catch (error) {
-    logger.error({ err: error }, 'supervisor failed to start');
+    // An expected failure (config, port in use, PM2…) is one line that says what to do; a stack
+    // trace is kept for what is a bug.
+    if (error instanceof SupervisorError)
+      logger.error({ code: error.code }, `supervisor failed to start: ${error.message}`);
+    else logger.error({ err: error }, 'supervisor failed to start');
     await stop('start failed');
     throw error;
   }
@@ -210,19 +212,6 @@ async function refuseSecondInstance(paths: HomePaths): Promise<void> {
     throw new SupervisorError(
       'ALREADY_RUNNING',
       `a supervisor (pid ${previous.pid}) is already running for home ${paths.root}; stop it with: mcp-supervisor stop --home ${paths.root}`,
-    );
-  }
-}
-
-/**
- * An open gateway only on loopback. Checked at start until the config schema itself refuses
- * such a config (so that `config validate` says so too).
- */
-function refuseOpenGateway(settings: SupervisorSettings): void {
-  if (!isLoopbackHost(settings.host) && settings.gateway.auth === 'none') {
-    throw new SupervisorError(
-      'CONFIG_INVALID',
-      `supervisor.gateway.auth "none" is allowed only on a loopback host, not "${settings.host}"; use "keys"`,
     );
   }
 }

@@ -153,7 +153,7 @@ export function formatMetricsTable(summary: MetricsSummary, since: string): stri
 export function formatAlertsTable(alerts: AlertRow[]): string {
   if (alerts.length === 0) return 'no alerts';
   return formatTable(
-    ['ID', 'SEVERITY', 'ALERT', 'VALUE', 'FIRED', 'STATE', 'REPEATS', 'MESSAGE'],
+    ['ID', 'SEVERITY', 'ALERT', 'VALUE', 'FIRED', 'STATE', 'REPEATS', 'FLAPS', 'MESSAGE'],
     alerts.map((a) => [
       String(a.id),
       a.severity,
@@ -162,6 +162,7 @@ export function formatAlertsTable(alerts: AlertRow[]): string {
       new Date(a.firedAt).toISOString(),
       a.resolvedAt ? 'resolved' : a.acknowledgedAt ? 'acked' : 'firing',
       String(a.suppressedCount),
+      String(a.refiredCount ?? 0),
       a.message,
     ]),
   );

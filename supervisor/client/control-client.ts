@@ -1,5 +1,6 @@
 import { SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
+import { connectHost } from '../shared/hosts.ts';
 import { readState, type SupervisorState } from './state-file.ts';
 import { readToken } from './token.ts';
 
@@ -17,7 +18,9 @@ export class ControlClient {
 
   async baseUrl(): Promise<string> {
     const { state } = await this.#resolve();
-    const host = state.host.includes(':') ? `[${state.host}]` : state.host;
+    // A supervisor listening on every interface (0.0.0.0, ::) is reached on loopback.
+    const reachable = connectHost(state.host);
+    const host = reachable.includes(':') ? `[${reachable}]` : reachable;
     return `http://${host}:${state.port}`;
   }
 

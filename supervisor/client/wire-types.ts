@@ -137,21 +137,25 @@ export interface ClientKeyRow extends ClientKeyInfo {
 export interface MetricsSummary {
   from: number;
   to: number;
-  servers: {
-    server: string;
-    requests: number;
-    errors: number;
-    refused: number;
-    /** Upper bounds of histogram buckets (hence "≤" in the CLI). */
-    p50Ms: number | null;
-    p95Ms: number | null;
-    p99Ms: number | null;
-    cpuPercent: number | null;
-    rssBytes: number | null;
-  }[];
+  servers: ServerSummary[];
   host: { cpuPercent: number; memPercent: number; load1: number; load5: number; load15: number } | null;
   /** Raw request events dropped by the recorder's full buffer (the rollups kept their counts). */
   droppedEvents: number;
+}
+
+/** One row of `mcp-supervisor metrics`: a server's requests over a window, and its usage now. */
+export interface ServerSummary {
+  server: string;
+  requests: number;
+  errors: number;
+  refused: number;
+  /** Upper bounds of histogram buckets (hence "≤" in the CLI); null without served requests. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  /** Of the running process tree; null when it is not running (or not sampled yet). */
+  cpuPercent: number | null;
+  rssBytes: number | null;
 }
 
 /** One alert of `GET /api/alerts`, and the `alert` of an `alert` event on `GET /api/events`. */
@@ -165,6 +169,10 @@ export interface AlertRow {
   firedAt: number;
   resolvedAt: number | null;
   suppressedCount: number;
+  /** Times the incident cleared and came back inside its cooldown (absent from an older supervisor). */
+  refiredCount?: number;
+  /** What its last notification said: `fired` on a resolved alert means the resolution is still to tell. */
+  notifiedState?: string;
   acknowledgedAt: number | null;
 }
 

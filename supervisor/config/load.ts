@@ -1,8 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { SupervisorError } from '../shared/errors.ts';
+import { isSupervisorError, SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
+import { portProblem } from './bounds.ts';
 import { parseConfig, validateConfig } from './parse.ts';
 import type { Config } from './schema.ts';
 
@@ -28,13 +30,9 @@ export async function loadConfig(options: {
   const file = options.file ? path.resolve(options.file) : options.paths.configFile;
   let text: string | undefined;
   try {
-    text = await readFile(file, { encoding: 'utf8', signal: options.signal });
+    text = await readConfigText(file, options.signal);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new SupervisorError('CONFIG_INVALID', `cannot read ${file}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    if (!isSupervisorError(error, 'CONFIG_NOT_FOUND')) throw error;
     if (options.file) {
       throw new SupervisorError(
         'CONFIG_NOT_FOUND',
@@ -49,6 +47,68 @@ export async function loadConfig(options: {
   return { config: applyEnvOverrides(config, env), file: text === undefined ? undefined : file };
 }
 
+/** A config is a few kilobytes; anything this large is the wrong file (and would be read whole). */
+const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The text of a config file, refusing what is not a regular file (FIFO, device, directory,
+ * socket) or is over 10 MiB, each with a message that says what to do. Used for the first load
+ * and for every reload.
+ *
+ * @throws SupervisorError CONFIG_NOT_FOUND when `file` does not exist, else CONFIG_INVALID.
+ */
+export async function readConfigText(file: string, signal?: AbortSignal): Promise<string> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, for ever, in a thread of
+    // libuv's pool that no signal can free (the supervisor hung at start, reload and stop). It
+    // changes nothing for a regular file; what was opened is checked below, so nothing can be
+    // swapped in between a check and the open.
+    handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new SupervisorError('CONFIG_NOT_FOUND', `config file ${file} does not exist; check the path`, {
+        cause: error,
+      });
+    }
+    throw new SupervisorError('CONFIG_INVALID', `cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      throw new SupervisorError(
+        'CONFIG_INVALID',
+        `${file} is a ${fileKind(stats)}, not a regular file; point the config at a JSON file`,
+      );
+    }
+    if (stats.size > MAX_CONFIG_BYTES) {
+      throw new SupervisorError(
+        'CONFIG_INVALID',
+        `${file} is larger than 10 MiB (${stats.size} bytes); is it the config? point the config at a JSON file`,
+      );
+    }
+    return await handle.readFile({ encoding: 'utf8', signal });
+  } catch (error) {
+    if (error instanceof SupervisorError || (error as Error).name === 'AbortError') throw error;
+    throw new SupervisorError('CONFIG_INVALID', `cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  } finally {
+    await handle.close();
+  }
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isFIFO()) return 'FIFO';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  if (stats.isSocket()) return 'socket';
+  return 'special file';
+}
+
 export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config {
   const supervisor = { ...config.supervisor, log: { ...config.supervisor.log } };
   const port = env.MCP_SUPERVISOR_PORT;
@@ -60,6 +120,8 @@ export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Confi
         `MCP_SUPERVISOR_PORT must be a port number 0-65535, got "${port}"; fix or unset it`,
       );
     }
+    const problem = portProblem(parsed);
+    if (problem) throw new SupervisorError('CONFIG_INVALID', `MCP_SUPERVISOR_PORT: ${problem}`);
     supervisor.port = parsed;
   }
   const level = env.LOG_LEVEL?.toLowerCase();

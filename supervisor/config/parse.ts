@@ -63,6 +63,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     if (!('input' in issue)) return `expected ${issue.expected}`;
     return `expected ${issue.expected}, received ${describeValue(issue.input)}`;
   }
+  if ((issue.code === 'too_big' || issue.code === 'too_small') && 'input' in issue) {
+    return `${issue.message} (got ${String(issue.input)})`;
+  }
   if (issue.code === 'unrecognized_keys') {
     return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isLoopbackHost } from '../shared/hosts.ts';
+import { MAX_BODY_BYTES, MAX_KILL_TIMEOUT_MS, portSchema, timerMs } from './bounds.ts';
 
 /**
  * Server names become PM2 process names, socket file names and the `<server>__` prefix of
@@ -27,6 +29,7 @@ const inheritEnvNameSchema = z
     message: `${NEVER_INHERITED_ENV_PREFIXES.map((p) => `${p}*`).join(' and ')} are the supervisor's own variables and never reach a server; set a value in the server's "env" instead`,
   });
 const nonNegativeInt = z.number().int().nonnegative();
+const requestTimeoutMs = timerMs(100, 'no MCP round trip is faster; every request would time out');
 
 export const serverLimitsSchema = z
   .object({
@@ -34,7 +37,7 @@ export const serverLimitsSchema = z
     requestsPerMinute: positiveInt.optional(),
     burst: positiveInt.optional(),
     queueSize: nonNegativeInt.optional(),
-    requestTimeoutMs: positiveInt.optional(),
+    requestTimeoutMs: requestTimeoutMs.optional(),
   })
   .strict();
 
@@ -59,7 +62,7 @@ export const serverSchema = z
     limits: serverLimitsSchema.default({}),
     tools: toolFilterSchema.default({}),
     /** Time a freshly started server gets to answer `initialize`. */
-    startTimeoutMs: positiveInt.default(60_000),
+    startTimeoutMs: timerMs(1_000, 'a server needs that long to start and answer initialize').default(60_000),
     /** Variables this server inherits from the supervisor on top of `supervisor.env`'s list. */
     inheritEnv: z.array(inheritEnvNameSchema).optional(),
   })
@@ -70,6 +73,16 @@ export const serverSchema = z
         code: 'custom',
         message: 'a server needs a "command" (stdio, or an HTTP server to run) or a "url" (remote)',
       });
+    }
+    for (const name of Object.keys(server.env)) {
+      // A server is started through a POSIX shell, which can export no other name.
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['env', name],
+          message: `"${name}" cannot be an environment variable name (letters, digits and "_", not starting with a digit); rename it`,
+        });
+      }
     }
     if (server.type === 'sse') {
       ctx.addIssue({
@@ -83,12 +96,20 @@ export const serverSchema = z
 export const restartSchema = z
   .object({
     maxRestarts: positiveInt.default(10),
-    backoffMs: positiveInt.default(100),
-    maxBackoffMs: positiveInt.default(30_000),
+    backoffMs: timerMs().default(100),
+    maxBackoffMs: timerMs().default(30_000),
     /** A run shorter than this counts as an unstable (crash-loop) restart. */
     minUptimeMs: positiveInt.default(5_000),
     /** Time a server gets to exit after SIGTERM before it is killed. */
-    killTimeoutMs: positiveInt.default(5_000),
+    killTimeoutMs: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1 ms')
+      .max(
+        MAX_KILL_TIMEOUT_MS,
+        'must be at most 600000 ms (10 minutes): the longest a server may take to exit',
+      )
+      .default(5_000),
   })
   .strict();
 
@@ -98,7 +119,7 @@ export const limitsSchema = z
     maxConcurrentPerClient: positiveInt.default(10),
     maxTotalConcurrent: positiveInt.default(500),
     queueSize: nonNegativeInt.default(1000),
-    requestTimeoutMs: positiveInt.default(30_000),
+    requestTimeoutMs: requestTimeoutMs.default(30_000),
     adaptive: z.boolean().default(true),
   })
   .strict();
@@ -116,14 +137,23 @@ export const thresholdsSchema = z
 
 export const monitorSchema = z
   .object({
-    intervalMs: positiveInt.default(5_000),
-    healthCheckIntervalMs: positiveInt.default(30_000),
+    intervalMs: timerMs(100, 'sampling more often loads the host it measures').default(5_000),
+    healthCheckIntervalMs: timerMs(1_000, 'pinging more often loads the servers it checks').default(30_000),
     thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
     /** How many consecutive samples over a host threshold fire an alert (not one spike). */
     sustainedSamples: positiveInt.default(3),
     /** Requests in the last minute below which latency and error-rate rules stay quiet. */
     minRequests: positiveInt.default(20),
     alertCooldownMs: positiveInt.default(300_000),
+    /**
+     * A firing alert resolves only once its value is below its threshold by this percent of the
+     * threshold (80 % CPU with 10: below 72 %), so a value hovering at the threshold is one alert.
+     */
+    alertHysteresisPercent: z
+      .number()
+      .min(0)
+      .lt(100, 'must be below 100: a firing alert must be able to clear')
+      .default(10),
     webhook: z
       .object({ url: z.url(), headers: z.record(z.string(), z.string()).default({}) })
       .strict()
@@ -152,8 +182,21 @@ export const gatewaySchema = z
   .object({
     /** `none` lets any local process call the gateway; allowed only on a loopback host. */
     auth: z.enum(['keys', 'none']).default('keys'),
-    maxBodyBytes: positiveInt.default(4 * 1024 * 1024),
-    sessionIdleMs: positiveInt.default(30 * 60_000),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1_024, 'must be at least 1024 bytes: a smaller body cannot hold an MCP initialize request')
+      .max(
+        MAX_BODY_BYTES,
+        `must be at most ${MAX_BODY_BYTES} bytes: a body is parsed as one string, and V8 makes none longer`,
+      )
+      .default(4 * 1024 * 1024),
+    /** A session without a request for this long is closed (checked at most every minute). */
+    sessionIdleMs: z
+      .number()
+      .int()
+      .min(10_000, 'must be at least 10000 ms: a client pausing between two calls would lose its session')
+      .default(30 * 60_000),
     maxSessions: positiveInt.default(1_000),
     allowedOrigins: z.array(z.string()).default([]),
     /**
@@ -230,7 +273,8 @@ export const envSchema = z
 
 export const supervisorSchema = z
   .object({
-    port: z.number().int().min(0).max(65_535).default(7420),
+    port: portSchema.default(7420),
+    /** The address to listen on; `0.0.0.0` or `::` listen on every interface (loopback included). */
     host: z.string().min(1).default('127.0.0.1'),
     limits: limitsSchema.default(limitsSchema.parse({})),
     restart: restartSchema.default(restartSchema.parse({})),
@@ -241,7 +285,16 @@ export const supervisorSchema = z
     env: envSchema.default(envSchema.parse({})),
     cluster: clusterConfigSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((settings, ctx) => {
+    if (settings.gateway.auth === 'none' && !isLoopbackHost(settings.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gateway', 'auth'],
+        message: `"none" is allowed only on a loopback host, not "${settings.host}" (any machine that reaches it could call every server); use "keys", or set supervisor.host to 127.0.0.1`,
+      });
+    }
+  });
 
 export const configSchema = z
   .object({

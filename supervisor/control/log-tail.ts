@@ -33,6 +33,25 @@ export async function readLastLines(file: string, count: number): Promise<string
   }
 }
 
+/** The last `count` lines of one or two PM2 log files, merged by their timestamp prefix. */
+export async function mergedTail(
+  files: string[],
+  errFile: string,
+  count: number,
+): Promise<{ stream: 'out' | 'err'; line: string }[]> {
+  const all: { stream: 'out' | 'err'; line: string }[] = [];
+  for (const file of files) {
+    const stream = file === errFile ? 'err' : 'out';
+    for (const line of await readLastLines(file, count)) all.push({ stream, line });
+  }
+  if (files.length > 1) all.sort((a, b) => timestampOf(a.line).localeCompare(timestampOf(b.line)));
+  return all.slice(-count);
+}
+
+function timestampOf(line: string): string {
+  return /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.exec(line)?.[1] ?? '';
+}
+
 /**
  * Calls `onLines` with every complete line appended to `file` from now on, until `signal`
  * aborts. Survives the file being created later or truncated (rotation).

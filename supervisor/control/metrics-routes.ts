@@ -1,4 +1,5 @@
 import type { MetricsSummary } from '../client/wire-types.ts';
+import { summarizeServers } from '../metrics/summary.ts';
 import type { MonitorSample } from '../monitor/monitor.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import type { Queries } from '../store/queries.ts';
@@ -21,6 +22,7 @@ export interface MetricsRoutesDeps {
  * - `GET /metrics/summary?since=1h&server=S`   per-server totals and percentiles over a window
  * - `GET /metrics/series?server=S&since=1h&step=1m` (or `from`, `to` in ms)   request series
  * - `GET /metrics/host?since=1h&step=1m`        host CPU, memory, load series
+ * - `GET /metrics/process?server=S&since=1h&step=1m`   one server's process-tree CPU and RSS series
  */
 export function createMetricsRoutes(deps: MetricsRoutesDeps): RouteGroup {
   return {
@@ -46,6 +48,7 @@ export function createMetricsRoutes(deps: MetricsRoutesDeps): RouteGroup {
         path: '/metrics/host',
         handle: ({ url }) => ({ points: deps.queries.hostSeries(seriesRangeOf(url)) }),
       },
+      { method: 'GET', path: '/metrics/process', handle: ({ url }) => processSeries(deps, url) },
     ],
   };
 }
@@ -65,20 +68,17 @@ function summary(deps: MetricsRoutesDeps, url: Readonly<URL>): MetricsSummary {
   }
   deps.recorder.flush();
   const latest = deps.monitor.latest();
-  const servers = names.map((name) => {
-    const total = deps.queries.totals({ server: name, from, to });
-    const sample = latest?.processes.find((p) => p.server === name);
-    return {
-      server: name,
-      requests: total.count,
-      errors: total.errors,
-      refused: total.refused,
-      p50Ms: total.p50Ms,
-      p95Ms: total.p95Ms,
-      p99Ms: total.p99Ms,
-      cpuPercent: sample?.cpuPercent ?? null,
-      rssBytes: sample?.rssBytes ?? null,
-    };
-  });
+  const servers = summarizeServers(deps.queries, names, { from, to }, (name) =>
+    latest?.processes.find((p) => p.server === name),
+  );
   return { from, to, servers, host: latest?.host ?? null, droppedEvents: deps.recorder.droppedEvents };
+}
+
+/** One server's process samples over the range: 400 without `?server=`, 404 for an unknown one. */
+function processSeries(deps: MetricsRoutesDeps, url: Readonly<URL>) {
+  const { server, ...range } = seriesRangeOf(url);
+  if (!server) throw new SupervisorError('BAD_REQUEST', 'add ?server=NAME: whose process samples to chart');
+  if (!deps.serverNames().includes(server))
+    throw new SupervisorError('UNKNOWN_SERVER', `no server named "${server}"`);
+  return { points: deps.queries.processSeries({ ...range, server }) };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ClusterStatus, ServerStatus, StatusBody } from '../client/wire-types.ts';
 import { openEventStream } from '../http/sse.ts';
 import { SupervisorError } from '../shared/errors.ts';
-import { followFile, readLastLines } from './log-tail.ts';
+import { followFile, mergedTail } from './log-tail.ts';
 import type { RouteGroup } from './router.ts';
 
 const logQuerySchema = z.object({
@@ -109,19 +109,4 @@ function logQuery(deps: ServerRoutesDeps, name: string, url: Readonly<URL>) {
       ? [files.out, files.err]
       : [query.data.stream === 'out' ? files.out : files.err];
   return { files, wanted, lines: query.data.lines };
-}
-
-/** The last `count` lines of one or two PM2 log files, merged by their timestamp prefix. */
-async function mergedTail(files: string[], errFile: string, count: number) {
-  const all: { stream: 'out' | 'err'; line: string }[] = [];
-  for (const file of files) {
-    const stream = file === errFile ? 'err' : 'out';
-    for (const line of await readLastLines(file, count)) all.push({ stream, line });
-  }
-  if (files.length > 1) all.sort((a, b) => timestampOf(a.line).localeCompare(timestampOf(b.line)));
-  return all.slice(-count);
-}
-
-function timestampOf(line: string): string {
-  return /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.exec(line)?.[1] ?? '';
 }

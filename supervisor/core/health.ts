@@ -13,7 +13,7 @@ export interface ServerHealth {
 
 /**
  * MCP `ping` to every online server each `intervalMs`, through its upstream session: the answer
- * comes from the real server, not the bridge, so a hung server shows as failing even while its
+ * comes from the real server, not from its process table, so a hung server shows as failing even while its
  * process lives. After `restartAfterFailures` failures in a row a managed server is restarted.
  */
 export class HealthChecker {

@@ -1,13 +1,19 @@
+// Over 400 lines because it is one state machine (start, stop, restart, exit, daemon loss) over
+// private state; what can stand alone (launch, process groups, restart policy) lives in process/.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type RestartConfig, type ServerConfig, type ServerKind, serverKind } from '../config/schema.ts';
-import { writeBridgeSpec } from '../process/bridge-spec.ts';
 import type { ExitEvent, Pm2Manager } from '../process/pm2-manager.ts';
+import { terminateGroup } from '../process/process-group.ts';
 import { decideRestart, initialRestartState, type RestartState } from '../process/restart-policy.ts';
+import { launchCommand, makeFifos, writeEnvFile } from '../process/server-launch.ts';
 import { errorMessage } from '../shared/errors.ts';
-import { type HomePaths, socketPathFor } from '../shared/home.ts';
+import { type HomePaths, serverLogFiles, startFilesFor } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
-import { Upstream } from '../upstream/upstream.ts';
+import { Upstream, type UpstreamEndpoint } from '../upstream/upstream.ts';
+
+/** How long a failed start waits for PM2 to report that the process exited. */
+const EXIT_REPORT_MS = 1_000;
 
 export type ServerState =
   | 'starting'
@@ -35,15 +41,16 @@ export interface ServerRuntimeDeps {
   paths: HomePaths;
   logger: Logger;
   restart: RestartConfig;
-  bridgeScript: string;
   /** Environment every server inherits: PATH and HOME only, plus what its config sets. */
   baseEnv: Record<string, string>;
   emit: (event: ServerEvent) => void;
 }
 
 /**
- * One configured server: its process under PM2 (through the stdio bridge), its upstream client,
- * and the restart policy applied when it exits on its own.
+ * One configured server: its process under PM2 (PM2 runs the server itself, wired to the
+ * supervisor by a FIFO pair per start, see `process/server-launch.ts`), its upstream client, and
+ * the restart policy applied when it exits on its own. The process leads its own process group;
+ * every stop and every exit ends the whole group, so nothing a server started outlives it.
  */
 export class ServerRuntime {
   readonly name: string;
@@ -61,6 +68,19 @@ export class ServerRuntime {
   /** Aborts the current start (connect retries) when the server is stopped meanwhile. */
   #startAbort: AbortController | undefined;
   #isReplacing = false;
+  /** The pid (and process group) of the current process; 0 when none runs. */
+  #pid = 0;
+  /** True while PM2 starts a process whose pid is not known yet. */
+  #isLaunching = false;
+  /** An exit that arrived while launching, before PM2 had told the pid: the new process's, maybe. */
+  #earlyExit: ExitEvent | undefined;
+  /** Pids of this server's processes already ended or handled: their exits change nothing. */
+  readonly #endedPids = new Set<number>();
+  /** Ending what is left of the last process's group; a start waits for it. */
+  #reaping: Promise<unknown> = Promise.resolve();
+  /** The per-start files of the current process (env file, FIFO pair). */
+  #runFiles: string[] = [];
+  #endpoint: UpstreamEndpoint | undefined;
 
   constructor(name: string, config: ServerConfig, deps: ServerRuntimeDeps) {
     this.name = name;
@@ -95,14 +115,15 @@ export class ServerRuntime {
   get isManaged(): boolean {
     return this.kind !== 'remote';
   }
-  get socketPath(): string {
-    return socketPathFor(this.#deps.paths, this.name);
+  /** The pid of the server's process as started; 0 when none runs. */
+  get pid(): number {
+    return this.#pid;
   }
   get outLogFile(): string {
-    return path.join(this.#deps.paths.serverLogDir, `${this.name}.out.log`);
+    return serverLogFiles(this.#deps.paths, this.name).out;
   }
   get errLogFile(): string {
-    return path.join(this.#deps.paths.serverLogDir, `${this.name}.err.log`);
+    return serverLogFiles(this.#deps.paths, this.name).err;
   }
 
   /** Starts the process (if the server has a command) and connects its upstream client. */
@@ -115,15 +136,37 @@ export class ServerRuntime {
     this.#lastError = undefined;
     this.#setState('starting', 'start');
     try {
-      if (this.isManaged) await this.#launch();
+      await this.#reaping;
+      if (this.isManaged) {
+        const pid = await this.#launch();
+        // Stopped while PM2 was starting it: what was started goes too.
+        if (abort.signal.aborted) {
+          if (this.#pid === pid) this.#pid = 0;
+          this.#markEnded(pid);
+          await this.#terminate(pid);
+          return;
+        }
+        // It exited before PM2 had told its pid (a busy event loop reads both at once).
+        const early = this.#earlyExit;
+        this.#earlyExit = undefined;
+        if (early?.pid === pid) {
+          this.handleExit(early);
+          return;
+        }
+      }
       this.#startedAt = Date.now();
-      await this.upstream.connect(this.#endpoint(), {
+      await this.upstream.connect(this.#endpointOf(), {
         timeoutMs: this.config.startTimeoutMs,
         signal: abort.signal,
       });
       if (abort.signal.aborted) return;
+      // The server is running, so its shell has read the env file: its secrets need not stay.
+      await this.#removeRunFiles();
       this.#setState('online', 'online');
     } catch (error) {
+      // A server that exits at once closes its pipe before PM2 reports the exit: give the exit
+      // its turn, so it is handled as the exit it is (restart policy, crash loop).
+      if (this.isManaged && !abort.signal.aborted) await abortedWithin(abort.signal, EXIT_REPORT_MS);
       if (abort.signal.aborted) return;
       this.#lastError = errorMessage(error);
       this.#deps.logger.error({ server: this.name, err: error }, 'server failed to start');
@@ -133,8 +176,8 @@ export class ServerRuntime {
       } else if (this.#state === 'starting') {
         // The process runs but does not speak MCP: treat it like a crash so backoff applies.
         this.#setState('unavailable', 'error', this.#lastError);
-        await this.#deps.pm2.delete(this.name).catch(() => {});
-        this.#onUnexpectedExit({ name: this.name, exitCode: null, signal: null, uptimeMs: 0 });
+        await this.#stopProcess().catch(() => {});
+        this.#onUnexpectedExit({ name: this.name, pid: 0, exitCode: null, signal: null, uptimeMs: 0 });
       }
       throw error;
     }
@@ -147,8 +190,9 @@ export class ServerRuntime {
     if (this.#state === 'stopped') return;
     this.#setState('stopping', 'state');
     try {
+      // The server's input ends first: many servers exit on that alone.
       await this.upstream.close();
-      if (this.isManaged) await this.#deps.pm2.delete(this.name);
+      if (this.isManaged) await this.#stopProcess();
     } finally {
       await this.#removeRunFiles();
       this.#setState('stopped', 'stop');
@@ -160,24 +204,55 @@ export class ServerRuntime {
     await this.start();
   }
 
-  /** Called by the supervisor for every PM2 exit event of this server's process. */
-  handleExit(event: ExitEvent): void {
+  /**
+   * Called by the supervisor for every PM2 exit event of this server's process. What is left of
+   * its process group (a grandchild of `npx`, a shell's child) is ended before it starts again.
+   */
+  handleExit(event: ExitEvent, reason?: string): void {
     this.#lastExit = { exitCode: event.exitCode, signal: event.signal, at: Date.now() };
+    if (event.pid !== 0 && event.pid !== this.#pid) {
+      // A process being launched may exit before PM2 has told its pid; start() looks at it then.
+      if (this.#isLaunching && !this.#endedPids.has(event.pid)) this.#earlyExit = event;
+      // Otherwise it is an earlier process of this server, ended or handled already.
+      return;
+    }
     if (this.#state === 'stopping' || this.#state === 'stopped' || this.#isReplacing) return;
-    this.#deps.emit({
+    const exit: ServerEvent = {
       server: this.name,
       kind: 'exit',
       state: this.#state,
       at: Date.now(),
       exitCode: event.exitCode,
       signal: event.signal,
-    });
+    };
+    if (reason !== undefined) exit.message = reason;
+    this.#deps.emit(exit);
     this.#startAbort?.abort();
     void this.upstream.close();
+    const pid = event.pid || this.#pid;
+    this.#pid = 0;
+    if (pid > 0) {
+      this.#markEnded(pid);
+      this.#reaping = this.#terminate(pid);
+    }
     this.#onUnexpectedExit(event);
   }
 
+  /**
+   * Called when the PM2 daemon died: it reports no exit of this server's process, which now runs
+   * on unwatched. It is ended like a crashed one and started again under a new daemon.
+   */
+  handleDaemonLost(): void {
+    if (!this.isManaged || this.#pid === 0) return;
+    const uptimeMs = this.#startedAt > 0 ? Date.now() - this.#startedAt : 0;
+    this.handleExit(
+      { name: this.name, pid: this.#pid, exitCode: null, signal: null, uptimeMs },
+      'the PM2 daemon died',
+    );
+  }
+
   #onUnexpectedExit(event: ExitEvent): void {
+    this.#clearRestartTimer();
     const decision = decideRestart(this.#restartState, event.uptimeMs, this.#deps.restart);
     this.#restartState = decision.state;
     if (decision.action === 'crash_loop') {
@@ -207,56 +282,102 @@ export class ServerRuntime {
     this.#restartTimer.unref();
   }
 
-  async #launch(): Promise<void> {
-    const { paths, baseEnv, pm2, bridgeScript, restart } = this.#deps;
+  /**
+   * Writes this start's env file and FIFO pair, and has PM2 run the server. Resolves with its pid.
+   */
+  async #launch(): Promise<number> {
+    const { paths, baseEnv, pm2, restart } = this.#deps;
     const env = { ...baseEnv, ...this.config.env };
-    const isStdio = this.kind === 'stdio';
-    // A relative cwd in the config is relative to the home, resolved once here for both PM2 and the bridge.
+    // A relative cwd in the config is relative to the home.
     const cwd = this.config.cwd ? path.resolve(paths.root, this.config.cwd) : paths.root;
-    const spec = {
+    await this.#removeRunFiles();
+    const { envFile, stdinPath, stdoutPath } = startFilesFor(paths, this.name);
+    const fifos = this.kind === 'stdio' ? { stdinPath, stdoutPath } : undefined;
+    this.#runFiles = [envFile, ...(fifos ? [fifos.stdinPath, fifos.stdoutPath] : [])];
+    this.#endpoint =
+      fifos !== undefined
+        ? { kind: 'fifo', ...fifos }
+        : { kind: 'http', url: this.config.url ?? '', headers: this.config.headers };
+    // The env file holds the server's env (tokens): written atomically, readable by our user only.
+    await writeEnvFile(envFile, env, { server: `server "${this.name}"` });
+    if (fifos) await makeFifos([fifos.stdinPath, fifos.stdoutPath]);
+    // A process of an earlier run of this server may still be known to PM2; its exit is expected.
+    this.#isReplacing = true;
+    try {
+      await pm2.delete(this.name, { killTimeoutMs: restart.killTimeoutMs });
+    } finally {
+      this.#isReplacing = false;
+    }
+    const launch = launchCommand({
       name: this.name,
       command: this.config.command ?? '',
       args: this.config.args,
       cwd,
-      env,
-      socketPath: isStdio ? this.socketPath : undefined,
-      killTimeoutMs: restart.killTimeoutMs,
-    };
-    const specFile = this.#specFile();
-    // The spec holds the server's env (tokens): written atomically, readable by our user only.
-    await writeBridgeSpec(specFile, spec);
-    // A process of an earlier run of this server may still be known to PM2; its exit is expected.
-    this.#isReplacing = true;
+      envFile,
+      fifos,
+    });
+    this.#earlyExit = undefined;
+    this.#isLaunching = true;
+    let pid: number;
     try {
-      await pm2.delete(this.name);
+      ({ pid } = await pm2.start({
+        name: this.name,
+        command: launch.script,
+        args: launch.args,
+        cwd: paths.runDir,
+        // The launcher replaces this with the env file's; PM2 itself needs no more.
+        env: { PATH: baseEnv.PATH ?? '', HOME: baseEnv.HOME ?? '' },
+        outLogFile: this.outLogFile,
+        errLogFile: this.errLogFile,
+        killTimeoutMs: restart.killTimeoutMs,
+      }));
     } finally {
-      this.#isReplacing = false;
+      this.#isLaunching = false;
     }
-    await pm2.start({
-      name: this.name,
-      command: process.execPath,
-      args: [bridgeScript, specFile],
-      cwd,
-      env: { PATH: baseEnv.PATH ?? '', HOME: baseEnv.HOME ?? '' },
-      outLogFile: this.outLogFile,
-      errLogFile: this.errLogFile,
-      // The bridge escalates to SIGKILL on its own after killTimeoutMs; PM2 waits a little longer.
-      killTimeoutMs: restart.killTimeoutMs + 2_000,
+    this.#pid = pid;
+    return pid;
+  }
+
+  /** Ends the current process's whole group (SIGTERM, then SIGKILL) and removes it from PM2. */
+  async #stopProcess(): Promise<void> {
+    const pid = this.#pid;
+    this.#pid = 0;
+    await this.#reaping;
+    if (pid > 0) {
+      this.#markEnded(pid);
+      await this.#terminate(pid);
+    }
+    await this.#deps.pm2.delete(this.name, { killTimeoutMs: this.#deps.restart.killTimeoutMs });
+  }
+
+  /** SIGTERM to the process group `pid` leads, SIGKILL after `killTimeoutMs`; never rejects. */
+  #terminate(pid: number): Promise<boolean> {
+    const { killTimeoutMs } = this.#deps.restart;
+    return terminateGroup(pid, {
+      killTimeoutMs,
+      onKill: () =>
+        this.#deps.logger.warn(
+          { server: this.name, pid },
+          `server ${this.name} did not exit ${killTimeoutMs} ms after SIGTERM; killed it`,
+        ),
     });
   }
 
-  #endpoint() {
-    if (this.kind === 'stdio') return { kind: 'socket' as const, path: this.socketPath };
-    return { kind: 'http' as const, url: this.config.url ?? '', headers: this.config.headers };
+  /** Remembers a pid whose exit is expected (or handled); the last few are enough. */
+  #markEnded(pid: number): void {
+    this.#endedPids.add(pid);
+    if (this.#endedPids.size > 16) this.#endedPids.delete(this.#endedPids.values().next().value!);
   }
 
-  #specFile(): string {
-    return this.socketPath.replace(/\.sock$/, '.json');
+  #endpointOf(): UpstreamEndpoint {
+    if (this.#endpoint) return this.#endpoint;
+    return { kind: 'http', url: this.config.url ?? '', headers: this.config.headers };
   }
 
   async #removeRunFiles(): Promise<void> {
-    await rm(this.#specFile(), { force: true });
-    await rm(this.socketPath, { force: true });
+    const files = this.#runFiles;
+    this.#runFiles = [];
+    await Promise.all(files.map((file) => rm(file, { force: true })));
   }
 
   #clearRestartTimer(): void {
@@ -275,4 +396,18 @@ export class ServerRuntime {
     );
     this.#deps.emit(event);
   }
+}
+
+/** Resolves when `signal` aborts or after `ms`, whichever is first. */
+function abortedWithin(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

@@ -1,21 +1,15 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ServerStatus } from '../client/wire-types.ts';
 import { type ConfigDiff, diffConfigs, isEmptyDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
-import { prepareBridgeScript } from '../process/bridge-script.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
 import { serverBaseEnv } from '../process/server-env.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
-import type { HomePaths } from '../shared/home.ts';
+import { type HomePaths, isStartFileName } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
 import { HealthChecker } from './health.ts';
 import { type ServerEvent, ServerRuntime } from './server-runtime.ts';
-
-const BRIDGE_SCRIPT = fileURLToPath(
-  new URL(`../process/bridge${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-);
 
 /**
  * The headless core: owns the server runtimes of one config under one private PM2 daemon.
@@ -31,7 +25,6 @@ export class SupervisorCore {
   #config: Config;
   #isStopping = false;
   readonly #health: HealthChecker;
-  #bridgeScript = BRIDGE_SCRIPT;
 
   constructor(options: { paths: HomePaths; config: Config; pm2: Pm2Manager; logger: Logger }) {
     this.paths = options.paths;
@@ -79,24 +72,32 @@ export class SupervisorCore {
   }
 
   /**
-   * Prepares the home, removes whatever a crashed earlier run left in this home's PM2 daemon, then
-   * starts every enabled server in parallel. A server that fails to start does not fail the
-   * supervisor: it is reported in its state and retried by its restart policy.
+   * Prepares the home, launches this home's private PM2 daemon (stopping whatever a crashed earlier
+   * run left in one), then starts every enabled server in parallel. A server that fails to start
+   * does not fail the supervisor: it is reported in its state and retried by its restart policy.
    */
   async start(): Promise<void> {
     for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.serverLogDir]) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     }
-    this.#bridgeScript = await prepareBridgeScript(BRIDGE_SCRIPT, path.join(this.paths.runDir, 'bridge-js'));
-    await this.#pm2.connect();
-    const leftovers = await this.#pm2.deleteAll();
+    // A crashed run may have left env files (secrets) and FIFOs of servers that never came up.
+    for (const name of await readdir(this.paths.runDir)) {
+      if (isStartFileName(name)) await rm(path.join(this.paths.runDir, name), { force: true });
+    }
+    this.#pm2.onExit((event) => this.#servers.get(event.name)?.handleExit(event));
+    // The daemon died under us: each server ends what it had running and starts again, which
+    // launches a new daemon.
+    this.#pm2.onDaemonLost(() => {
+      if (this.#isStopping) return;
+      for (const server of this.#servers.values()) server.handleDaemonLost();
+    });
+    const leftovers = await this.#pm2.connect({ runDir: this.paths.runDir });
     if (leftovers.length > 0) {
       this.#logger.warn(
         { servers: leftovers },
         `removed ${leftovers.length} process(es) an earlier run left behind`,
       );
     }
-    this.#pm2.onExit((event) => this.#servers.get(event.name)?.handleExit(event));
     for (const [name, config] of Object.entries(this.#config.mcpServers)) {
       if (!config.disabled) this.#servers.set(name, this.#createRuntime(name, config));
     }
@@ -160,7 +161,8 @@ export class SupervisorCore {
     const now = Date.now();
     return [...this.#servers.values()].map((server) => {
       const proc = byName.get(server.name);
-      const pid = proc?.pid ?? 0;
+      // While a dead daemon is being replaced PM2 lists nothing; the server still knows its pid.
+      const pid = proc?.pid || server.pid;
       const health = this.#health.health(server.name);
       const status: ServerStatus = {
         name: server.name,
@@ -190,8 +192,8 @@ export class SupervisorCore {
     this.#isStopping = true;
     this.#health.stop();
     try {
-      // Each server's stop marks it stopping (so its exit is not a crash) and deletes its process:
-      // PM2 signals the bridge, which stops its child's whole process group within its timeout.
+      // Each server's stop marks it stopping (so its exit is not a crash), ends its input, then
+      // stops its whole process group (SIGTERM, SIGKILL after killTimeoutMs) and deletes it.
       await Promise.allSettled([...this.#servers.values()].map((server) => server.stop()));
     } finally {
       try {
@@ -208,7 +210,6 @@ export class SupervisorCore {
       paths: this.paths,
       logger: this.#logger,
       restart: this.#config.supervisor.restart,
-      bridgeScript: this.#bridgeScript,
       baseEnv: serverBaseEnv({ settings: this.#config.supervisor.env, server: config }),
       emit: (event) => this.#emit(event),
     });

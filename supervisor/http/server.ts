@@ -1,6 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { SupervisorError } from '../shared/errors.ts';
+import { isLoopbackHost, isWildcardHost } from '../shared/hosts.ts';
 import type { Logger } from '../shared/logger.ts';
 import { sendError, sendJson } from './respond.ts';
 
@@ -14,12 +16,6 @@ export type RouteHandler = (
 interface Route {
   prefix: string;
   handler: RouteHandler;
-}
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host);
 }
 
 /**
@@ -82,7 +78,7 @@ export class HttpServer {
             'CONTROL_API',
             error.code === 'EADDRINUSE'
               ? `port ${this.#requestedPort} on ${this.#host} is in use; set supervisor.port or MCP_SUPERVISOR_PORT to a free port`
-              : `cannot listen on ${this.#host}:${this.#requestedPort}: ${error.message}`,
+              : `cannot listen on ${this.#host}:${this.#requestedPort} (supervisor.host, supervisor.port): ${error.message}`,
             { cause: error },
           ),
         );
@@ -129,7 +125,9 @@ export class HttpServer {
     if (port === undefined && this.#port !== 80) return false;
     const bound = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
     if (name.toLowerCase() === bound.toLowerCase()) return true;
-    return isLoopbackHost(this.#host) && isLoopbackHost(name.toLowerCase());
+    // A wildcard bind listens on loopback too (the CLI's own requests) and on every interface.
+    if (isLoopbackHost(name)) return isLoopbackHost(this.#host) || isWildcardHost(this.#host);
+    return isWildcardHost(this.#host) && isNameOfThisMachine(name);
   }
 
   isAllowedOrigin(origin: string | undefined): boolean {
@@ -181,6 +179,18 @@ export class HttpServer {
     }
     return url;
   }
+}
+
+/** Whether a Host name is an address of one of this machine's interfaces, or its host name. */
+function isNameOfThisMachine(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (lower === os.hostname().toLowerCase()) return true;
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    for (const { address, family } of addresses ?? []) {
+      if ((family === 'IPv6' ? `[${address}]` : address).toLowerCase() === lower) return true;
+    }
+  }
+  return false;
 }
 
 /** Bound of each per-listener cache; past it, values are checked or parsed every time. */

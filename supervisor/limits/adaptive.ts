@@ -11,7 +11,10 @@ export type AdaptiveConcurrencyOptions = {
   stepUp?: number;
   /** The scale never goes below this. Default 0.25. */
   minScale?: number;
-  /** Hysteresis: the scale rises only while CPU < threshold − margin (percentage points). Default 10. */
+  /**
+   * Hysteresis: the scale rises only while CPU < threshold − margin (percentage points). Default
+   * 10, or half the threshold when that is lower, so every threshold the config accepts works.
+   */
   restoreMarginPercent?: number;
 };
 
@@ -42,7 +45,7 @@ export class AdaptiveConcurrency {
       stepDownFactor = 0.75,
       stepUp = 0.25,
       minScale = 0.25,
-      restoreMarginPercent = 10,
+      restoreMarginPercent = Math.min(10, options.thresholdPercent / 2),
     } = options;
     if (!(thresholdPercent > 0 && thresholdPercent <= 100)) {
       throw new TypeError(`adaptive thresholdPercent must be in (0, 100], got ${thresholdPercent}`);

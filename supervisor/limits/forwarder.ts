@@ -68,7 +68,14 @@ export class Forwarder {
     let errorCode: string | undefined;
     try {
       // Idempotent list calls are retried with backoff and jitter; others run exactly once.
-      return await retryIdempotent(method, attempt, { signal: options.signal });
+      const result = await retryIdempotent(method, attempt, { signal: options.signal });
+      // A tool that failed answers with a result flagged `isError`: a failed call for the metrics
+      // and the error-rate alert, though not for the breaker (the server answered).
+      if (result.isError === true) {
+        status = 'error';
+        errorCode = 'tool_error';
+      }
+      return result;
     } catch (error) {
       if (error instanceof SupervisorError) {
         const reason = error.details?.reason;

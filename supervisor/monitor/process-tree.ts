@@ -121,7 +121,7 @@ function childrenMap(rows: Iterable<{ pid: number; ppid: number }>): Map<number,
 }
 
 /**
- * PM2's own figures cover only the process it started; a server launched through a bridge or
+ * PM2's own figures cover only the process it started; a server launched through a shell or
  * `npx` does its work in children and grandchildren. This samples whole trees.
  */
 export function createProcessTreeSampler(options: ProcessTreeSamplerOptions = {}): ProcessTreeSampler {

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 
@@ -55,6 +57,11 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): { logger: Logger; close: () => Promise<void> } {
   const targets: pino.TransportTargetOptions[] = [];
   if (options.logDir) {
+    // pino-roll links current.log right after sonic-boom starts creating the folder, without
+    // waiting: on a fresh home the link raced the mkdir (about one start in three), the writer's
+    // thread died with ENOENT, every line was lost, and the next flush blocked the main thread for
+    // 10 s ("_flushSync took too long") — a start failure took 10 s and ended in a stack trace.
+    fs.mkdirSync(options.logDir, { recursive: true, mode: 0o700 });
     targets.push({
       target: 'pino-roll',
       level: options.level,
@@ -85,6 +92,11 @@ export function createLogger(options: LoggerOptions): { logger: Logger; close: (
     return { logger: silentLogger, close: async () => {} };
   }
   const transport = pino.transport({ targets });
+  // A writer that fails (a full disk, a folder removed) must not take the supervisor down with an
+  // unhandled 'error' event: say so once, on stderr, the last channel left.
+  transport.on('error', (error: Error) => {
+    process.stderr.write(`mcp-supervisor: the log writer failed: ${error.message}\n`);
+  });
   const logger = pino(
     {
       level: options.level,
@@ -93,8 +105,11 @@ export function createLogger(options: LoggerOptions): { logger: Logger; close: (
     },
     transport,
   );
-  const close = () =>
-    new Promise<void>((resolve) => {
+  const close = async () => {
+    // Ending waits, synchronously, for the writer's thread to read what is buffered: a thread that
+    // never became ready (or died) would block the main thread for 10 s. Give it 2 s to be ready.
+    if (!(await isWriterReady(transport, 2_000))) return;
+    await new Promise<void>((resolve) => {
       // The transport runs in a worker thread that pino unrefs: hold the process open (ref) while
       // it flushes its files and exits, with a bound in case the worker is stuck.
       const timer = setTimeout(resolve, 2_000);
@@ -106,5 +121,21 @@ export function createLogger(options: LoggerOptions): { logger: Logger; close: (
       logger.flush();
       transport.end();
     });
+  };
   return { logger, close };
+}
+
+/** Whether pino's transport thread is ready (now or within `timeoutMs`), false if it closed or failed. */
+async function isWriterReady(
+  transport: ReturnType<typeof pino.transport>,
+  timeoutMs: number,
+): Promise<boolean> {
+  const stream = transport as unknown as { ready?: boolean; closed?: boolean; destroyed?: boolean };
+  if (stream.ready) return true;
+  if (stream.closed || stream.destroyed) return false;
+  const signal = AbortSignal.timeout(timeoutMs);
+  return Promise.race([
+    once(transport, 'ready', { signal }).then(() => true),
+    once(transport, 'close', { signal }).then(() => false),
+  ]).catch(() => false);
 }

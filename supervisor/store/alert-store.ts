@@ -16,11 +16,15 @@ export interface AlertRecord {
   message: string;
   firedAt: number;
   lastSeenAt: number;
-  /** When the last notification was sent (the first firing, then each re-notification). */
+  /** When the last notification was sent (the first firing, then each reminder or resolution). */
   notifiedAt: number;
+  /** What that notification said; `fired` on a resolved alert means its resolution is still to tell. */
+  notifiedState: 'fired' | 'resolved';
   resolvedAt: number | null;
   /** Firings counted but not sent since the last notification. */
   suppressedCount: number;
+  /** Times the condition cleared and came back inside the cooldown: flaps of this one incident. */
+  refiredCount: number;
   acknowledgedAt: number | null;
 }
 
@@ -36,8 +40,10 @@ interface AlertRow {
   fired_at: number;
   last_seen_at: number;
   notified_at: number;
+  notified_state: 'fired' | 'resolved';
   resolved_at: number | null;
   suppressed_count: number;
+  refired_count: number;
   acknowledged_at: number | null;
 }
 
@@ -54,8 +60,10 @@ function fromRow(row: AlertRow): AlertRecord {
     firedAt: row.fired_at,
     lastSeenAt: row.last_seen_at,
     notifiedAt: row.notified_at,
+    notifiedState: row.notified_state,
     resolvedAt: row.resolved_at,
     suppressedCount: row.suppressed_count,
+    refiredCount: row.refired_count,
     acknowledgedAt: row.acknowledged_at,
   };
 }
@@ -64,6 +72,12 @@ function fromRow(row: AlertRow): AlertRecord {
 export interface AlertStore {
   /** Unresolved alerts, oldest first. */
   firing(): AlertRecord[];
+  /**
+   * The newest alert of each key that the engine still tracks, oldest first: unresolved ones,
+   * resolved ones whose resolution was not notified yet, and ones notified at or after `since`
+   * (their cooldown still runs, so a re-fire belongs to them).
+   */
+  tracked(since: number): AlertRecord[];
   /** Alerts fired at or after `since` (default: all), newest first. */
   history(options?: { since?: number; limit?: number }): AlertRecord[];
   /** Inserts a new alert and returns it with its id. */
@@ -79,15 +93,21 @@ export function createAlertStore(store: Store): AlertStore {
   let statements: ReturnType<typeof prepare> | undefined;
   const prepare = () => ({
     firing: db.prepare('SELECT * FROM alerts WHERE resolved_at IS NULL ORDER BY fired_at, id'),
+    tracked: db.prepare(
+      `SELECT * FROM alerts WHERE id IN (SELECT max(id) FROM alerts GROUP BY key)
+         AND (resolved_at IS NULL OR notified_state = 'fired' OR notified_at >= ?)
+       ORDER BY fired_at, id`,
+    ),
     history: db.prepare('SELECT * FROM alerts WHERE fired_at >= ? ORDER BY fired_at DESC, id DESC LIMIT ?'),
     insert: db.prepare(
       `INSERT INTO alerts (key, rule, subject, severity, value, threshold, message, fired_at, last_seen_at,
-         notified_at, resolved_at, suppressed_count, acknowledged_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         notified_at, notified_state, resolved_at, suppressed_count, refired_count, acknowledged_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     update: db.prepare(
       `UPDATE alerts SET severity = ?, value = ?, threshold = ?, message = ?, last_seen_at = ?, notified_at = ?,
-         resolved_at = ?, suppressed_count = ?, acknowledged_at = ? WHERE id = ?`,
+         notified_state = ?, resolved_at = ?, suppressed_count = ?, refired_count = ?, acknowledged_at = ?
+       WHERE id = ?`,
     ),
     acknowledge: db.prepare('UPDATE alerts SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL'),
   });
@@ -97,6 +117,7 @@ export function createAlertStore(store: Store): AlertStore {
   };
   return {
     firing: () => (get().firing.all() as AlertRow[]).map(fromRow),
+    tracked: (since) => (get().tracked.all(since) as AlertRow[]).map(fromRow),
     history: (options = {}) =>
       (get().history.all(options.since ?? 0, options.limit ?? 100) as AlertRow[]).map(fromRow),
     insert(alert) {
@@ -111,8 +132,10 @@ export function createAlertStore(store: Store): AlertStore {
         alert.firedAt,
         alert.lastSeenAt,
         alert.notifiedAt,
+        alert.notifiedState,
         alert.resolvedAt,
         alert.suppressedCount,
+        alert.refiredCount,
         alert.acknowledgedAt,
       );
       return { ...alert, id: Number(result.lastInsertRowid) };
@@ -125,8 +148,10 @@ export function createAlertStore(store: Store): AlertStore {
         alert.message,
         alert.lastSeenAt,
         alert.notifiedAt,
+        alert.notifiedState,
         alert.resolvedAt,
         alert.suppressedCount,
+        alert.refiredCount,
         alert.acknowledgedAt,
         alert.id,
       );

@@ -134,6 +134,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'alerts: one incident across flaps, and the state last notified',
+    up: (db) => {
+      // `refired_count`: times the condition cleared and came back inside the cooldown, counted on
+      // the one incident instead of opening (and notifying) a new alert. `notified_state`: what the
+      // last notification said, so a resolution inside the cooldown is told when it ends. Every
+      // earlier version sent each resolution at once.
+      db.exec(`
+        ALTER TABLE alerts ADD COLUMN refired_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE alerts ADD COLUMN notified_state TEXT NOT NULL DEFAULT 'fired'
+          CHECK (notified_state IN ('fired', 'resolved'));
+        UPDATE alerts SET notified_state = 'resolved' WHERE resolved_at IS NOT NULL;
+        CREATE INDEX alerts_key ON alerts (key, id);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

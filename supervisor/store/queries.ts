@@ -81,6 +81,8 @@ export interface Queries {
   processSeries(query: RangeQuery & { server: string }): ProcessSeriesPoint[];
   /** The newest process sample of each server sampled at or after `since` (default: 10 min ago). */
   latestProcessSamples(options?: { since?: number; now?: number }): LatestProcessSample[];
+  /** Servers with request rollups in [from, to), sorted. */
+  recordedServers(query: { from: number; to: number }): string[];
   /** Server events at or after `since`, newest first. */
   events(options: { server?: string; since: number; limit?: number }): ServerEventRow[];
   firingAlerts(): AlertRecord[];
@@ -172,6 +174,25 @@ export function createQueries(store: Store): Queries {
     }));
   }
 
+  /**
+   * Runs `SELECT <step>, <selectFrom> GROUP BY step` and returns the rows by step index. JavaScript
+   * numbers are bound as REAL, and REAL / REAL is a real division in SQLite: without the CAST every
+   * sample off a step boundary got a fractional step and matched no point.
+   */
+  function stepRows<T>(
+    selectFrom: string,
+    params: readonly unknown[],
+    start: number,
+    stepMs: number,
+  ): Map<number, T> {
+    const rows = prepared(`SELECT CAST((ts - ?) / ? AS INTEGER) AS step, ${selectFrom} GROUP BY step`).all(
+      start,
+      stepMs,
+      ...params,
+    ) as (T & { step: number })[];
+    return new Map(rows.map((row) => [row.step, row]));
+  }
+
   return {
     series(query) {
       if (query.stepMs % MINUTE_MS !== 0) {
@@ -193,12 +214,14 @@ export function createQueries(store: Store): Queries {
 
     hostSeries(query) {
       const { start, count } = steps(query, 'hostSeries');
-      const rows = prepared(
-        `SELECT (ts - ?) / ? AS step, avg(cpu_percent) AS cpuPercent, avg(mem_percent) AS memPercent,
-           avg(load1) AS load1, avg(load5) AS load5, avg(load15) AS load15, avg(load_per_core) AS loadPerCore
-         FROM system_samples WHERE ts >= ? AND ts < ? GROUP BY step`,
-      ).all(start, query.stepMs, start, query.to) as (Omit<HostSeriesPoint, 'ts'> & { step: number })[];
-      const byStep = new Map(rows.map((row) => [row.step, row]));
+      const byStep = stepRows<Omit<HostSeriesPoint, 'ts'>>(
+        `avg(cpu_percent) AS cpuPercent, avg(mem_percent) AS memPercent, avg(load1) AS load1,
+           avg(load5) AS load5, avg(load15) AS load15, avg(load_per_core) AS loadPerCore
+         FROM system_samples WHERE ts >= ? AND ts < ?`,
+        [start, query.to],
+        start,
+        query.stepMs,
+      );
       return Array.from({ length: count }, (_, i) => {
         const row = byStep.get(i);
         return {
@@ -215,14 +238,13 @@ export function createQueries(store: Store): Queries {
 
     processSeries(query) {
       const { start, count } = steps(query, 'processSeries');
-      const rows = prepared(
-        `SELECT (ts - ?) / ? AS step, avg(cpu_percent) AS cpuPercent, max(rss_bytes) AS rssBytes,
-           max(restarts) AS restarts
-         FROM process_samples WHERE server = ? AND ts >= ? AND ts < ? GROUP BY step`,
-      ).all(start, query.stepMs, query.server, start, query.to) as (Omit<ProcessSeriesPoint, 'ts'> & {
-        step: number;
-      })[];
-      const byStep = new Map(rows.map((row) => [row.step, row]));
+      const byStep = stepRows<Omit<ProcessSeriesPoint, 'ts'>>(
+        `avg(cpu_percent) AS cpuPercent, max(rss_bytes) AS rssBytes, max(restarts) AS restarts
+         FROM process_samples WHERE server = ? AND ts >= ? AND ts < ?`,
+        [query.server, start, query.to],
+        start,
+        query.stepMs,
+      );
       return Array.from({ length: count }, (_, i) => {
         const row = byStep.get(i);
         return {
@@ -242,6 +264,14 @@ export function createQueries(store: Store): Queries {
            uptime_ms AS uptimeMs
          FROM process_samples WHERE ts >= ? GROUP BY server ORDER BY server`,
       ).all(since) as LatestProcessSample[];
+    },
+
+    recordedServers(query) {
+      return prepared(
+        'SELECT DISTINCT server FROM request_rollups WHERE minute >= ? AND minute < ? ORDER BY server',
+      )
+        .pluck()
+        .all(query.from - (query.from % MINUTE_MS), query.to) as string[];
     },
 
     events(options) {

@@ -12,14 +12,17 @@ import { SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';
 import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
+import { FifoClientTransport } from './fifo-transport.ts';
 import { RequestChannel } from './request-channel.ts';
-import { SocketClientTransport } from './socket-transport.ts';
 
 export type UpstreamState = 'idle' | 'connecting' | 'ready' | 'unavailable' | 'closed';
 
-/** How to reach a server: its bridge's Unix socket, or a Streamable HTTP url. */
+/**
+ * How to reach a server: the FIFO pair of a stdio server's current process (usable once), or a
+ * Streamable HTTP url.
+ */
 export type UpstreamEndpoint =
-  | { kind: 'socket'; path: string }
+  | { kind: 'fifo'; stdinPath: string; stdoutPath: string }
   | { kind: 'http'; url: string; headers: Record<string, string> };
 
 export interface UpstreamEvents {
@@ -118,7 +121,7 @@ export class Upstream {
       options.signal?.throwIfAborted();
       const client = this.#newClient();
       try {
-        const transport = this.#transportFor(endpoint, Math.max(1, deadline - Date.now()));
+        const transport = this.#transportFor(endpoint, Math.max(1, deadline - Date.now()), options.signal);
         await client.connect(transport, {
           signal: options.signal,
           timeout: Math.max(1, deadline - Date.now()),
@@ -146,7 +149,8 @@ export class Upstream {
       } catch (error) {
         lastError = error;
         await client.close().catch(() => {});
-        if (Date.now() + delayMs >= deadline) break;
+        // A FIFO pair serves one connection: what failed on it cannot be retried.
+        if (endpoint.kind === 'fifo' || Date.now() + delayMs >= deadline) break;
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         delayMs = Math.min(500, delayMs * 2);
       }
@@ -222,14 +226,14 @@ export class Upstream {
 
   /** Puts a {@link RequestChannel} on a connected transport, ahead of the SDK client's handler. */
   #openChannel(transport: Transport, generation: number): RequestChannel {
-    const isSocket = transport instanceof SocketClientTransport;
+    const isFifo = transport instanceof FifoClientTransport;
     const channel = new RequestChannel({
       server: this.name,
       generation,
-      // The socket transport writes without a promise per message; others send as they do.
-      send: isSocket ? (message) => transport.write(message) : (message) => transport.send(message),
+      // The FIFO transport writes without a promise per message; others send as they do.
+      send: isFifo ? (message) => transport.write(message) : (message) => transport.send(message),
     });
-    if (isSocket) {
+    if (isFifo) {
       transport.intercept = (message) => channel.intercept(message);
     } else {
       const toClient = transport.onmessage;
@@ -244,9 +248,11 @@ export class Upstream {
     for (const listener of this.#listeners.notification) listener(notification);
   }
 
-  #transportFor(endpoint: UpstreamEndpoint, connectTimeoutMs: number): Transport {
-    if (endpoint.kind === 'socket')
-      return new SocketClientTransport({ path: endpoint.path, connectTimeoutMs });
+  #transportFor(endpoint: UpstreamEndpoint, connectTimeoutMs: number, signal?: AbortSignal): Transport {
+    if (endpoint.kind === 'fifo') {
+      const { stdinPath, stdoutPath } = endpoint;
+      return new FifoClientTransport({ stdinPath, stdoutPath, connectTimeoutMs, signal });
+    }
     return new StreamableHTTPClientTransport(new URL(endpoint.url), {
       requestInit: { headers: endpoint.headers },
     });

@@ -3,7 +3,9 @@
  * - start → all default servers answering (`status` online with their tool lists read, which
  *   needs initialize + tools/list through each upstream client);
  * - `stop` → the last process under the home gone (process-table scan);
- * - RSS at idle with 10 servers: supervisor, PM2 daemon, and the server trees (bridge + server).
+ * - start of 10 servers → all online, and their `stop` → the last process gone;
+ * - RSS at idle with 10 servers: supervisor, PM2 daemon, the servers, and whatever else runs per
+ *   server between PM2 and the server (the bridges of earlier versions; nothing now).
  *
  * Run: `npm exec -- node test/bench/core-bench.ts`. Bounded (each wait has a deadline) and cleans
  * up its temp homes whatever happens.
@@ -28,8 +30,11 @@ export interface CoreBenchResults {
     serverTreesRssMiB: number;
     bridgesRssMiB: number;
     serversRssMiB: number;
+    /** RSS of the processes that are neither the supervisor, PM2 nor a server, per server. */
+    perServerOverheadMiB: number;
     idleSeconds: number;
   };
+  startWith10ServersToAllOnlineMs: number;
   stopWith10ServersToLastProcessGoneMs: number;
 }
 
@@ -82,27 +87,31 @@ export async function runCoreBench(options: { idleMs?: number } = {}): Promise<C
     const mcpServers = Object.fromEntries(
       Array.from({ length: 10 }, (_, i) => [`m${i}`, testServers.memory(ten.path, `m${i}`)]),
     );
+    const startedAt = performance.now();
     const supervisor = await startSupervisorProcess({
       home: ten.path,
       config: { mcpServers },
       timeoutMs: 180_000,
     });
+    const startWith10ServersToAllOnlineMs = Math.round(performance.now() - startedAt);
     await sleep(idleMs);
     const processes = processesUnder(ten.path);
     const sum = (role: string) =>
       processes.filter((p) => p.role === role).reduce((total, p) => total + rssBytes(p.pid), 0);
     const supervisorRss = rssBytes(supervisor.pid);
     const bridges = sum('bridge');
-    const servers = processes
-      .filter((p) => p.role !== 'bridge' && p.role !== 'pm2' && p.role !== 'supervisor')
+    const servers = sum('server');
+    const others = processes
+      .filter((p) => p.role !== 'server' && p.role !== 'pm2' && p.role !== 'supervisor')
       .reduce((total, p) => total + rssBytes(p.pid), 0);
     const idleWith10Servers = {
       servers: processes.filter((p) => p.role === 'server').length,
       supervisorRssMiB: mib(supervisorRss),
       pm2DaemonRssMiB: mib(sum('pm2')),
-      serverTreesRssMiB: mib(bridges + servers),
+      serverTreesRssMiB: mib(others + servers),
       bridgesRssMiB: mib(bridges),
       serversRssMiB: mib(servers),
+      perServerOverheadMiB: mib(others / 10),
       idleSeconds: idleMs / 1000,
     };
     const stop2 = await stopAndTime(ten.path);
@@ -112,6 +121,7 @@ export async function runCoreBench(options: { idleMs?: number } = {}): Promise<C
       stopToLastProcessGoneMs: Math.round(stop1.goneMs),
       stopCliMs: Math.round(stop1.cliMs),
       idleWith10Servers,
+      startWith10ServersToAllOnlineMs,
       stopWith10ServersToLastProcessGoneMs: Math.round(stop2.goneMs),
     };
   } finally {

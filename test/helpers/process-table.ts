@@ -11,7 +11,7 @@ export interface ProcessInfo {
   cmdline: string[];
   /** Its initial environment; empty when /proc/<pid>/environ is not readable. */
   environ: Record<string, string>;
-  role: 'supervisor' | 'pm2' | 'bridge' | 'server' | 'other';
+  role: 'supervisor' | 'pm2' | 'server' | 'other';
 }
 
 /** Marks every test server's environment, so grandchildren that lost their parent are still found. */
@@ -52,7 +52,6 @@ export function listProcesses(): ProcessInfo[] {
 function classify(info: ProcessInfo): ProcessInfo['role'] {
   const joined = info.cmdline.join(' ');
   if (/PM2 v[\d.]+: God Daemon/.test(joined)) return 'pm2';
-  if (info.cmdline.some((arg) => /[/\\]process[/\\]bridge\.(ts|js)$/.test(arg))) return 'bridge';
   if (info.cmdline.some((arg) => arg.endsWith('mcp-supervisor.js')) && info.cmdline.includes('start'))
     return 'supervisor';
   if (info.environ[TEST_SERVER_VAR] !== undefined) return 'server';
@@ -75,7 +74,7 @@ function mentions(text: string, roots: readonly string[]): boolean {
 /**
  * Every live process that belongs to the supervisor of `home`: whose command line or environment
  * names the home (or `extraRoots`, e.g. a run dir outside it) — the supervisor (`--home`), the PM2
- * daemon (`PM2_HOME`), bridges (spec file under the run dir), test servers (`MCPS_TEST_HOME`) — and
+ * daemon (`PM2_HOME`), test servers (`MCPS_TEST_HOME`) — and
  * every descendant of those. The calling process and its ancestors are never listed.
  */
 export function processesUnder(home: string, options: { extraRoots?: string[] } = {}): ProcessInfo[] {
@@ -163,7 +162,7 @@ export function testServerEnv(home: string, name: string): Record<string, string
   return { [TEST_HOME_VAR]: home, [TEST_SERVER_VAR]: name };
 }
 
-/** Live server processes (not bridges) of one configured test server. */
+/** Live server processes of one configured test server. */
 export function serverProcesses(home: string, name: string): ProcessInfo[] {
   return processesUnder(home).filter((p) => p.environ[TEST_SERVER_VAR] === name && p.role === 'server');
 }

@@ -3,9 +3,13 @@ import { ControlClient, readEventStream } from '../../client/control-client.ts';
 import { SupervisorError } from '../../shared/errors.ts';
 import { isAbortError } from '../../shared/timers.ts';
 import { homeOf, isJson } from '../context.ts';
-import { print } from '../format.ts';
+import { print, printError } from '../format.ts';
+import { onlineOrRecorded } from '../offline.ts';
 
-/** `logs NAME [-n N] [-f] [--stderr]`: a server's PM2 log files, optionally followed. */
+/**
+ * `logs NAME [-n N] [-f] [--stderr]`: a server's PM2 log files, optionally followed. With the
+ * supervisor stopped, the files are read directly (and not followed: nothing writes to them).
+ */
 export function registerLogs(program: Command): void {
   program
     .command('logs <name>')
@@ -23,16 +27,29 @@ export function registerLogs(program: Command): void {
         if (!Number.isInteger(lines) || lines < 0) {
           throw new SupervisorError('BAD_REQUEST', `--lines must be a whole number, got "${options.lines}"`);
         }
-        const client = new ControlClient(homeOf(command));
+        const paths = homeOf(command);
+        const client = new ControlClient(paths);
         const stream = options.stderr ? 'err' : 'all';
         const query = `stream=${stream}&lines=${lines}`;
-        const body = await client.request<{ lines: { stream: string; line: string }[] }>(
-          'GET',
-          `/api/servers/${encodeURIComponent(name)}/logs?${query}`,
+        let isStopped = false;
+        const body = await onlineOrRecorded(
+          paths,
+          () =>
+            client.request<{ lines: { stream: string; line: string }[] }>(
+              'GET',
+              `/api/servers/${encodeURIComponent(name)}/logs?${query}`,
+            ),
+          (recorded) => recorded.logs(name, { lines, stream }),
+          (note) => {
+            isStopped = true;
+            printError(note);
+          },
         );
         const json = isJson(command);
         for (const entry of body.lines) print(json ? JSON.stringify(entry) : entry.line);
         if (!options.follow) return;
+        if (isStopped)
+          return printError('not following: nothing writes to the logs while the supervisor is stopped');
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         const response = await client.fetch(

@@ -1,7 +1,7 @@
 /**
  * One supervisor started by the real CLI with two stdio servers and a crashing one, under a private
- * PM2 daemon: status, kill -9 recovery, crash loop, logs, env isolation, a second start, and a
- * `stop` that leaves nothing behind.
+ * PM2 daemon that runs the servers themselves: status, kill -9 recovery, crash loop, logs, env
+ * isolation, a second start, and a `stop` that leaves nothing behind.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import {
   describeProcesses,
   processesUnder,
   runCli,
+  SERVER_EVERYTHING,
   type SupervisorProcess,
   serverProcesses,
   serverRow,
@@ -77,18 +78,21 @@ describe('supervisor process (real PM2, real MCP servers)', () => {
     expect(table.stdout).toMatch(/alpha\s+online/);
   });
 
-  it('runs each server as PM2 daemon → bridge → server, one server process per server', () => {
+  it('runs each server as the PM2 daemon’s own child: PM2’s pid is the server, one process per server', async () => {
     const processes = processesUnder(home.path);
-    expect(
-      processes.filter((p) => p.role === 'pm2'),
-      describeProcesses(processes),
-    ).toHaveLength(1);
+    const daemons = processes.filter((p) => p.role === 'pm2');
+    expect(daemons, describeProcesses(processes)).toHaveLength(1);
     expect(processes.filter((p) => p.role === 'supervisor')).toHaveLength(1);
     expect(serverProcesses(home.path, 'alpha')).toHaveLength(1);
     expect(serverProcesses(home.path, 'beta')).toHaveLength(1);
     const [alpha] = serverProcesses(home.path, 'alpha');
-    const bridge = processes.find((p) => p.pid === alpha!.ppid);
-    expect(bridge?.role).toBe('bridge');
+    // No process of ours in between: the launcher's shell exec'd into the server itself.
+    expect(alpha!.ppid).toBe(daemons[0]!.pid);
+    expect(alpha!.cmdline).toEqual([process.execPath, SERVER_EVERYTHING, 'stdio']);
+    // So what PM2 reports is the server's own pid and memory.
+    const row = serverRow(await supervisor.status(), 'alpha');
+    expect(row.pid).toBe(alpha!.pid);
+    expect(row.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
   });
 
   it("gives a server only its config env plus PATH and HOME, nothing of the supervisor's", () => {
@@ -111,7 +115,8 @@ describe('supervisor process (real PM2, real MCP servers)', () => {
     const row = serverRow(body, 'alpha');
     expect(row.restarts).toBe(1);
     expect(row.toolCount).toBeGreaterThan(5);
-    expect(row.lastExit?.exitCode).not.toBe(0);
+    // PM2 itself would say exit code 0; the signal is what ended it.
+    expect(row.lastExit).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
     const after = serverProcesses(home.path, 'alpha');
     expect(after).toHaveLength(1);
     expect(after[0]!.pid).not.toBe(before!.pid);

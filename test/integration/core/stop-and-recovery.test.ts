@@ -1,21 +1,31 @@
 /**
  * Clean stops and the restart after a crash: SIGTERM to the foreground `start` leaves nothing;
- * SIGKILL of the supervisor leaves its PM2 daemon and servers behind, and the next `start` for the
- * same home removes them before starting anew — one process per server, no orphans after the stop.
+ * after SIGKILL of the supervisor its PM2 daemon and servers go by themselves, and the next `start`
+ * runs each server once; a daemon some earlier run left in the home is emptied and replaced.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../supervisor/shared/errors.ts';
+import { startFilesFor } from '../../../supervisor/shared/home.ts';
 import {
   cleanupTempHomes,
   describeProcesses,
+  packageFile,
   processesUnder,
   runCli,
   serverProcesses,
   startSupervisorProcess,
   tempHome,
+  testServerEnv,
   testServers,
   waitFor,
+  waitForNoProcessesUnder,
 } from '../../helpers/index.ts';
+import { STUBBORN } from './fixtures.ts';
+
+const PM2_CLI = packageFile('pm2', 'bin/pm2');
 
 afterEach(async () => {
   await cleanupTempHomes();
@@ -41,7 +51,7 @@ describe('clean stop and crash recovery', () => {
     expect(status.code).toBe(EXIT_CODES.NOT_RUNNING);
   });
 
-  it('after SIGKILL of the supervisor, the next `start` removes what it left: no duplicates, no orphans', async () => {
+  it('after SIGKILL of the supervisor, nothing is left and the next `start` runs each server once', async () => {
     const home = await tempHome();
     const config = {
       mcpServers: { a: testServers.everythingStdio(home.path, 'a'), b: testServers.memory(home.path, 'b') },
@@ -53,22 +63,20 @@ describe('clean stop and crash recovery', () => {
     expect(firstServers).toHaveLength(2);
     first.child.kill('SIGKILL');
     await first.exited;
-    // The crash leaves the private PM2 daemon running, and server "a": server-everything keeps
-    // running when its input ends. (Each server's stdin is its connection to the supervisor, so
-    // server-memory, which exits at the end of its input, may be gone already, and its bridge too.)
-    const orphans = processesUnder(home.path);
-    expect(orphans.filter((p) => p.role === 'pm2')).toHaveLength(1);
-    expect(serverProcesses(home.path, 'a')).toHaveLength(1);
+    // The private PM2 daemon sees its owner go and takes its servers with it (see faults.test.ts).
+    const orphans = await waitForNoProcessesUnder(home.path, { timeoutMs: 15_000 });
+    expect(orphans, describeProcesses(orphans)).toHaveLength(0);
+    // The env file (secrets) of a start that never came up, as a crash can leave one.
+    const stale = startFilesFor(home.paths, 'gone', 'deadbeef').envFile;
+    await writeFile(stale, "export TOKEN='secret'\n", { mode: 0o600 });
 
     const second = await startSupervisorProcess({ home: home.path });
+    expect(existsSync(stale)).toBe(false);
     const processes = processesUnder(home.path);
     expect(serverProcesses(home.path, 'a'), describeProcesses(processes)).toHaveLength(1);
     expect(serverProcesses(home.path, 'b'), describeProcesses(processes)).toHaveLength(1);
     expect(processes.filter((p) => p.role === 'pm2')).toHaveLength(1);
-    expect(processes.filter((p) => p.role === 'bridge')).toHaveLength(2);
     expect(processes.filter((p) => p.role === 'supervisor').map((p) => p.pid)).toEqual([second.pid]);
-    // The servers of the first run are gone, not adopted twice.
-    for (const pid of firstServers) expect(processes.some((p) => p.pid === pid)).toBe(false);
     const body = await second.status();
     expect(body.servers.map((s) => `${s.name}:${s.state}:${s.restarts}`).sort()).toEqual([
       'a:online:0',
@@ -78,6 +86,43 @@ describe('clean stop and crash recovery', () => {
     const stopped = await runCli(['stop', '--timeout', '10000'], { home: home.path });
     expect(stopped.code, `${stopped.stderr}\n${second.stdout().slice(-3000)}\n${second.stderr()}`).toBe(0);
     const left = processesUnder(home.path);
+    expect(left, describeProcesses(left)).toHaveLength(0);
+  });
+
+  it('a PM2 daemon an earlier run left in the home is emptied and replaced by the next `start`', async () => {
+    const home = await tempHome();
+    // A daemon with none of our hooks (an older version's, say), running a process of its own.
+    const pm2 = spawnSync(process.execPath, [PM2_CLI, 'start', STUBBORN, '--name', 'old'], {
+      env: {
+        ...process.env,
+        PM2_HOME: home.paths.pm2Home,
+        PM2_DISABLE_VERSION_CHECK: 'true',
+        ...testServerEnv(home.path, 'old'),
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(pm2.status, pm2.stderr).toBe(0);
+    const before = processesUnder(home.path);
+    const oldDaemon = before.find((p) => p.role === 'pm2');
+    const oldServer = serverProcesses(home.path, 'old');
+    expect(oldDaemon, describeProcesses(before)).toBeDefined();
+    expect(oldServer, describeProcesses(before)).toHaveLength(1);
+
+    const supervisor = await startSupervisorProcess({
+      home: home.path,
+      config: { mcpServers: { b: testServers.memory(home.path, 'b') } },
+    });
+    const processes = processesUnder(home.path);
+    expect(
+      processes.some((p) => p.pid === oldDaemon!.pid),
+      describeProcesses(processes),
+    ).toBe(false);
+    expect(serverProcesses(home.path, 'old'), describeProcesses(processes)).toHaveLength(0);
+    expect(processes.filter((p) => p.role === 'pm2')).toHaveLength(1);
+    expect(supervisor.stdout()).toContain('removed 1 process(es) an earlier run left behind');
+    expect((await supervisor.stop()).code).toBe(0);
+    const left = await waitForNoProcessesUnder(home.path, { timeoutMs: 5_000 });
     expect(left, describeProcesses(left)).toHaveLength(0);
   });
 
@@ -103,7 +148,9 @@ describe('clean stop and crash recovery', () => {
 });
 
 describe('CLI with no supervisor', () => {
-  it.each([['status'], ['stop'], ['reload'], ['logs', 'x'], ['server', 'restart', 'x']])(
+  // `logs`, `metrics`, `events` and `alerts` read what a stopped supervisor recorded instead
+  // (test/integration/client/offline.test.ts).
+  it.each([['status'], ['stop'], ['reload'], ['server', 'restart', 'x']])(
     '`%s` exits NOT_RUNNING with a one-line message that says how to start one',
     async (...args: string[]) => {
       const home = await tempHome();

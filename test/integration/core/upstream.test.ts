@@ -4,7 +4,7 @@
  * `tools/call` through its one upstream client; servers see only their own env; nothing is left
  * after the stop.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runSupervisor } from '../../../supervisor/boot/run.ts';
 import { UpstreamRpcError } from '../../../supervisor/shared/upstream-error.ts';
@@ -72,7 +72,7 @@ describe('upstream clients (in-process supervisor, real PM2 and servers)', () =>
         expect(textOf(echoed)).toContain(`hello ${name}`);
       }
 
-      // The forwarding channel beside the client, over the bridge socket and over Streamable
+      // The forwarding channel beside the client, over the FIFO pair and over Streamable
       // HTTP: answers unchanged, the server's own errors kept, progress routed to its request.
       for (const name of ['everything', 'web']) {
         const channel = running.core.server(name).upstream.channel;
@@ -109,6 +109,11 @@ describe('upstream clients (in-process supervisor, real PM2 and servers)', () =>
       });
       const graph = await memory.callTool({ name: 'read_graph', arguments: {} });
       expect(textOf(graph)).toContain('probe');
+
+      // An HTTP server run from a command writes its stdout to its log, through PM2.
+      const webLog = await readFile(running.core.server('web').outLogFile, 'utf8');
+      expect(webLog).toContain('Starting Streamable HTTP server...');
+      expect(webLog).toContain('Received MCP POST request');
 
       // Env isolation, seen from inside the server.
       const env = textOf(

@@ -80,34 +80,141 @@ describe('AlertEngine', () => {
     clock.advance(SAMPLE_MS);
     engine.evaluate([cpu]);
     expect(events).toHaveLength(2);
+  });
 
-    // Hysteresis: one absent sample does not resolve; the condition coming back resets the count.
-    clock.advance(SAMPLE_MS);
+  it('resolves after resolveAfterSamples absent samples, at once when no cooldown runs', () => {
+    const { store, clock, engine, events } = setup();
+    engine.evaluate([cpu]);
+    clock.advance(COOLDOWN_MS);
+    // One absent sample does not resolve; the condition coming back resets the count.
     engine.evaluate([]);
     clock.advance(SAMPLE_MS);
     engine.evaluate([cpu]);
-    clock.advance(SAMPLE_MS);
+    expect(events.map((e) => e.type)).toEqual(['alert.fired', 'alert.fired']);
+    clock.advance(COOLDOWN_MS);
     engine.evaluate([]);
-    expect(events).toHaveLength(2);
     clock.advance(SAMPLE_MS);
-    engine.evaluate([]);
+    const readings = new Map([[cpu.key, { value: 41, message: 'host CPU back to 41% (below 72%)' }]]);
+    engine.evaluate([], readings);
     expect(events).toHaveLength(3);
+    // The resolution quotes the reading that cleared it, not the value that fired.
     expect(events[2]).toMatchObject({
       type: 'alert.resolved',
-      alert: { key: cpu.key, resolvedAt: clock.now() },
+      alert: {
+        key: cpu.key,
+        resolvedAt: clock.now(),
+        value: 41,
+        message: 'host CPU back to 41% (below 72%)',
+      },
     });
-    clock.advance(SAMPLE_MS);
-    engine.evaluate([]);
-    expect(events).toHaveLength(3);
     expect(createQueries(store).firingAlerts()).toEqual([]);
-    expect(createQueries(store).alertHistory()[0]).toMatchObject({ resolvedAt: clock.now() - SAMPLE_MS });
+    expect(createQueries(store).alertHistory()[0]).toMatchObject({
+      resolvedAt: clock.now(),
+      notifiedState: 'resolved',
+      value: 41,
+    });
 
-    // The same key later is a new alert, notified at once.
+    // Inside the cooldown after that resolution a re-fire is the same incident, told at its end.
     clock.advance(SAMPLE_MS);
     engine.evaluate([cpu]);
-    expect(events).toHaveLength(4);
-    expect(events[3]).toMatchObject({ type: 'alert.fired', isRepeat: false });
-    expect(events[3]!.alert.id).not.toBe(events[0]!.alert.id);
+    expect(events).toHaveLength(3);
+    expect(engine.firing()).toMatchObject([{ id: events[0]!.alert.id, refiredCount: 1 }]);
+    clock.advance(COOLDOWN_MS);
+    engine.evaluate([cpu]);
+    expect(events[3]).toMatchObject({ type: 'alert.fired', isRepeat: true, alert: { refiredCount: 1 } });
+
+    // A key resolved and told a whole cooldown ago is forgotten: its next firing is a new alert.
+    clock.advance(SAMPLE_MS);
+    engine.evaluate([]);
+    engine.evaluate([]);
+    clock.advance(COOLDOWN_MS);
+    engine.evaluate([]);
+    expect(events.map((e) => e.type).slice(4)).toEqual(['alert.resolved']);
+    clock.advance(COOLDOWN_MS);
+    engine.evaluate([]);
+    clock.advance(SAMPLE_MS);
+    engine.evaluate([cpu]);
+    expect(events).toHaveLength(6);
+    expect(events[5]).toMatchObject({ type: 'alert.fired', isRepeat: false, alert: { refiredCount: 0 } });
+    expect(events[5]!.alert.id).not.toBe(events[0]!.alert.id);
+  });
+
+  it('sends a resolution inside the cooldown when the cooldown ends, if it still holds', () => {
+    const { clock, engine, events } = setup();
+    engine.evaluate([cpu]);
+    clock.advance(SAMPLE_MS);
+    engine.evaluate([]);
+    clock.advance(SAMPLE_MS);
+    engine.evaluate([]);
+    // Resolved (no longer firing) but not told yet: the fired notification was 10 s ago.
+    expect(engine.firing()).toEqual([]);
+    expect(events.map((e) => e.type)).toEqual(['alert.fired']);
+    clock.advance(COOLDOWN_MS - 2 * SAMPLE_MS - 1);
+    engine.evaluate([]);
+    expect(events).toHaveLength(1);
+    clock.advance(1);
+    engine.evaluate([]);
+    expect(events.map((e) => e.type)).toEqual(['alert.fired', 'alert.resolved']);
+    expect(events[1]!.alert.resolvedAt).toBe(T0 + 2 * SAMPLE_MS);
+  });
+
+  it('makes one incident and one notification per cooldown of a flapping condition', () => {
+    const { store, clock, engine, events } = setup();
+    // Fires, clears for two samples, fires again: 20 times in 100 s (a sample a second).
+    for (let flap = 0; flap < 20; flap++) {
+      engine.evaluate([cpu]);
+      clock.advance(1_000);
+      engine.evaluate([]);
+      clock.advance(1_000);
+      engine.evaluate([]);
+      clock.advance(1_000);
+      engine.evaluate([cpu]);
+      clock.advance(1_000);
+      engine.evaluate([cpu]);
+      clock.advance(1_000);
+    }
+    expect(events).toHaveLength(1);
+    const history = createQueries(store).alertHistory();
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ refiredCount: 20, resolvedAt: null });
+    // Still flapping when the cooldown ends: one reminder, with the flaps counted.
+    clock.advance(COOLDOWN_MS - 100_000);
+    engine.evaluate([cpu]);
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({ type: 'alert.fired', isRepeat: true, alert: { refiredCount: 20 } });
+  });
+
+  it('sends at most one host-CPU notification per cooldown under a flapping CPU series', () => {
+    const store = temp.open();
+    let now = T0;
+    const engine = new AlertEngine({
+      store: createAlertStore(store),
+      cooldownMs: COOLDOWN_MS,
+      now: () => now,
+      rules: { thresholds: thresholdsSchema.parse({}), sustainedSamples: 3, minRequests: 20 },
+    });
+    const sent: { at: number; event: AlertEvent }[] = [];
+    engine.on((event) => sent.push({ at: now, event }));
+    // A sample every 200 ms: three over the 80 % threshold, two under it — the series that gave
+    // 11 notifications in 20 s. One cycle in three the CPU falls only to 78 % (inside the margin).
+    const cycle = [95, 95, 95, 40, 40, 95, 95, 95, 30, 30, 95, 95, 95, 78, 78];
+    const run = (durationMs: number) => {
+      for (const end = now + durationMs; now < end; now += 200) {
+        const cpuPercent = cycle[((now - T0) / 200) % cycle.length]!;
+        engine.evaluateSnapshot({ host: { cpuPercent, memPercent: 10, loadPerCore: 0.1 }, servers: [] });
+      }
+    };
+    run(20_000);
+    console.info(`flapping host CPU: ${sent.length} notification(s) in the first 20 s`);
+    expect(sent.map((s) => s.event.type)).toEqual(['alert.fired']);
+    expect(createQueries(store).alertHistory()).toMatchObject([{ key: 'host_cpu:host', refiredCount: 13 }]);
+    // Half an hour of it: notifications at least a cooldown apart, one alert row.
+    run(30 * 60_000 - 20_000);
+    const gaps = sent.slice(1).map((s, i) => s.at - sent[i]!.at);
+    console.info(`flapping host CPU: ${sent.length} notification(s) in 30 minutes`);
+    expect(sent.length).toBeLessThanOrEqual(7);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(COOLDOWN_MS);
+    expect(createQueries(store).alertHistory()).toHaveLength(1);
   });
 
   it('does not re-send firing alerts after a restart and keeps their cooldown', () => {
@@ -131,6 +238,40 @@ describe('AlertEngine', () => {
     restarted.evaluate([cpu]);
     expect(afterRestart).toHaveLength(1);
     expect(afterRestart[0]).toMatchObject({ isRepeat: true, alert: { suppressedCount: 1 } });
+  });
+
+  it('tells a resolution still owed after a restart, and reopens an incident within its cooldown', () => {
+    const { store, clock, engine } = setup();
+    engine.evaluate([cpu]);
+    engine.evaluate([]);
+    engine.evaluate([]);
+    const restart = () => {
+      const next = new AlertEngine({
+        store: createAlertStore(store),
+        cooldownMs: COOLDOWN_MS,
+        now: clock.now,
+      });
+      const seen: AlertEvent[] = [];
+      next.on((event) => seen.push(event));
+      next.start();
+      return { next, seen };
+    };
+    // Restarted inside the cooldown: a re-fire is the same incident, still not notified.
+    const first = restart();
+    clock.advance(SAMPLE_MS);
+    first.next.evaluate([cpu]);
+    expect(first.seen).toEqual([]);
+    expect(first.next.firing()).toMatchObject([{ refiredCount: 1 }]);
+    first.next.evaluate([]);
+    first.next.evaluate([]);
+    // Restarted after it: the resolution not told yet goes out at the first evaluation.
+    clock.advance(COOLDOWN_MS);
+    const second = restart();
+    second.next.evaluate([]);
+    expect(second.seen.map((e) => e.type)).toEqual(['alert.resolved']);
+    expect(createQueries(store).alertHistory()).toMatchObject([
+      { notifiedState: 'resolved', refiredCount: 1 },
+    ]);
   });
 
   it('does not remind about an acknowledged alert but still resolves it', () => {
@@ -164,6 +305,7 @@ describe('AlertEngine', () => {
     const engine = new AlertEngine({
       store: {
         firing: () => [],
+        tracked: () => [],
         history: () => [],
         insert: () => {
           throw new Error('disk full');

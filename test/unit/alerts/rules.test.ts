@@ -106,5 +106,70 @@ describe('alert rules', () => {
     expect(
       evaluateRules({ host: calmHost, servers: [], cluster: refusing }, options).conditions[0],
     ).toMatchObject({ severity: 'critical', value: 1 });
+    // Firing, it clears once Redis is connected again, and says so.
+    const back = evaluateRules(
+      { host: calmHost, servers: [], cluster: { ...cluster, state: 'connected' } },
+      options,
+      new Map(),
+      new Set(['cluster_unavailable:prod']),
+    );
+    expect(back.conditions).toEqual([]);
+    expect(back.readings.get('cluster_unavailable:prod')).toEqual({
+      value: 0,
+      message: 'cluster prod: Redis is connected; limits are shared again',
+    });
+  });
+
+  it('holds a firing alert until its value falls below the hysteresis margin', () => {
+    const host = (cpuPercent: number) => ({ host: { ...calmHost, cpuPercent }, servers: [] });
+    const firing = new Set(['host_cpu:host']);
+    const streaks = new Map([['host_cpu' as const, 5]]);
+    // Default margin 10 % of the 80 % threshold: firing holds down to 72 %.
+    expect(evaluateRules(host(79), options, new Map(), firing).conditions.map((c) => c.key)).toEqual([
+      'host_cpu:host',
+    ]);
+    expect(evaluateRules(host(72), options, new Map(), firing).conditions).toMatchObject([
+      { message: 'host CPU at 72% (threshold 80%; the alert clears below 72%)' },
+    ]);
+    expect(evaluateRules(host(71.9), options, streaks, firing).conditions).toEqual([]);
+    // Not firing, the threshold (and the streak) applies.
+    expect(evaluateRules(host(79), options, streaks).conditions).toEqual([]);
+    expect(
+      evaluateRules(host(79), { ...options, hysteresisPercent: 0 }, new Map(), firing).conditions,
+    ).toEqual([]);
+    const { readings } = evaluateRules(host(41.234), options, new Map(), firing);
+    expect(readings.get('host_cpu:host')).toEqual({
+      value: 41.234,
+      message: 'host CPU back to 41.23% (below 72%, threshold 80%)',
+    });
+  });
+
+  it('reads every server rule, and says when too few requests leave a rule unjudged', () => {
+    const quiet = server({ name: 'a', lastMinute: { count: 3, errors: 3, p95Ms: 9_000 } });
+    const { conditions, readings } = evaluateRules(
+      { host: calmHost, servers: [quiet] },
+      options,
+      new Map(),
+      new Set(['error_rate:a']),
+    );
+    expect(conditions).toEqual([]);
+    expect(readings.get('error_rate:a')).toEqual({
+      value: null,
+      message: 'a: 3 requests in the last minute, fewer than the 20 an alert needs',
+    });
+    expect(readings.get('crash_loop:a')).toMatchObject({
+      value: 0,
+      message: 'a is no longer crash-looping (state online)',
+    });
+    expect(readings.get('breaker_open:a')?.value).toBe(0);
+    const busy = server({ name: 'b', lastMinute: { count: 100, errors: 9, p95Ms: 100 } });
+    const judged = evaluateRules(
+      { host: calmHost, servers: [busy] },
+      options,
+      new Map(),
+      new Set(['error_rate:b']),
+    );
+    // 9 % is below the 10 % threshold but not below the 9 % the margin asks: it holds.
+    expect(judged.conditions.map((c) => c.key)).toEqual(['error_rate:b']);
   });
 });

@@ -64,6 +64,15 @@ describe('parseConfig', () => {
     expect(problems(servers({ ['x'.repeat(49)]: { command: 'x' } }))).toHaveLength(1);
   });
 
+  it('refuses env names a process cannot be given, naming each', () => {
+    expect(
+      problems(servers({ m: { command: 'x', env: { GOOD_1: 'a', 'bad-name': 'b', '9x': 'c' } } })),
+    ).toEqual([
+      'mcpServers.m.env.bad-name: "bad-name" cannot be an environment variable name (letters, digits and "_", not starting with a digit); rename it',
+      'mcpServers.m.env.9x: "9x" cannot be an environment variable name (letters, digits and "_", not starting with a digit); rename it',
+    ]);
+  });
+
   it('refuses the deprecated SSE transport by its field', () => {
     expect(problems(servers({ m: { url: 'http://h/sse', type: 'sse' } }))).toEqual([
       'mcpServers.m.type: the deprecated SSE transport is not supported; use a Streamable HTTP "url"',
@@ -163,6 +172,50 @@ describe('supervisor.cluster and supervisor.gateway.allowedHosts', () => {
       'supervisor.gateway.allowedHosts[0]: expected a host name or IP with an optional port, e.g. "supervisor-1:7420"',
       'supervisor.gateway.allowedHosts[1]: expected a host name or IP with an optional port, e.g. "supervisor-1:7420"',
     ]);
+  });
+});
+
+describe('config bounds and cross-field rules', () => {
+  const supervisor = (settings: object) => JSON.stringify({ supervisor: settings });
+
+  it('bounds timers to what a Node timer can wait, and the values that break a running supervisor', () => {
+    expect(problems(supervisor({ monitor: { intervalMs: 1, healthCheckIntervalMs: 3e9 } }))).toEqual([
+      'supervisor.monitor.intervalMs: must be at least 100 ms: sampling more often loads the host it measures (got 1)',
+      'supervisor.monitor.healthCheckIntervalMs: must be at most 2147483647 ms (about 24.8 days): a Node timer set longer fires after 1 ms instead (got 3000000000)',
+    ]);
+    expect(problems(supervisor({ restart: { killTimeoutMs: 3e9 } }))).toEqual([
+      'supervisor.restart.killTimeoutMs: must be at most 600000 ms (10 minutes): the longest a server may take to exit (got 3000000000)',
+    ]);
+    expect(problems(supervisor({ gateway: { sessionIdleMs: 1 } }))).toEqual([
+      'supervisor.gateway.sessionIdleMs: must be at least 10000 ms: a client pausing between two calls would lose its session (got 1)',
+    ]);
+    expect(problems(servers({ m: { command: 'x', startTimeoutMs: 3e9 } }))[0]).toMatch(
+      /^mcpServers\.m\.startTimeoutMs: must be at most 2147483647 ms/,
+    );
+  });
+
+  it('refuses the ports browsers and fetch refuse, in the file and in MCP_SUPERVISOR_PORT', () => {
+    for (const port of [6000, 10080, 22]) {
+      expect(problems(supervisor({ port }))).toEqual([
+        `supervisor.port: port ${port} is one browsers and fetch refuse to connect to (the Fetch standard's bad ports); the CLI and the console could not reach it: pick another`,
+      ]);
+    }
+    expect(() => applyEnvOverrides(parseConfig('{}'), { MCP_SUPERVISOR_PORT: '6000' })).toThrow(
+      /^MCP_SUPERVISOR_PORT: port 6000 is one browsers and fetch refuse/,
+    );
+    expect(parseConfig(supervisor({ port: 0 })).supervisor.port).toBe(0);
+  });
+
+  it('allows auth "none" only on a loopback host, saying so at supervisor.gateway.auth', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.5']) {
+      expect(problems(supervisor({ host, gateway: { auth: 'none' } }))).toEqual([
+        `supervisor.gateway.auth: "none" is allowed only on a loopback host, not "${host}" (any machine that reaches it could call every server); use "keys", or set supervisor.host to 127.0.0.1`,
+      ]);
+    }
+    for (const host of ['127.0.0.1', 'localhost', '::1']) {
+      expect(() => parseConfig(supervisor({ host, gateway: { auth: 'none' } }))).not.toThrow();
+    }
+    expect(() => parseConfig(supervisor({ host: '0.0.0.0' }))).not.toThrow();
   });
 });
 

@@ -53,6 +53,17 @@ describe('AdaptiveConcurrency', () => {
     expect(adaptive.scale).toBe(1);
   });
 
+  it('fits its default restore margin under a low threshold (any valid cpuPercent works)', () => {
+    // The default margin is 10 points; under a 5 % threshold it is half the threshold: 2.5 %.
+    const adaptive = new AdaptiveConcurrency({ thresholdPercent: 5, sustainedSamples: 1 });
+    expect(adaptive.sample(6)).toBe(0.75);
+    expect(adaptive.sample(3)).toBe(0.75);
+    expect(adaptive.sample(2)).toBe(1);
+    for (const thresholdPercent of [0.001, 1, 10, 19.99, 100]) {
+      expect(() => new AdaptiveConcurrency({ thresholdPercent })).not.toThrow();
+    }
+  });
+
   it('rejects bad options, naming them', () => {
     expect(() => new AdaptiveConcurrency({ thresholdPercent: 0 })).toThrow(/thresholdPercent/);
     expect(() => new AdaptiveConcurrency({ thresholdPercent: 80, sustainedSamples: 0 })).toThrow(

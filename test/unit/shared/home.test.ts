@@ -1,7 +1,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveHome, socketPathFor } from '../../../supervisor/shared/home.ts';
+import {
+  isStartFileName,
+  LIFELINE_SOCKET_NAME,
+  resolveHome,
+  startFilesFor,
+} from '../../../supervisor/shared/home.ts';
 
 describe('resolveHome', () => {
   it('puts everything under an explicit home', () => {
@@ -28,10 +33,10 @@ describe('resolveHome', () => {
     expect(resolveHome({ env: {} }).pm2Home).not.toBe(path.join(os.homedir(), '.pm2'));
   });
 
-  it('keeps socket paths within 100 bytes for a very long home, stable per home', () => {
+  it('keeps the lifeline socket path within 100 bytes for a very long home, stable per home', () => {
     const home = path.join(os.tmpdir(), 'a'.repeat(120), 'b'.repeat(80));
     const paths = resolveHome({ home, env: {} });
-    const socket = socketPathFor(paths, 'x'.repeat(48));
+    const socket = path.join(paths.runDir, LIFELINE_SOCKET_NAME);
     expect(Buffer.byteLength(socket)).toBeLessThanOrEqual(100);
     expect(paths.runDir.startsWith(home)).toBe(false);
     expect(resolveHome({ home, env: {} }).runDir).toBe(paths.runDir);
@@ -39,9 +44,17 @@ describe('resolveHome', () => {
     expect(resolveHome({ home: `${home}c`, env: {} }).runDir).not.toBe(paths.runDir);
   });
 
-  it('gives each server its own short socket name', () => {
+  it('gives each start of a server its own short, safe files in the run dir, and knows them', () => {
     const paths = resolveHome({ home: '/tmp/h', env: {} });
-    expect(socketPathFor(paths, 'a')).not.toBe(socketPathFor(paths, 'b'));
-    expect(socketPathFor(paths, 'a')).toMatch(/^\/tmp\/h\/run\/[0-9a-f]{16}\.sock$/);
+    const files = startFilesFor(paths, '../a b', '0123abcd');
+    expect(files.envFile).toMatch(/^\/tmp\/h\/run\/[0-9a-f]{16}\.0123abcd\.env$/);
+    expect(files.stdinPath).toBe(files.envFile.replace(/env$/, 'in'));
+    expect(files.stdoutPath).toBe(files.envFile.replace(/env$/, 'out'));
+    expect(startFilesFor(paths, 'a').envFile).not.toBe(startFilesFor(paths, 'a').envFile);
+    expect(startFilesFor(paths, 'a', 'x').envFile).not.toBe(startFilesFor(paths, 'b', 'x').envFile);
+    for (const file of Object.values(startFilesFor(paths, 'a')))
+      expect(isStartFileName(path.basename(file))).toBe(true);
+    expect(isStartFileName(LIFELINE_SOCKET_NAME)).toBe(false);
+    expect(isStartFileName('config.json')).toBe(false);
   });
 });

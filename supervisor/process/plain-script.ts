@@ -5,14 +5,14 @@ import path from 'node:path';
 const RELATIVE_TS_IMPORT = /(from\s+'(\.{1,2}\/[^']+))\.ts'/g;
 
 /**
- * The script PM2 runs for each server. From the TypeScript sources, the bridge and the few modules
- * it imports are stripped of their types once, into `outDir`, so each bridge process runs plain
- * JavaScript: Node's own type stripping costs every process that loads a `.ts` file ~30 MB (its
- * wasm stripper), paid once per server. A compiled build (`dist/`) uses its `.js` as it is.
+ * A script that runs in a process of its own (the PM2 daemon hook), as plain JavaScript. From the
+ * TypeScript sources, the script and the few modules it imports are stripped of their types once,
+ * into `outDir`: Node's own type stripping costs every process that loads a `.ts` file ~30 MB (its
+ * wasm stripper). A compiled build (`dist/`) uses its `.js` as it is.
  *
  * @returns the path of the script to run.
  */
-export async function prepareBridgeScript(sourceScript: string, outDir: string): Promise<string> {
+export async function preparePlainScript(sourceScript: string, outDir: string): Promise<string> {
   if (!sourceScript.endsWith('.ts') || typeof module.stripTypeScriptTypes !== 'function') return sourceScript;
   const sourceRoot = path.dirname(path.dirname(sourceScript));
   const pending = [sourceScript];
