@@ -7,10 +7,10 @@
  *
  * Cases: local guard; clustered guard (shared client-key + server slots: 6 Redis scripts per
  * request); clustered with a per-client cap that cannot bind (server slot only: 3); clustered with
- * a rate limit (plus a shared token: 9). Each with 1 caller (latency ≈ added cost per request) and 16
- * concurrent callers (throughput), callers awaiting their requests one by one; fixed counts, so a
- * run is bounded. CPU is measured for this process (process.cpuUsage) and for redis-server
- * (/proc/<pid>/stat), per request.
+ * a rate limit (plus a shared token, one register script: 7). Each with 1 caller (latency ≈ added
+ * cost per request) and 16 concurrent callers (throughput), callers awaiting their requests one by
+ * one; fixed counts, so a run is bounded. CPU is measured for this process (process.cpuUsage) and
+ * for redis-server (/proc/<pid>/stat), per request.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
