@@ -162,7 +162,15 @@ export class StreamableHttp {
       header: (name) => headerOf(req, name),
       body,
     });
-    if (classified.era === 'reject') return sendJson(res, classified.httpStatus, classified.response);
+    if (classified.era === 'reject') {
+      // The SDK's classifier says only "not a valid JSON-RPC message"; ours says what is wrong
+      // (e.g. a non-object `params._meta`), so the caller can fix it.
+      const parsed = Array.isArray(body) ? undefined : classifyMessage(body);
+      if (parsed?.kind === 'invalid' && classified.response.error.code === JSONRPC_INVALID_REQUEST) {
+        return sendRpcError(res, classified.httpStatus, parsed.id, JSONRPC_INVALID_REQUEST, parsed.reason);
+      }
+      return sendJson(res, classified.httpStatus, classified.response);
+    }
     if (classified.era === 'modern') return this.#modern.handle(req, res, server, key, classified);
     if (Array.isArray(body)) {
       return sendRpcError(
