@@ -1,3 +1,4 @@
+import type { ClusterStatus } from '../client/wire-types.ts';
 import type { ThresholdsConfig } from '../config/schema.ts';
 import type { BreakerState } from '../limits/breaker.ts';
 import type { AlertSeverity } from '../store/alert-store.ts';
@@ -14,7 +15,8 @@ export type AlertRule =
   | 'error_rate'
   | 'crash_loop'
   | 'breaker_open'
-  | 'queue_saturation';
+  | 'queue_saturation'
+  | 'cluster_unavailable';
 
 export interface ServerSnapshot {
   name: string;
@@ -27,9 +29,16 @@ export interface ServerSnapshot {
   queueSize: number;
 }
 
+/** The cluster's connection as the rules see it (only when `supervisor.cluster` is configured). */
+export type ClusterSnapshot = Pick<
+  ClusterStatus,
+  'clusterId' | 'state' | 'onUnavailable' | 'membersSeen' | 'lastError'
+>;
+
 export interface AlertSnapshot {
   host: { cpuPercent: number; memPercent: number; loadPerCore: number };
   servers: readonly ServerSnapshot[];
+  cluster?: ClusterSnapshot;
 }
 
 export interface AlertCondition {
@@ -219,6 +228,30 @@ export function evaluateRules(
         firing: `${name}: queue ${server.queueDepth}/${server.queueSize} (${round(saturationPercent)}%, threshold ${thresholds.queueSaturationPercent}%)`,
         clear: (below) =>
           `${name}: queue back to ${server.queueDepth}/${server.queueSize} (${round(saturationPercent)}%, below ${round(below)}%)`,
+      },
+    );
+  }
+
+  // While the cluster's Redis is not connected the limits are each host's share (`local`: a
+  // warning) or requests are refused (`refuse`: critical). Value: 0 connected, 1 degraded (a call
+  // failed or was slow), 2 down; it clears once Redis is connected again.
+  const { cluster } = snapshot;
+  if (cluster) {
+    const what =
+      cluster.onUnavailable === 'local'
+        ? `each supervisor enforces its share of the limits alone (1/${cluster.membersSeen})`
+        : 'requests to servers with shared limits are refused';
+    judge(
+      'cluster_unavailable',
+      cluster.clusterId,
+      {
+        value: cluster.state === 'down' ? 2 : cluster.state === 'degraded' ? 1 : 0,
+        threshold: 1,
+        severity: cluster.onUnavailable === 'local' ? 'warning' : 'critical',
+      },
+      {
+        firing: `cluster ${cluster.clusterId}: Redis is ${cluster.state}${cluster.lastError ? ` (${cluster.lastError})` : ''}; ${what}`,
+        clear: () => `cluster ${cluster.clusterId}: Redis is ${cluster.state}; limits are shared again`,
       },
     );
   }

@@ -1,4 +1,4 @@
-import type { ServerStatus } from '../client/wire-types.ts';
+import type { ClusterStatus, ServerStatus } from '../client/wire-types.ts';
 import { parseConfig } from '../config/parse.ts';
 import { createAlertRoutes } from '../control/alert-routes.ts';
 import { createConfigEditor } from '../control/config-editor.ts';
@@ -42,6 +42,8 @@ export interface ControlContext {
   /** `gateway.publicHealthDetails`. */
   isHealthDetailsPublic: boolean;
   status(): Promise<ServerStatus[]>;
+  /** With `supervisor.cluster`: the cluster's part of `GET /api/status`. */
+  clusterStatus?: () => ClusterStatus;
   /** The reload pipeline (`boot/reload.ts`), for `POST /api/reload`. */
   reload(trigger: ReloadTrigger): Promise<unknown>;
   onEvent(listener: (event: ControlEvent) => void): () => void;
@@ -62,6 +64,7 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
       startedAt: context.startedAt,
       configFile: context.configFile,
       status: context.status,
+      clusterStatus: context.clusterStatus,
       serverAction: async (name, action) => {
         const server = core.server(name);
         if (action === 'start') await server.start();

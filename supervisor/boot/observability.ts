@@ -1,6 +1,8 @@
 import { AlertEngine, type AlertEvent } from '../alerts/engine.ts';
 import { logAlert } from '../alerts/log-channel.ts';
 import { createWebhookNotifier } from '../alerts/webhook.ts';
+import type { ClusterStatus } from '../client/wire-types.ts';
+import { registerClusterMetrics } from '../cluster/cluster-stats.ts';
 import type { Config } from '../config/schema.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
 import { AdaptiveConcurrency, createAdaptiveLimits } from '../limits/adaptive.ts';
@@ -48,6 +50,8 @@ export function createObservability(options: {
   logger: Logger;
   /** The event bus: alerts go out as `alert` events. */
   publish: (type: 'alert', data: AlertEvent) => void;
+  /** With `supervisor.cluster`: its gauges (and the `host` label on every metric), its alert. */
+  cluster?: { host: string; status(): ClusterStatus };
 }): Observability {
   const { store, core, pm2, guards, config, logger } = options;
   const monitorConfig = config.supervisor.monitor;
@@ -105,6 +109,7 @@ export function createObservability(options: {
       alerts.evaluateSnapshot({
         host: { cpuPercent, memPercent, loadPerCore },
         servers: alertSnapshots({ core, guards, lastMinute: (server) => recorder.lastMinuteStats(server) }),
+        cluster: options.cluster?.status(),
       });
       adaptive?.sample(cpuPercent);
     },
@@ -115,6 +120,10 @@ export function createObservability(options: {
     servers: () => gaugeSnapshots({ core, guards, monitor }),
     host: () => monitor.latest()?.host ?? null,
   });
+  if (options.cluster) {
+    const { host, status } = options.cluster;
+    registerClusterMetrics(metrics.registry, host, status);
+  }
   const retention = new RetentionJob({ store, retention: config.supervisor.retention, logger });
 
   return {

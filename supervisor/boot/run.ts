@@ -19,6 +19,7 @@ import { VERSION } from '../shared/version.ts';
 import { ClientKeys } from '../store/client-keys.ts';
 import { openStore } from '../store/db.ts';
 import { toReloadEventRow } from '../store/server-events.ts';
+import { startCluster } from './cluster.ts';
 import { CONSOLE_DIR, CONSOLE_FILES } from './console-page.ts';
 import { controlRouteGroups } from './control-context.ts';
 import { type ClaimHandoff, claimHome } from './home-claim.ts';
@@ -57,7 +58,8 @@ export interface RunningSupervisor {
  * Starts the whole supervisor for one home. This is the composition root: it builds every part
  * in order, wires them, and registers each one's stop step as it starts (so the clean stop
  * undoes them in reverse: config watcher, listener, gateway sessions, limits, servers and PM2,
- * metrics and monitor, database, log, and last the home's claim). It implements nothing itself.
+ * metrics and monitor, cluster key events and connection, database, log, and last the home's
+ * claim). It implements nothing itself.
  *
  * The home is claimed first (one start per home, see `home-claim.ts`); from then on a stop — the
  * signal, `POST /api/stop`, or `stop()` — ends the start wherever it is (what is starting is
@@ -141,10 +143,27 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     const core = new SupervisorCore({ paths, config, pm2, logger });
     core.onEvent((event) => publish('server', event));
 
-    // 5. Limits (one guard per server, the global cap) and what watches: recorder, alerts,
-    //    monitor, metrics, retention.
-    const guards = new ServerGuards({ settings, logger });
-    const observability = createObservability({ store, core, pm2, guards, config, logger, publish });
+    // 5. With `supervisor.cluster`: the Redis connection, key events and key sync (stopped after
+    //    the guards). Then limits (one guard per server, shared through Redis when clustered; the
+    //    global cap) and what watches: recorder, alerts, monitor, metrics, retention.
+    const cluster = settings.cluster
+      ? startCluster({ settings: settings.cluster, keys, logger, shutdown })
+      : undefined;
+    const guards = new ServerGuards({
+      settings,
+      logger,
+      ...(cluster && { createGuard: cluster.createGuard }),
+    });
+    const observability = createObservability({
+      store,
+      core,
+      pm2,
+      guards,
+      config,
+      logger,
+      publish,
+      cluster,
+    });
     shutdown.add('metrics and monitor', () => observability.stop());
     // Config reloads are history too: the timeline shows them.
     events.on((event) => {
@@ -189,6 +208,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       headersTimeoutMs: settings.gateway.headersTimeoutMs,
       receiveTimeoutMs: settings.gateway.receiveTimeoutMs,
       isOwnerRequest: isOwnerRequest(token),
+      allowedHosts: settings.gateway.allowedHosts,
     });
     registerConnectionMetrics(observability.metrics.registry, () => http.connectionStats());
     registerRoutes(http, {
@@ -208,6 +228,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
         token,
         isHealthDetailsPublic: settings.gateway.publicHealthDetails,
         status,
+        ...(cluster && { clusterStatus: cluster.status }),
         reload: (trigger) => reload.reload(trigger),
         onEvent: (listener) => events.on(listener),
         requestStop: () => void stop('control API'),

@@ -1,4 +1,11 @@
-import type { AlertRow, ClientKeyRow, EventRow, MetricsSummary, ServerStatus } from '../client/wire-types.ts';
+import type {
+  AlertRow,
+  ClientKeyRow,
+  ClusterStatus,
+  EventRow,
+  MetricsSummary,
+  ServerStatus,
+} from '../client/wire-types.ts';
 
 /**
  * Everything the CLI prints goes through this module: `print` and `printError` are the only
@@ -76,6 +83,34 @@ export function formatStatusTable(servers: ServerStatus[], now = Date.now()): st
       s.lastError ? s.lastError.slice(0, 100) : '',
     ]),
   );
+}
+
+/**
+ * The cluster under the status table: the connection and the members, what happens while Redis
+ * is unavailable, and one line per server whose requests went the fallback way.
+ */
+export function formatClusterStatus(cluster: ClusterStatus, now = Date.now()): string {
+  const members = cluster.members.map((member) => member.host).join(', ');
+  const since = formatDuration(now - cluster.stateSince);
+  const lines = [
+    `cluster ${cluster.clusterId} (${cluster.redis}) as ${cluster.host}: ${cluster.state} for ${since}, ` +
+      `${cluster.membersSeen} member${cluster.membersSeen === 1 ? '' : 's'} seen${members ? ` (${members})` : ''}`,
+  ];
+  if (cluster.isFallbackActive) {
+    lines.push(
+      cluster.onUnavailable === 'local'
+        ? `  fallback active: each supervisor enforces its share of the limits alone (1/${cluster.membersSeen})`
+        : '  fallback active: requests to clustered servers are refused (onUnavailable "refuse")',
+    );
+    if (cluster.lastError) lines.push(`  last error: ${cluster.lastError}`);
+  }
+  for (const [name, server] of Object.entries(cluster.servers)) {
+    if (server.fallbackRequests + server.movedRequests === 0 && server.mode === 'clustered') continue;
+    lines.push(
+      `  ${name}: ${server.mode}, ${server.fallbackRequests} request(s) by the fallback, ${server.movedRequests} moved off Redis`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function ms(value: number | null): string {

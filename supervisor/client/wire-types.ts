@@ -49,6 +49,77 @@ export interface StatusBody {
     configFile: string | null;
   };
   servers: ServerStatus[];
+  /** Present when `supervisor.cluster` is configured. */
+  cluster?: ClusterStatus;
+}
+
+/** A supervisor seen in the cluster (by the last heartbeat). */
+export interface ClusterMember {
+  /** Unique per running supervisor: `<hostLabel>:<pid>:<random>`. */
+  id: string;
+  /** Its `hostLabel` (its metrics' `host` label). */
+  host: string;
+  pid: number;
+  startedAt: number;
+  /** Redis time of its last heartbeat, ms since the epoch. */
+  lastSeenAt: number;
+}
+
+/** One server's limits in the cluster, as this supervisor sees them. */
+export interface ClusterServerStatus {
+  /** `clustered` (shared limits), `local` (this host's share alone) or `refuse`. */
+  mode: string;
+  /** The Bottleneck id of the shared server limiter (its Redis keys are `b_<id>_*`). */
+  limiterId: string;
+  membersSeen: number;
+  /** What this host enforces alone in `local` mode. */
+  localShare: {
+    maxConcurrent: number;
+    requestsPerMinute?: number;
+    burst?: number;
+    queueSize: number;
+    requestTimeoutMs: number;
+    perClientConcurrent: number;
+  };
+  /** Requests of this host waiting for a shared token or slot (not started yet). */
+  sharedWaiting: number;
+  /** Requests that took the local or refusing path because Redis was unavailable. */
+  fallbackRequests: number;
+  /** Requests that were waiting for a shared slot when Redis went away, and were moved. */
+  movedRequests: number;
+  /** Times the shared limiters were built again after their initialisation failed. */
+  rebuilds: number;
+  /** Shared slots freed after outages that this host held in Redis for no request. */
+  reclaimedSlots: number;
+}
+
+/** `GET /api/status`'s `cluster`: the Redis connection, the members, and each clustered server. */
+export interface ClusterStatus {
+  clusterId: string;
+  /** This supervisor's `hostLabel`. */
+  host: string;
+  memberId: string;
+  /** The Redis URL with its password hidden. */
+  redis: string;
+  /** `connected`, `degraded` (a call failed or was slow) or `down`. */
+  state: string;
+  /** When the state last changed, ms since the epoch. */
+  stateSince: number;
+  /** The members of the last successful heartbeat (this one included); empty before the first. */
+  members: ClusterMember[];
+  /** Members counted for the local shares: at least 1 (this supervisor). */
+  membersSeen: number;
+  /** `local` or `refuse`: what happens while Redis is unavailable. */
+  onUnavailable: string;
+  /** Whether requests are limited locally or refused right now (state is not `connected`). */
+  isFallbackActive: boolean;
+  /** Successful reconnects since start. */
+  reconnects: number;
+  lastError?: string;
+  lastHeartbeatAt?: number;
+  /** Key changes received from other members, and messages rejected as malformed. */
+  keyEvents?: { received: number; rejected: number };
+  servers: Record<string, ClusterServerStatus>;
 }
 
 /** A client key as the gateway checks it. */

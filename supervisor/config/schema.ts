@@ -180,6 +180,9 @@ export const logSchema = z
   })
   .strict();
 
+/** A `Host` header value: a name or an IP (IPv6 in brackets), with an optional port. */
+export const HOST_HEADER_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?$/;
+
 export const gatewaySchema = z
   .object({
     /** `none` lets any local process call the gateway; allowed only on a loopback host. */
@@ -216,6 +219,21 @@ export const gatewaySchema = z
     headersTimeoutMs: receiveMs.default(10_000),
     /** Time a client has to send a whole request (headers and body); answers are not timed by it. */
     receiveTimeoutMs: receiveMs.default(30_000),
+    /**
+     * `Host` headers accepted besides the listener's own address (DNS-rebinding protection), for
+     * a supervisor bound to 0.0.0.0 that clients reach by a name: `"supervisor-1:7420"` exactly,
+     * or `"supervisor-1"` (no port: that name with no port or with the listener's port).
+     */
+    allowedHosts: z
+      .array(
+        z
+          .string()
+          .regex(HOST_HEADER_PATTERN, {
+            message: 'expected a host name or IP with an optional port, e.g. "supervisor-1:7420"',
+          })
+          .transform((host) => host.toLowerCase()),
+      )
+      .default([]),
   })
   .strict();
 
@@ -227,6 +245,50 @@ export const captureSchema = z
     maxBytes: positiveInt.max(1_048_576).default(4_096),
     /** Key names whose values are redacted besides the secret-looking ones (password, token, …). */
     redactKeys: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const clusterNameMessage = 'expected 1-64 characters of A-Z a-z 0-9 _ . -';
+const redisUrlSchema = z.string().regex(/^rediss?:\/\/\S+$/, {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the config syntax, not a template
+  message: 'expected a redis:// or rediss:// URL, e.g. "redis://redis:6379" or "${REDIS_URL}"',
+});
+
+/**
+ * `supervisor.cluster`: several supervisors sharing limits and key events through one Redis (see
+ * `cluster/`). Without it nothing is clustered and nothing touches Redis. `"redis": "${REDIS_URL}"`
+ * keeps a password out of the file (every string is expanded first); the older shape
+ * `"redis": { "url": "…" }` is still accepted.
+ */
+export const clusterConfigSchema = z
+  .object({
+    /** Where the cluster's Redis is: a URL, or (older configs) `{ url }`. */
+    redis: z
+      .union([redisUrlSchema, z.object({ url: redisUrlSchema }).strict()])
+      .transform((value) => (typeof value === 'string' ? value : value.url)),
+    /**
+     * The cluster's name: supervisors with the same `id` on the same Redis share limits and key
+     * events; another `id` on the same Redis is a separate cluster.
+     */
+    id: z.string().regex(CLUSTER_NAME_PATTERN, clusterNameMessage).default('default'),
+    /** Bound of every Redis call; a slower call counts as Redis unavailable (`onUnavailable`). */
+    timeoutMs: z.number().int().min(10).max(60_000).default(500),
+    /**
+     * While Redis is down or slow: `local` — each supervisor enforces its share of every limit
+     * (the limit divided by the members it last saw) and an alert fires; `refuse` — requests to
+     * clustered servers get `server_unavailable` with a `retryAfterMs`.
+     */
+    onUnavailable: z.enum(['local', 'refuse']).default('local'),
+    /** This supervisor's name among the members and its `host` metric label. Default: the hostname. */
+    hostLabel: z.string().regex(CLUSTER_NAME_PATTERN, clusterNameMessage).optional(),
+    /** How often this supervisor says it is alive; a member unseen for 3 periods is gone. */
+    heartbeatMs: z.number().int().min(100).max(60_000).default(2_000),
+    /**
+     * Shared secret that signs replicated client keys (HMAC-SHA256). Without it, key creations are
+     * announced but not replicated between hosts (a writer to Redis must not be able to mint keys).
+     */
+    keySecret: z.string().min(32, 'expected at least 32 characters (e.g. openssl rand -hex 32)').optional(),
   })
   .strict();
 
@@ -253,10 +315,7 @@ export const supervisorSchema = z
     gateway: gatewaySchema.default(gatewaySchema.parse({})),
     env: envSchema.default(envSchema.parse({})),
     capture: captureSchema.default(captureSchema.parse({})),
-    cluster: z
-      .object({ redis: z.object({ url: z.string().min(1) }).strict() })
-      .strict()
-      .optional(),
+    cluster: clusterConfigSchema.optional(),
   })
   .strict()
   .superRefine((settings, ctx) => {
@@ -300,6 +359,7 @@ export type MonitorConfig = z.infer<typeof monitorSchema>;
 export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;
 export type RetentionConfig = z.infer<typeof retentionSchema>;
 export type GatewayConfig = z.infer<typeof gatewaySchema>;
+export type ClusterSettings = z.infer<typeof clusterConfigSchema>;
 export type SupervisorEnvConfig = z.infer<typeof envSchema>;
 export type CaptureConfig = z.infer<typeof captureSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ServerStatus } from '../client/wire-types.ts';
+import type { ClusterStatus, ServerStatus, StatusBody } from '../client/wire-types.ts';
 import { openEventStream } from '../http/sse.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { followFile, mergedTail } from './log-tail.ts';
@@ -16,6 +16,8 @@ export interface ServerRoutesDeps {
   configFile: string | undefined;
   /** Status rows of every server (core state, limiter, process tree). */
   status(): Promise<ServerStatus[]>;
+  /** The cluster's state, when `supervisor.cluster` is configured. */
+  clusterStatus?: () => ClusterStatus;
   serverAction(name: string, action: 'start' | 'stop' | 'restart'): Promise<void>;
   /** A server's PM2 log files; throws UNKNOWN_SERVER. */
   logFiles(name: string): { out: string; err: string };
@@ -24,7 +26,7 @@ export interface ServerRoutesDeps {
 /**
  * The servers under `/api`:
  *
- * - `GET  /status`                          supervisor info + one row per server
+ * - `GET  /status`                          supervisor info + one row per server (+ the cluster)
  * - `POST /servers/:name/{start,stop,restart}`
  * - `GET  /servers/:name/logs?lines=N&stream=out|err|all`
  * - `GET  /servers/:name/logs/follow?stream=…`   SSE, `event: lines`
@@ -35,16 +37,20 @@ export function createServerRoutes(deps: ServerRoutesDeps): RouteGroup {
       {
         method: 'GET',
         path: '/status',
-        handle: async () => ({
-          supervisor: {
-            pid: process.pid,
-            version: deps.version,
-            startedAt: deps.startedAt,
-            uptimeMs: Date.now() - deps.startedAt,
-            configFile: deps.configFile ?? null,
-          },
-          servers: await deps.status(),
-        }),
+        handle: async (): Promise<StatusBody> => {
+          const body: StatusBody = {
+            supervisor: {
+              pid: process.pid,
+              version: deps.version,
+              startedAt: deps.startedAt,
+              uptimeMs: Date.now() - deps.startedAt,
+              configFile: deps.configFile ?? null,
+            },
+            servers: await deps.status(),
+          };
+          if (deps.clusterStatus) body.cluster = deps.clusterStatus();
+          return body;
+        },
       },
       {
         method: 'POST',

@@ -25,6 +25,8 @@ export type HttpServerOptions = {
   port: number;
   logger: Logger;
   allowedOrigins?: string[];
+  /** `Host` values accepted besides the listener's own: `name:port` exactly, or `name` on its port. */
+  allowedHosts?: string[];
   /** Connections at once (besides the reserve); default {@link defaultMaxConnections}. */
   maxConnections?: number;
   /** Connections of one remote address; default all of them on loopback, a quarter otherwise. */
@@ -50,9 +52,11 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
  * The supervisor's one HTTP listener. Routes are matched by longest path prefix. Every request is
- * checked against DNS rebinding first: its `Host` must name this listener, and a browser `Origin`
- * must be this listener's own origin or one the config allows. Connections are bounded and
- * requests timed as they arrive (see {@link ConnectionGate}); refusals are counted for `/metrics`.
+ * checked against DNS rebinding first: its `Host` must name this listener (or be one of
+ * `allowedHosts`, for a listener bound to 0.0.0.0 that clients reach by a name), and a browser
+ * `Origin` must be this listener's own origin or one the config allows. Connections are bounded
+ * and requests timed as they arrive (see {@link ConnectionGate}); refusals are counted for
+ * `/metrics`.
  */
 export class HttpServer {
   readonly #server: http.Server;
@@ -61,6 +65,8 @@ export class HttpServer {
   readonly #host: string;
   readonly #requestedPort: number;
   readonly #extraOrigins: Set<string>;
+  /** `supervisor.gateway.allowedHosts`, lower-cased: `name` or `name:port`. */
+  readonly #extraHosts: Set<string>;
   #port = 0;
   /** `Host` values already found to name this listener: a client sends the same one each time. */
   readonly #allowedHostHeaders = new Set<string>();
@@ -77,6 +83,7 @@ export class HttpServer {
     this.#requestedPort = options.port;
     this.#logger = options.logger;
     this.#extraOrigins = new Set(options.allowedOrigins ?? []);
+    this.#extraHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
     this.#isOwnerRequest = options.isOwnerRequest ?? (() => false);
     const maxConnections = options.maxConnections ?? defaultMaxConnections();
     this.#gate = new ConnectionGate({
@@ -167,7 +174,10 @@ export class HttpServer {
     clearTimeout(timer);
   }
 
-  /** Whether `Host` names this listener (loopback aliases included when bound to loopback). */
+  /**
+   * Whether `Host` names this listener (loopback aliases included when bound to loopback), or is
+   * allowed by `allowedHosts`.
+   */
   isAllowedHost(hostHeader: string | undefined): boolean {
     if (!hostHeader) return false;
     if (this.#allowedHostHeaders.has(hostHeader)) return true;
@@ -180,7 +190,9 @@ export class HttpServer {
     const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
     if (!match) return false;
     const [, name = '', port] = match;
+    if (this.#extraHosts.has(hostHeader.toLowerCase())) return true;
     if (port !== undefined && Number(port) !== this.#port) return false;
+    if (this.#extraHosts.has(name.toLowerCase())) return true;
     if (port === undefined && this.#port !== 80) return false;
     const bound = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
     if (name.toLowerCase() === bound.toLowerCase()) return true;

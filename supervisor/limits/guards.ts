@@ -7,8 +7,16 @@ import {
   createServerGuard,
   resolveServerLimits,
   type ServerGuard,
+  type ServerGuardOptions,
   type ServerGuardStats,
 } from './server-guard.ts';
+
+/**
+ * Makes one server's guard. The default is the local guard; with `supervisor.cluster` the
+ * composition root passes the clustered guard's (cluster/clustered-guards.ts), whose limits are
+ * shared through Redis: limits/ cannot import cluster/, which builds on it.
+ */
+export type GuardFactory = (options: ServerGuardOptions) => ServerGuard;
 
 /**
  * Every server's limits: one guard per server (Bottleneck for the server's queue, concurrency
@@ -24,13 +32,15 @@ export class ServerGuards {
   /** Each server's resolved request timeout, kept with its guard so no call resolves limits again. */
   readonly #timeoutsMs = new Map<string, number>();
   readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #createGuard: GuardFactory;
   #scale = 1;
 
   readonly #logger: Logger | undefined;
 
-  constructor(options: { settings: SupervisorSettings; logger?: Logger }) {
+  constructor(options: { settings: SupervisorSettings; logger?: Logger; createGuard?: GuardFactory }) {
     this.#settings = options.settings;
     this.#logger = options.logger;
+    this.#createGuard = options.createGuard ?? createServerGuard;
     this.#global = createGlobalLimiter({ maxTotalConcurrent: options.settings.limits.maxTotalConcurrent });
   }
 
@@ -40,7 +50,7 @@ export class ServerGuards {
     if (!guard) {
       const limits = resolveServerLimits(this.#settings.limits, runtime.config.limits);
       this.#timeoutsMs.set(runtime.name, limits.requestTimeoutMs);
-      guard = createServerGuard({
+      guard = this.#createGuard({
         server: runtime.name,
         limits,
         perClientConcurrent: this.#settings.limits.maxConcurrentPerClient,

@@ -7,7 +7,7 @@
  * Taking a free slot here is synchronous and allocation-free.
  */
 export class Slots {
-  readonly #max: number;
+  #max: number;
   readonly #maxWaiting: number;
   #running = 0;
   readonly #waiters: { resolve: () => void; reject: (error: unknown) => void; isDone: boolean }[] = [];
@@ -83,6 +83,17 @@ export class Slots {
   /** Gives a slot back and hands it to the next waiter still waiting. */
   release(): void {
     this.#running--;
+    this.#drain();
+  }
+
+  /**
+   * Changes the cap live (the clustered guard's host cap follows the adaptive scale, see
+   * cluster/clustered-guard.ts); raising it hands the new slots to waiters at once, lowering it
+   * lets the running ones finish.
+   */
+  setMax(max: number): void {
+    Slots.check(max, this.#maxWaiting);
+    this.#max = max;
     this.#drain();
   }
 

@@ -2,11 +2,13 @@
  * `npm run bench`: runs every bench that exists, one after the other, and writes
  * bench-results/results.json (everything) and bench-results/results.md (tables, targets met or not,
  * machine info). A bench that fails or is not written yet is recorded as such; the others still run.
+ * `npm run bench -- cluster gateway` runs only the benches named.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ClusterBenchResults } from './cluster-bench.ts';
 import { formatGatewayTable, type GatewayBenchResults } from './gateway-bench.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,6 +28,7 @@ const BENCHES: BenchEntry[] = [
   { name: 'gateway', file: './gateway-bench.ts', exportName: 'runGatewayBench' },
   { name: 'console', file: './console-bench.ts', exportName: 'runConsoleBench' },
   { name: 'memory', file: './memory-bench.ts', exportName: 'runMemoryBench' },
+  { name: 'cluster', file: './cluster-bench.ts', exportName: 'runClusterBench' },
 ];
 
 function isModuleMissing(error: unknown, file: string): boolean {
@@ -82,6 +85,7 @@ function table(rows: readonly Record<string, unknown>[]): string {
 /** Renders one bench's results: its tables when their shape is known, else the JSON. */
 function renderResults(name: string, results: unknown): string {
   if (name === 'gateway') return renderGateway(results as GatewayBenchResults);
+  if (name === 'cluster') return renderCluster(results as ClusterBenchResults);
   const parts: string[] = [];
   const record = results as Record<string, unknown>;
   const scalars = Object.entries(record).filter(([, value]) => typeof value !== 'object' || value === null);
@@ -92,6 +96,23 @@ function renderResults(name: string, results: unknown): string {
     } else if (typeof value === 'object' && value !== null) {
       parts.push(`**${key}**\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\``);
     }
+  }
+  return parts.join('\n\n');
+}
+
+function renderCluster(results: ClusterBenchResults): string {
+  const parts = [`${results.redis}`, '**The guard alone** (trivial tasks; µs)', table(results.cases)];
+  const gateway = results.gateway;
+  if (gateway) {
+    parts.push(
+      '**Through the gateway** (`/mcp/everything`, echo; medians of interleaved rounds)',
+      table(gateway.cases),
+      '**Added by the cluster** (clustered − local)',
+      table(gateway.added),
+      Object.entries(gateway.method)
+        .map(([key, value]) => `- ${key}: ${value}`)
+        .join('\n'),
+    );
   }
   return parts.join('\n\n');
 }
@@ -144,9 +165,15 @@ function renderGateway(results: GatewayBenchResults): string {
   return parts.join('\n\n');
 }
 
-export async function runAllBenches(): Promise<Record<string, BenchOutcome>> {
+export async function runAllBenches(only: readonly string[] = []): Promise<Record<string, BenchOutcome>> {
   const outcomes: Record<string, BenchOutcome> = {};
-  for (const entry of BENCHES) {
+  const unknown = only.filter((name) => !BENCHES.some((entry) => entry.name === name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `no bench named ${unknown.join(', ')}; the benches: ${BENCHES.map((e) => e.name).join(', ')}`,
+    );
+  }
+  for (const entry of BENCHES.filter((e) => only.length === 0 || only.includes(e.name))) {
     process.stderr.write(`bench ${entry.name}…\n`);
     outcomes[entry.name] = await runOne(entry);
     process.stderr.write(`bench ${entry.name}: ${outcomes[entry.name]?.status}\n`);
@@ -163,7 +190,7 @@ const machine = {
   memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
   loadAverageAtStart: os.loadavg().map((load) => Math.round(load * 100) / 100),
 };
-const outcomes = await runAllBenches();
+const outcomes = await runAllBenches(process.argv.slice(2));
 const report = { machine: { ...machine, loadAverageAtEnd: os.loadavg() }, benches: outcomes };
 await mkdir(OUT_DIR, { recursive: true });
 await writeFile(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);

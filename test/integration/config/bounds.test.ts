@@ -121,6 +121,10 @@ async function startAndStop(
 ) {
   const home = await tempHome();
   const config = configWith(home.path, pick);
+  // The cluster's numbers need its Redis URL: one where nothing listens (a supervisor starts and
+  // stops whether its Redis is up or not).
+  const settings = config.supervisor as { cluster?: Record<string, unknown> };
+  if (settings.cluster) settings.cluster.redis = `redis://127.0.0.1:${await freePort()}`;
   const supervisor = await startSupervisorProcess({
     home: home.path,
     config,

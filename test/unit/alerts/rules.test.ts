@@ -81,6 +81,45 @@ describe('alert rules', () => {
     ]);
   });
 
+  it('fires while the cluster Redis is not connected: warning for local, critical for refuse', () => {
+    const cluster = {
+      clusterId: 'prod',
+      state: 'down',
+      onUnavailable: 'local',
+      membersSeen: 3,
+      lastError: 'ECONNREFUSED',
+    };
+    expect(keys({ host: calmHost, servers: [], cluster: { ...cluster, state: 'connected' } })).toEqual([]);
+    expect(evaluateRules({ host: calmHost, servers: [], cluster }, options).conditions).toEqual([
+      {
+        key: 'cluster_unavailable:prod',
+        rule: 'cluster_unavailable',
+        subject: 'prod',
+        severity: 'warning',
+        value: 2,
+        threshold: 1,
+        message:
+          'cluster prod: Redis is down (ECONNREFUSED); each supervisor enforces its share of the limits alone (1/3)',
+      },
+    ]);
+    const refusing = { ...cluster, state: 'degraded', onUnavailable: 'refuse' };
+    expect(
+      evaluateRules({ host: calmHost, servers: [], cluster: refusing }, options).conditions[0],
+    ).toMatchObject({ severity: 'critical', value: 1 });
+    // Firing, it clears once Redis is connected again, and says so.
+    const back = evaluateRules(
+      { host: calmHost, servers: [], cluster: { ...cluster, state: 'connected' } },
+      options,
+      new Map(),
+      new Set(['cluster_unavailable:prod']),
+    );
+    expect(back.conditions).toEqual([]);
+    expect(back.readings.get('cluster_unavailable:prod')).toEqual({
+      value: 0,
+      message: 'cluster prod: Redis is connected; limits are shared again',
+    });
+  });
+
   it('holds a firing alert until its value falls below the hysteresis margin', () => {
     const host = (cpuPercent: number) => ({ host: { ...calmHost, cpuPercent }, servers: [] });
     const firing = new Set(['host_cpu:host']);

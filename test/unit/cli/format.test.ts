@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatAlertEvent,
   formatBytes,
+  formatClusterStatus,
   formatDoctorCheck,
   formatDuration,
   formatEventsTable,
@@ -10,7 +11,7 @@ import {
   formatStatusTable,
   formatTable,
 } from '../../../supervisor/cli/format.ts';
-import type { ServerStatus } from '../../../supervisor/client/wire-types.ts';
+import type { ClusterStatus, ServerStatus } from '../../../supervisor/client/wire-types.ts';
 
 describe('formatDuration', () => {
   it.each([
@@ -111,6 +112,59 @@ describe('formatStatusTable', () => {
 
   it('says so when no server is configured', () => {
     expect(formatStatusTable([])).toBe('no servers configured');
+  });
+});
+
+describe('formatClusterStatus', () => {
+  const server = {
+    mode: 'clustered',
+    limiterId: 'mcps:prod:server:memory',
+    membersSeen: 2,
+    localShare: { maxConcurrent: 4, queueSize: 10, requestTimeoutMs: 1, perClientConcurrent: 5 },
+    sharedWaiting: 0,
+    fallbackRequests: 0,
+    movedRequests: 0,
+    rebuilds: 0,
+    reclaimedSlots: 0,
+  };
+  const cluster: ClusterStatus = {
+    clusterId: 'prod',
+    host: 'web-1',
+    memberId: 'web-1:1:a',
+    redis: 'redis://:***@redis:6379/0',
+    state: 'connected',
+    stateSince: 1_000,
+    members: [
+      { id: 'web-1:1:a', host: 'web-1', pid: 1, startedAt: 0, lastSeenAt: 0 },
+      { id: 'web-2:1:b', host: 'web-2', pid: 1, startedAt: 0, lastSeenAt: 0 },
+    ],
+    membersSeen: 2,
+    onUnavailable: 'local',
+    isFallbackActive: false,
+    reconnects: 0,
+    servers: { memory: server },
+  };
+
+  it('names the state, the members, and nothing more while limits are shared', () => {
+    expect(formatClusterStatus(cluster, 61_000)).toBe(
+      'cluster prod (redis://:***@redis:6379/0) as web-1: connected for 1m0s, 2 members seen (web-1, web-2)',
+    );
+  });
+
+  it('says what the fallback does, why, and which servers used it', () => {
+    const down = {
+      ...cluster,
+      state: 'down',
+      isFallbackActive: true,
+      lastError: 'connect ECONNREFUSED',
+      servers: { memory: { ...server, mode: 'local', fallbackRequests: 12, movedRequests: 1 } },
+    };
+    expect(formatClusterStatus(down, 6_000).split('\n')).toEqual([
+      'cluster prod (redis://:***@redis:6379/0) as web-1: down for 5s, 2 members seen (web-1, web-2)',
+      '  fallback active: each supervisor enforces its share of the limits alone (1/2)',
+      '  last error: connect ECONNREFUSED',
+      '  memory: local, 12 request(s) by the fallback, 1 moved off Redis',
+    ]);
   });
 });
 

@@ -128,6 +128,53 @@ describe('parseConfig', () => {
   });
 });
 
+describe('supervisor.cluster and supervisor.gateway.allowedHosts', () => {
+  const supervisor = (body: unknown) => JSON.stringify({ supervisor: body });
+
+  it('takes the cluster with ${REDIS_URL} expanded like every value, and fills its defaults', () => {
+    const config = parseConfig(supervisor({ cluster: { redis: '${REDIS_URL}', id: 'prod' } }), {
+      env: { REDIS_URL: 'redis://:pw@redis:6379/0' },
+    });
+    expect(config.supervisor.cluster).toEqual({
+      redis: 'redis://:pw@redis:6379/0',
+      id: 'prod',
+      timeoutMs: 500,
+      onUnavailable: 'local',
+      heartbeatMs: 2_000,
+    });
+    // Without a cluster nothing is clustered.
+    expect(parseConfig('{}').supervisor.cluster).toBeUndefined();
+  });
+
+  it('still takes the older { redis: { url } } shape', () => {
+    const config = parseConfig(supervisor({ cluster: { redis: { url: 'redis://r:6379' } } }));
+    expect(config.supervisor.cluster?.redis).toBe('redis://r:6379');
+  });
+
+  it('says which cluster field is wrong, and which variable is unset', () => {
+    expect(problems(supervisor({ cluster: { redis: '${REDIS_URL}', onUnavailable: 'wait' } }))).toEqual([
+      'supervisor.cluster.redis: expected a redis:// or rediss:// URL, e.g. "redis://redis:6379" or "${REDIS_URL}"',
+      'supervisor.cluster.onUnavailable: Invalid option: expected one of "local"|"refuse"',
+      'supervisor.cluster.redis: ${REDIS_URL} is not set in the environment; set it or write ${REDIS_URL:-default}',
+    ]);
+  });
+
+  it('takes Host allowlist entries (lower-cased) and refuses what is not a host', () => {
+    const config = parseConfig(
+      supervisor({ gateway: { allowedHosts: ['Supervisor-1:7420', 'mcp.example.com', '[::1]:80'] } }),
+    );
+    expect(config.supervisor.gateway.allowedHosts).toEqual([
+      'supervisor-1:7420',
+      'mcp.example.com',
+      '[::1]:80',
+    ]);
+    expect(problems(supervisor({ gateway: { allowedHosts: ['http://x:1', '*'] } }))).toEqual([
+      'supervisor.gateway.allowedHosts[0]: expected a host name or IP with an optional port, e.g. "supervisor-1:7420"',
+      'supervisor.gateway.allowedHosts[1]: expected a host name or IP with an optional port, e.g. "supervisor-1:7420"',
+    ]);
+  });
+});
+
 describe('config bounds and cross-field rules', () => {
   const supervisor = (settings: object) => JSON.stringify({ supervisor: settings });
 

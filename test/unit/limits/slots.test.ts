@@ -48,9 +48,17 @@ describe('Slots', () => {
     expect(slots.running).toBe(1);
   });
 
-  it('rejects every waiter on rejectAll, and a max below 1 at construction', async () => {
+  it('raises and lowers max live, and rejects every waiter on rejectAll', async () => {
     const slots = new Slots({ max: 1, maxWaiting: 10 });
     slots.tryAcquire();
+    const a = slots.acquire(full);
+    slots.setMax(2);
+    await a;
+    expect(slots.running).toBe(2);
+    slots.setMax(1);
+    slots.release();
+    expect(slots.tryAcquire()).toBe(false);
+    expect(() => slots.setMax(0)).toThrow(/max/);
     const b = slots.acquire(full);
     slots.rejectAll(new Error('stopping'));
     await expect(b).rejects.toThrow('stopping');
