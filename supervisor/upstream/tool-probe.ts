@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import {
   Client,
   type JSONRPCMessage,
   StreamableHTTPClientTransport,
   type Transport,
 } from '@modelcontextprotocol/client';
+import { TETHER_FD, tetheredCommand } from '../process/tethered-launch.ts';
 import { PRODUCT_NAME, VERSION } from '../shared/version.ts';
 import { encodeJsonRpcMessage, JsonRpcLineDecoder } from './line-framer.ts';
 
@@ -16,6 +18,11 @@ export const TOOL_PROBE_ENV = 'MCP_SUPERVISOR_TOOL_PROBE';
 
 /** How long a probe process gets to end after its input closed, before SIGTERM, then SIGKILL. */
 const PROBE_KILL_STEP_MS = 1_000;
+/**
+ * When `close()` SIGKILLs the group itself: the tether's watcher ends it after two steps; this is
+ * the backstop should the watcher be gone.
+ */
+const PROBE_CLOSE_BACKSTOP_MS = 3 * PROBE_KILL_STEP_MS;
 
 /** Where a probe session is opened: a fresh process of a stdio server, or an HTTP server's url. */
 export type ProbeTarget =
@@ -29,8 +36,9 @@ export type ProbeTarget =
  * `trigger-sampling-request`, … only for clients that declared roots, sampling, …).
  *
  * A stdio server serves one session per process, so the probe runs a process of its own (the
- * server's command, env and cwd, as the SDK's own stdio probe does), in its own process group,
- * which is ended whole when the probe is done; an HTTP server gets a second session.
+ * server's command, env and cwd, as the SDK's own stdio probe does), in its own process group tied
+ * to the supervisor by a tether (`process/tethered-launch.ts`): the group is ended whole when the
+ * probe is done, when the supervisor stops, and when it dies; an HTTP server gets a second session.
  */
 export async function probeToolNames(
   target: ProbeTarget,
@@ -74,9 +82,11 @@ export async function probeToolNames(
 }
 
 /**
- * A client transport over a child process's stdin/stdout, newline-delimited JSON-RPC. The child
- * leads its own process group, so ending it ends whatever it started (an `npx` launcher's server):
- * input closed, then SIGTERM to the group, then SIGKILL.
+ * A client transport over a child process's stdin/stdout, newline-delimited JSON-RPC. The child is
+ * spawned tethered (`process/tethered-launch.ts`): it leads its own process group, and when the
+ * tether ends — `close()`, or the kernel closing it as the supervisor dies — the group is given
+ * {@link PROBE_KILL_STEP_MS} after its input closed, then SIGTERM, then SIGKILL, so whatever the
+ * server started (an `npx` launcher's server) goes with it.
  */
 class ProbeProcessTransport implements Transport {
   onclose?: () => void;
@@ -92,10 +102,18 @@ class ProbeProcessTransport implements Transport {
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.#target.command, this.#target.args, {
+      const launch = tetheredCommand({
+        name: `${PRODUCT_NAME}-probe`,
+        command: this.#target.command,
+        args: this.#target.args,
+        stepMs: PROBE_KILL_STEP_MS,
+      });
+      const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'ignore'];
+      stdio[TETHER_FD] = 'pipe';
+      const child = spawn(launch.command, launch.args, {
         cwd: this.#target.cwd,
         env: { ...this.#target.env, [TOOL_PROBE_ENV]: '1' },
-        stdio: ['pipe', 'pipe', 'ignore'],
+        stdio,
         detached: true,
       });
       this.#child = child;
@@ -105,11 +123,17 @@ class ProbeProcessTransport implements Transport {
       });
       child.stdout?.on('data', (chunk: Buffer) => decoder.push(chunk));
       child.stdin?.on('error', () => {}); // a server gone mid-write: close() follows
+      tetherOf(child)?.on('error', () => {});
       child.once('error', (error) => {
         reject(error);
         this.#finish();
       });
-      child.once('exit', () => this.#finish());
+      child.once('exit', (code) => {
+        // The launcher's shell exits 127 (126) when the command is missing (not executable).
+        if (code === 127 || code === 126)
+          this.onerror?.(new Error(`the probe could not run "${this.#target.command}" (exit ${code})`));
+        this.#finish();
+      });
       child.once('spawn', () => resolve());
     });
   }
@@ -124,20 +148,24 @@ class ProbeProcessTransport implements Transport {
 
   async close(): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
+    if (!child?.pid) {
       this.#finish();
       return;
     }
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.stdin?.end();
-    const group = -(child.pid ?? 0);
-    const term = setTimeout(() => killGroup(group, 'SIGTERM'), PROBE_KILL_STEP_MS);
-    const kill = setTimeout(() => killGroup(group, 'SIGKILL'), 2 * PROBE_KILL_STEP_MS);
-    await exited;
-    clearTimeout(term);
-    clearTimeout(kill);
-    // Whatever the server started in its group goes with it.
+    const group = -child.pid;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      // Input closed and the tether ended: the group's watcher takes it from here.
+      child.stdin?.end();
+      tetherOf(child)?.destroy();
+      const backstop = setTimeout(() => killGroup(group, 'SIGKILL'), PROBE_CLOSE_BACKSTOP_MS);
+      await exited;
+      clearTimeout(backstop);
+    }
+    tetherOf(child)?.destroy();
+    // Whatever is left in the group goes with the server: its children, and the watcher.
     killGroup(group, 'SIGKILL');
+    this.#finish();
   }
 
   #finish(): void {
@@ -145,6 +173,10 @@ class ProbeProcessTransport implements Transport {
     this.#isClosed = true;
     this.onclose?.();
   }
+}
+
+function tetherOf(child: ChildProcess): Writable | undefined {
+  return (child.stdio[TETHER_FD] as Writable | null | undefined) ?? undefined;
 }
 
 function killGroup(group: number, signal: NodeJS.Signals): void {

@@ -166,7 +166,7 @@ describe('faults (real PM2, real servers)', () => {
     await stopToNothing(supervisor, home.path);
   }, 120_000);
 
-  it('kill -9 of the supervisor: the PM2 daemon and every server go by themselves, also one that ignores EOF and SIGTERM', async () => {
+  it('kill -9 of the supervisor: the PM2 daemon and every server go by themselves, also one that ignores EOF and SIGTERM, and a running tool probe', async () => {
     const home = await tempHome();
     const supervisor = await startSupervisorProcess({
       home: home.path,
@@ -180,6 +180,15 @@ describe('faults (real PM2, real servers)', () => {
       },
     });
     expect(processesUnder(home.path).filter((p) => p.role === 'pm2')).toHaveLength(1);
+    // The gateway's tool probe of a 2025 stdio server runs outside PM2 (a second process of its
+    // command, upstream/tool-probe.ts): the kill comes while the stubborn server's probe runs (it
+    // ignores the end of its input and SIGTERM too), so that has to go by itself as well.
+    await waitFor(
+      () =>
+        processesUnder(home.path).some((p) => p.role === 'probe' && p.environ.MCPS_TEST_SERVER === 'c') ||
+        undefined,
+      { timeoutMs: 30_000, intervalMs: 50, what: 'the tool probe of server c' },
+    );
     supervisor.child.kill('SIGKILL');
     await supervisor.exited;
     // No later start: whatever the supervisor ran must end on its own, within the kill timeout.
