@@ -50,6 +50,7 @@ beforeAll(async () => {
       mcpServers: {
         chatty: consoleServers.chatty(home, 'chatty'),
         crashy: consoleServers.crashing(home, 'crashy'),
+        flaky: consoleServers.flaky(home, 'flaky'),
         memory: testServers.memory(home, 'memory'),
       },
       supervisor: {
@@ -134,6 +135,16 @@ describe('operator console (Chromium)', () => {
     expect(await row.getByRole('button', { name: 'Start crashy' }).isEnabled()).toBe(true);
     expect(await row.getByRole('button', { name: 'Stop crashy' }).count()).toBe(0);
     await browser.screenshot('crash-loop');
+  });
+
+  it('explains a server that crash-loops after being online with its reason and last stderr line', async () => {
+    await go('/servers');
+    const row = page.getByRole('row', { name: /flaky/ });
+    const shown = await waitForText(() => row.innerText(), /crash loop/i, { timeoutMs: 30_000 });
+    expect(shown).toMatch(/Exited with exit code 4, \d+ times in a row within [\d.]+ s of starting/);
+    await waitForText(() => row.innerText(), /lost the connection to the license server/);
+    expect(await row.getByRole('button', { name: 'Start flaky' }).isEnabled()).toBe(true);
+    await browser.screenshot('crash-loop-after-online');
   });
 
   it('stops, starts and restarts a server from its row, showing the progress', async () => {
