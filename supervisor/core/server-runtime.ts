@@ -12,26 +12,13 @@ import { logSize, stderrTail } from '../process/stderr-tail.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { type HomePaths, serverLogFiles, startFilesFor } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { ServerState } from '../shared/server-state.ts';
 import { Upstream, type UpstreamEndpoint } from '../upstream/upstream.ts';
 
 /** How long a failed start waits for PM2 to report that the process exited. */
 const EXIT_REPORT_MS = 1_000;
 
-/**
- * `installing`: a server run by a package runner (`npx -y`, `uvx`, …) that has not started the
- * server yet (see `process/package-runner.ts`); `starting`: launched, not answering `initialize`
- * yet (also a configured server the core has not started yet); `errored`: down until started
- * again — a first start that failed, or a crash loop.
- */
-export type ServerState =
-  | 'installing'
-  | 'starting'
-  | 'online'
-  | 'restarting'
-  | 'errored'
-  | 'unavailable'
-  | 'stopping'
-  | 'stopped';
+export type { ServerState };
 
 /** A lifecycle event of one server, for the log, the event stream and the store. */
 export interface ServerEvent {

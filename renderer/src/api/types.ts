@@ -20,6 +20,7 @@ import type {
   StatusBody,
   TimelineEntry,
 } from '../../../supervisor/client/wire-types.ts';
+import type { ServerState } from '../../../supervisor/shared/server-state.ts';
 
 export type {
   ConfigCheck,
@@ -40,16 +41,8 @@ export type HostPoint = HostSeriesPoint;
 /** A point of `GET /api/metrics/process`. */
 export type ProcessPoint = ProcessSeriesPoint;
 
-/** The states a server is shown in; a state this list does not know is shown as it comes. */
-export type ServerState =
-  | 'installing'
-  | 'starting'
-  | 'online'
-  | 'restarting'
-  | 'errored'
-  | 'unavailable'
-  | 'stopping'
-  | 'stopped';
+/** The states a server is shown in (the core's own list); a state it does not know is shown as it comes. */
+export type { ServerState };
 
 /** One row of `GET /api/status`. */
 export type StatusRow = ServerStatus;

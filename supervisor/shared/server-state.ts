@@ -1,0 +1,15 @@
+/**
+ * `installing`: a server run by a package runner (`npx -y`, `uvx`, …) that has not started the
+ * server yet (see `process/package-runner.ts`); `starting`: launched, not answering `initialize`
+ * yet (also a configured server the core has not started yet); `errored`: down until started
+ * again — a first start that failed, or a crash loop.
+ */
+export type ServerState =
+  | 'installing'
+  | 'starting'
+  | 'online'
+  | 'restarting'
+  | 'errored'
+  | 'unavailable'
+  | 'stopping'
+  | 'stopped';
