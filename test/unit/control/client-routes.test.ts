@@ -4,6 +4,7 @@
  * supervisor's home) is byte for byte as it was. Over real HTTP (the control router), with a real
  * key store in the sandbox's home; no supervisor runs, so the routes plan against the files only.
  */
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientsBody, ImportAnswer, SetupAnswer } from '../../../supervisor/client/mcp-clients-wire.ts';
 import {
@@ -18,7 +19,7 @@ import { HttpServer } from '../../../supervisor/http/server.ts';
 import { silentLogger } from '../../../supervisor/shared/logger.ts';
 import { ClientKeys } from '../../../supervisor/store/client-keys.ts';
 import { openStore, type Store } from '../../../supervisor/store/db.ts';
-import { type Sandbox, sandbox } from '../mcp-clients/helpers.ts';
+import { FIXTURES, type Sandbox, sandbox, writeText } from '../mcp-clients/helpers.ts';
 
 const TOKEN = 'c'.repeat(64);
 let box: Sandbox | undefined;
@@ -164,10 +165,23 @@ describe('client routes: validation', () => {
     // A literal token in the client's file never reaches the page.
     expect(JSON.stringify(body)).not.toContain('ghp_example');
 
+    const vscodeFile = `${box.root}/elsewhere/mcp.json`;
+    await writeText(vscodeFile, await readFile(`${FIXTURES}/vscode-mcp.json.fixture`, 'utf8'));
     const before = await box.snapshot();
     const dry = await call('POST', '/clients/claude/import', { dryRun: true });
     expect(dry.status).toBe(200);
     expect((dry.body as ImportAnswer).plan.planId).toBe(claude?.importPreview?.planId);
+    // A bare file (VS Code's shape recognised by its content), as `mcp-supervisor import FILE`.
+    const fromFile = await call('POST', '/clients/file/import', { file: vscodeFile, dryRun: true });
+    expect(fromFile.status).toBe(200);
+    expect((fromFile.body as ImportAnswer).plan.source).toEqual({
+      client: 'file',
+      file: vscodeFile,
+      scope: 'user',
+    });
+    expect((fromFile.body as ImportAnswer).plan.items.find((i) => i.sourceName === 'legacy')?.action).toBe(
+      'skip',
+    );
     const setup = await call('POST', '/clients/cursor/setup', { dryRun: true, move: true });
     expect(setup.status).toBe(200);
     const plan = (setup.body as SetupAnswer).plan;
