@@ -157,9 +157,12 @@ function specOf(client: ClientId | 'file', body: z.infer<typeof importRequestSch
  * binary run as Node, which runs a script only with `ELECTRON_RUN_AS_NODE=1` (as the tray's own
  * setup writes it); an AppImage's binary moves at every launch, so an entry would break.
  */
-function launcherOf(env: NodeJS.ProcessEnv): Launcher {
+export function consoleLauncher(
+  env: NodeJS.ProcessEnv,
+  isElectron = process.versions.electron !== undefined,
+): Launcher {
   const launcher = defaultLauncher();
-  if (process.versions.electron === undefined) return launcher;
+  if (!isElectron) return launcher;
   if (env.APPIMAGE) {
     throw new SupervisorError(
       'BAD_REQUEST',
@@ -335,7 +338,7 @@ export function createClientRoutes(deps: ClientRoutesDeps): RouteGroup {
           const plan = await planClientSetup(client, {
             ...base,
             keys,
-            launcher: (deps.launcher ?? (() => launcherOf(deps.env)))(),
+            launcher: (deps.launcher ?? (() => consoleLauncher(deps.env)))(),
             move: body.move === true,
             ...(body.scope ? { scope: body.scope } : {}),
             ...(body.projectDir ? { projectDir: body.projectDir } : {}),

@@ -5,10 +5,12 @@
  * key store in the sandbox's home; no supervisor runs, so the routes plan against the files only.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientsBody, ImportAnswer, SetupAnswer } from '../../../supervisor/client/mcp-clients-wire.ts';
 import {
   clientParam,
+  consoleLauncher,
   createClientRoutes,
   importRequestSchema,
   parseRequest,
@@ -193,5 +195,19 @@ describe('client routes: validation', () => {
       'connect',
     ]);
     expect(await box.snapshot()).toEqual(before);
+  });
+
+  it('starts our CLI as a GUI client must: absolute paths, and Electron only as Node', () => {
+    const node = consoleLauncher({}, false);
+    expect(path.isAbsolute(node.command)).toBe(true);
+    expect(node.args).toHaveLength(1);
+    expect(node.args[0]).toMatch(/supervisor\/bin\/mcp-supervisor\.js$/);
+    expect(node.env).toBeUndefined();
+    // Under the desktop app this process is Electron's binary: without the variable it would
+    // open a second copy of the app instead of running the CLI.
+    expect(consoleLauncher({}, true)).toEqual({ ...node, env: { ELECTRON_RUN_AS_NODE: '1' } });
+    expect(() => consoleLauncher({ APPIMAGE: '/tmp/.mount_x/app' }, true)).toThrow(
+      /AppImage.*install the \.deb/,
+    );
   });
 });
