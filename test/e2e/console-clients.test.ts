@@ -132,7 +132,12 @@ describe('console: import and client setup (Chromium)', () => {
     const form = claude.getByRole('form', { name: 'Set up Claude Desktop' });
     expect(await form.getByRole('checkbox', { name: /Move the servers/ }).isChecked()).toBe(true);
     expect(await form.getByRole('combobox', { name: 'Reaches' }).inputValue()).toBe('');
-    await expectNoSeriousViolations(page, '/clients with the setup form');
+    // Preview first: what would be written, and nothing is.
+    await form.getByRole('button', { name: 'Preview' }).click();
+    const setupPlan = claude.getByRole('region', { name: 'Setup plan for Claude Desktop' });
+    await waitForText(() => setupPlan.innerText(), /Would write “mcp-supervisor” into[\s\S]*move out memory/);
+    expect(await readFile(claudeFile, 'utf8')).toBe(claudeText);
+    await expectNoSeriousViolations(page, '/clients with the setup form and its plan');
     await form.getByRole('button', { name: 'Write the entry' }).click();
     const done = claude.getByRole('status');
     const text = await waitForText(() => done.innerText(), /Wrote “mcp-supervisor” into/);

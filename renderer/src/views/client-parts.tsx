@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { ImportPreview } from '../api/types.ts';
+import type { ImportPreview, SetupPreview } from '../api/types.ts';
 import { Badge, Check } from '../components/common.tsx';
 import { describeAction } from '../lib/client-words.ts';
 import { describeState } from '../lib/state-reason.ts';
@@ -86,12 +86,52 @@ export function ImportedStates(props: { names: readonly string[] }) {
   );
 }
 
+export interface SetupOptions {
+  server: string | null;
+  keyName: string;
+  move: boolean;
+}
+
+/** What setup would write (a dry run): the file, the entry, the servers that move out or stay. */
+export function SetupPlanView(props: { plan: SetupPreview; title: string }) {
+  const { plan } = props;
+  return (
+    <section class="setup-plan" aria-label={`Setup plan for ${props.title}`}>
+      <p>
+        Would write “{plan.entryName}” into <code class="url">{plan.file}</code>
+        {plan.exists ? ' (a backup is kept)' : ' (creating it)'} with a new key “{plan.keyName}” for{' '}
+        {plan.server ? `server ${plan.server} only` : 'all servers'}.
+      </p>
+      <ul>
+        {plan.move.map((m) => (
+          <li key={m.name}>
+            move out {m.name} (the supervisor runs it as {m.as})
+          </li>
+        ))}
+        {plan.keep.map((k) => (
+          <li key={k.name}>
+            keep {k.name}: {k.reason}
+          </li>
+        ))}
+      </ul>
+      <pre
+        class="code"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a long entry scrolls, which a keyboard must reach too.
+        tabIndex={0}
+      >
+        {JSON.stringify(plan.entry, null, 2)}
+      </pre>
+    </section>
+  );
+}
+
 /** Setup's options, as the CLI has them: one server or all, the key's name, moving servers out. */
 export function SetupForm(props: {
   title: string;
-  isBusy: boolean;
+  /** What runs now: `setup-preview`, `setup`, or another action of the panel. */
+  busy: string | null;
   isDisabled: boolean;
-  onSubmit: (options: { server: string | null; keyName: string; move: boolean }) => void;
+  onSubmit: (options: SetupOptions, isDryRun: boolean) => void;
   onCancel: () => void;
 }) {
   const [server, setServer] = useState('');
@@ -104,7 +144,7 @@ export function SetupForm(props: {
       aria-label={`Set up ${props.title}`}
       onSubmit={(e) => {
         e.preventDefault();
-        props.onSubmit({ server: server || null, keyName: keyName.trim(), move });
+        props.onSubmit({ server: server || null, keyName: keyName.trim(), move }, false);
       }}
     >
       <label class="field">
@@ -132,10 +172,18 @@ export function SetupForm(props: {
         checked={move}
         onChange={setMove}
       />
-      <button type="submit" class="primary" disabled={props.isDisabled} aria-busy={props.isBusy}>
+      <button
+        type="button"
+        disabled={props.isDisabled}
+        aria-busy={props.busy === 'setup-preview'}
+        onClick={() => props.onSubmit({ server: server || null, keyName: keyName.trim(), move }, true)}
+      >
+        Preview
+      </button>
+      <button type="submit" class="primary" disabled={props.isDisabled} aria-busy={props.busy === 'setup'}>
         Write the entry
       </button>
-      <button type="button" onClick={props.onCancel} disabled={props.isBusy}>
+      <button type="button" onClick={props.onCancel} disabled={props.busy !== null}>
         Cancel
       </button>
     </form>

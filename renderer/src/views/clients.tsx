@@ -6,6 +6,7 @@ import type {
   ImportPreview,
   RemoveAnswer,
   SetupAnswer,
+  SetupPreview,
 } from '../api/types.ts';
 import { Badge, ErrorBanner, ViewHead } from '../components/common.tsx';
 import { usePoll } from '../components/hooks.ts';
@@ -18,7 +19,13 @@ import {
   summarizePlan,
 } from '../lib/client-words.ts';
 import { getApi, isStale, refreshSoon } from '../state/app-state.ts';
-import { ImportedStates, ImportPlanTable, SetupForm } from './client-parts.tsx';
+import {
+  ImportedStates,
+  ImportPlanTable,
+  SetupForm,
+  type SetupOptions,
+  SetupPlanView,
+} from './client-parts.tsx';
 
 type OnConflict = 'rename' | 'skip' | 'replace';
 
@@ -27,7 +34,7 @@ type Pane =
   | { kind: 'none' }
   | { kind: 'preview'; plan: ImportPreview; onConflict: OnConflict }
   | { kind: 'imported'; text: string; servers: string[] }
-  | { kind: 'setup' }
+  | { kind: 'setup'; preview?: SetupPreview }
   | { kind: 'done'; text: string; written?: Record<string, unknown> };
 
 const TONE = { found: 'ok', missing: 'idle', malformed: 'bad' } as const;
@@ -89,15 +96,19 @@ function ClientPanel(props: { entry: ClientEntry; projectDir: string; onChanged:
       refreshSoon(0);
       props.onChanged();
     });
-  const setUp = (options: { server: string | null; keyName: string; move: boolean }) =>
-    run('setup', async () => {
+  const setUp = (options: SetupOptions, isDryRun: boolean) =>
+    run(isDryRun ? 'setup-preview' : 'setup', async () => {
       const answer = await getApi().post<SetupAnswer>(`${path}/setup`, {
         ...location,
         move: options.move,
+        dryRun: isDryRun,
         ...(options.server ? { server: options.server } : {}),
         ...(options.keyName ? { keyName: options.keyName } : {}),
       });
-      if (answer.dryRun) return;
+      if (answer.dryRun) {
+        setPane({ kind: 'setup', preview: answer.plan });
+        return;
+      }
       setPane({
         kind: 'done',
         text: describeSetupResult(answer.result, entry.displayName),
@@ -192,13 +203,16 @@ function ClientPanel(props: { entry: ClientEntry; projectDir: string; onChanged:
         </div>
       ) : null}
       {pane.kind === 'setup' ? (
-        <SetupForm
-          title={title}
-          isBusy={busy === 'setup'}
-          isDisabled={isOff}
-          onSubmit={(options) => void setUp(options)}
-          onCancel={() => setPane({ kind: 'none' })}
-        />
+        <>
+          <SetupForm
+            title={title}
+            busy={busy}
+            isDisabled={isOff}
+            onSubmit={(options, isDryRun) => void setUp(options, isDryRun)}
+            onCancel={() => setPane({ kind: 'none' })}
+          />
+          {pane.preview ? <SetupPlanView plan={pane.preview} title={title} /> : null}
+        </>
       ) : null}
       {pane.kind === 'imported' ? (
         <div class="banner tone-ok" role="status">
