@@ -114,14 +114,21 @@ export function SetupPlanView(props: { plan: SetupPreview; title: string }) {
           </li>
         ))}
       </ul>
-      <pre
-        class="code"
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: a long entry scrolls, which a keyboard must reach too.
-        tabIndex={0}
-      >
-        {JSON.stringify(plan.entry, null, 2)}
-      </pre>
+      <EntryCode entry={plan.entry} />
     </section>
+  );
+}
+
+/** A client entry as JSON (its key masked by the supervisor), in a box a keyboard can scroll. */
+export function EntryCode(props: { entry: Record<string, unknown> }) {
+  return (
+    <pre
+      class="code"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a long entry scrolls, which a keyboard must reach too.
+      tabIndex={0}
+    >
+      {JSON.stringify(props.entry, null, 2)}
+    </pre>
   );
 }
 

@@ -20,6 +20,7 @@ import {
 } from '../lib/client-words.ts';
 import { getApi, isStale, refreshSoon } from '../state/app-state.ts';
 import {
+  EntryCode,
   ImportedStates,
   ImportPlanTable,
   SetupForm,
@@ -229,13 +230,7 @@ function ClientPanel(props: { entry: ClientEntry; projectDir: string; onChanged:
             {pane.written ? (
               <figure class="evidence-figure">
                 <figcaption>Written entry (its key masked)</figcaption>
-                <pre
-                  class="code"
-                  // biome-ignore lint/a11y/noNoninteractiveTabindex: a long entry scrolls, which a keyboard must reach too.
-                  tabIndex={0}
-                >
-                  {JSON.stringify(pane.written, null, 2)}
-                </pre>
+                <EntryCode entry={pane.written} />
               </figure>
             ) : null}
           </div>
