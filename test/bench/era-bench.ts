@@ -14,7 +14,7 @@
  * `2025/16`, `2026/16`; default all), `ERA_PROF_DIR` (run the supervisor with `--cpu-prof` there).
  * About 2 minutes with the defaults on an idle 2-core machine.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path, { resolve } from 'node:path';
 import { LeanMcpClient, MODERN_PROTOCOL_VERSION } from './lib/mcp-http-client.ts';
@@ -25,8 +25,8 @@ import {
   measureCpu,
   SERVER_EVERYTHING,
   startSupervisor,
-  waitFor,
 } from './lib/processes.ts';
+import { createClientKey, waitUntilCallable } from './lib/serving.ts';
 
 const ECHO_ARGS = { message: 'bench' };
 const ALL_CASES = ['2025/1', '2026/1', '2025/16', '2026/16'];
@@ -83,14 +83,9 @@ async function main(): Promise<void> {
   });
   try {
     const url = `http://127.0.0.1:${supervisor.port}/mcp/everything`;
-    const token = (await readFile(path.join(home, 'control-token'), 'utf8')).trim();
-    const keyResponse = await fetch(`http://127.0.0.1:${supervisor.port}/api/keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'era-bench', servers: null }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const headers = { authorization: `Bearer ${((await keyResponse.json()) as { token: string }).token}` };
+    const headers = {
+      authorization: `Bearer ${await createClientKey(home, supervisor.port, 'era-bench')}`,
+    };
     const clientOf = async (name: string) => {
       const [era, concurrency] = name.split('/');
       const client = new LeanMcpClient({
@@ -103,19 +98,13 @@ async function main(): Promise<void> {
       await client.connect(AbortSignal.timeout(30_000));
       return client;
     };
-    await waitFor(
-      async () => {
-        const probe = new LeanMcpClient({ url, maxSockets: 1, headers });
-        try {
-          await probe.connect(AbortSignal.timeout(2_000));
-          const outcome = await probe.callTool('echo', ECHO_ARGS, AbortSignal.timeout(2_000));
-          return outcome.kind === 'result' ? true : undefined;
-        } finally {
-          await probe.close();
-        }
-      },
-      { timeoutMs: 60_000, what: 'server "everything" online behind the gateway', intervalMs: 200 },
-    );
+    await waitUntilCallable({
+      url,
+      tool: 'echo',
+      args: ECHO_ARGS,
+      headers,
+      what: 'server "everything" online behind the gateway',
+    });
     const byCase = new Map<string, LeanMcpClient>();
     for (const name of cases) byCase.set(name, await clientOf(name));
     const call = (client: LeanMcpClient) => async () => {
