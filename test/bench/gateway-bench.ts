@@ -182,7 +182,7 @@ const FLOOR_SHARE = 0.9;
 const FLOOR_P50_MARGIN_MS = 0.03;
 const CONCURRENCIES = [1, 16] as const;
 
-function everythingCommand(): { command: string; args: string[] } {
+export function everythingCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: [SERVER_EVERYTHING, 'stdio'] };
 }
 
@@ -289,7 +289,7 @@ function peerTree(peer: PeerProcess, role: string, marker: string): Map<number, 
 }
 
 /** A client key for the bench, created through the control API with the home's owner token. */
-async function createClientKey(home: string, port: number): Promise<string> {
+export async function createClientKey(home: string, port: number): Promise<string> {
   const token = (await readFile(path.join(home, 'control-token'), 'utf8')).trim();
   const response = await fetch(`http://127.0.0.1:${port}/api/keys`, {
     method: 'POST',
