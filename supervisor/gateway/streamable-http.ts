@@ -102,7 +102,8 @@ export class StreamableHttp {
         `no server named "${server}" (configured: ${known})`,
       );
     }
-    const key = await this.#auth.authenticate(req, res, server);
+    const verdict = this.#auth.authenticate(req, res, server);
+    const key = verdict instanceof Promise ? await verdict : verdict;
     if (key === false) return;
     if (req.method === 'POST') return this.#post(req, res, server, key);
     if (req.method === 'GET') return this.#get(req, res, server, key);
