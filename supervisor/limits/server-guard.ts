@@ -1,7 +1,6 @@
 import type { LimitsConfig, ServerLimitsConfig } from '../config/schema.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
-import { untilAborted } from '../shared/timers.ts';
 import { type BreakerState, type CircuitBreaker, createBreaker } from './breaker.ts';
 import type { GlobalLimiter } from './global-limiter.ts';
 import { Slots } from './slots.ts';
@@ -125,6 +124,11 @@ type Pending = {
   readonly controller: AbortController;
   /** Settles when a started task has come back and its slots are given back. */
   done: Promise<void> | undefined;
+  /**
+   * Ends the wait for a started task with its signal's reason: the guard's own abort (the caller's
+   * or dispose) answers at once, whether or not the task honours its signal.
+   */
+  stopWaiting: ((reason: unknown) => void) | undefined;
   fail(error: unknown): void;
 };
 
@@ -206,7 +210,13 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     const startedAt = performance.now();
     try {
       const value = await breaker.execute(
-        () => untilAborted(callTask(task, controller.signal), controller.signal),
+        () =>
+          new Promise<T>((resolveTask, rejectTask) => {
+            // What untilAborted did, without a listener of its own on the signal: the guard is
+            // the only one that aborts it (abortTask), and ends the wait there.
+            pending.stopWaiting = rejectTask;
+            callTask(task, controller.signal).then(resolveTask, rejectTask);
+          }),
         { clientKey: pending.clientKey, isNeutral: () => pending.isNeutral },
       );
       if (!pending.isSettled) {
@@ -220,6 +230,12 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
       averageTaskMs = 0.8 * averageTaskMs + 0.2 * (performance.now() - startedAt);
       release();
     }
+  }
+
+  /** Aborts a started task's signal and answers its wait with the signal's reason. */
+  function abortTask(pending: Pending, reason: unknown): void {
+    pending.controller.abort(reason);
+    pending.stopWaiting?.(pending.controller.signal.reason);
   }
 
   function settle(pending: Pending): void {
@@ -237,7 +253,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     return new Promise<T>((resolve, reject) => {
       const onCallerAbort = () => {
         pending.isNeutral = true;
-        if (pending.isStarted) pending.controller.abort(callerSignal?.reason);
+        if (pending.isStarted) abortTask(pending, callerSignal?.reason);
         else pending.fail(callerSignal?.reason);
       };
       const pending: Pending = {
@@ -247,6 +263,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
         isNeutral: false,
         controller: new AbortController(),
         done: undefined,
+        stopWaiting: undefined,
         fail(error) {
           if (pending.isSettled) return;
           settle(pending);
@@ -361,7 +378,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
         pending.isNeutral = true;
         const error = unavailable();
         pending.fail(error);
-        pending.controller.abort(error);
+        abortTask(pending, error);
       }
       // Waiters leave the queues (their requests are answered above); requests already waiting for
       // a global slot leave that queue when they reach its head, as tombstones.
