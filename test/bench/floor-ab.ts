@@ -6,12 +6,12 @@
  * p50. A few minutes instead of the whole bench's eight.
  *
  *   node test/bench/floor-ab.ts [--rounds 5] [--c16 10000] [--c1 3000] [--warmup 20000]
- *                               [--base DIR] [--prof DIR]
+ *                               [--base DIR] [--prof DIR] [--only REGEX]
  *
  * `--base DIR`: also runs a second supervisor from another checkout (DIR/supervisor/bin/…, e.g. a
  * `git archive` of the commit before a change with this node_modules linked in), in the same
  * rounds: an A/B of two versions on the same load. `--prof DIR`: the supervisor (this checkout's)
- * runs with `--cpu-prof`, written to DIR when it stops.
+ * runs with `--cpu-prof`, written to DIR when it stops. `--only`: the cases whose name matches.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '20000' },
     base: { type: 'string' },
     prof: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const ECHO_ARGS = { message: 'bench' };
@@ -139,6 +140,10 @@ try {
         });
       }
     }
+  }
+  if (values.only) {
+    const only = new RegExp(values.only);
+    cases.splice(0, cases.length, ...cases.filter((c) => only.test(c.name) || c.name.startsWith('pass')));
   }
   const requestsOf = (concurrency: number) => Number(concurrency === 1 ? values.c1 : values.c16);
   for (const c of cases) await runFixed(c.concurrency, Number(values.warmup), () => call(c));
