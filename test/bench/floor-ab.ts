@@ -22,13 +22,8 @@ import { createClientKey, everythingCommand } from './gateway-bench.ts';
 import { LeanMcpClient } from './lib/mcp-http-client.ts';
 import { median, round, runFixed } from './lib/measure.ts';
 import { startPassThrough } from './lib/peers.ts';
-import {
-  BENCH_MARKER_VAR,
-  killLeftovers,
-  type SupervisorProcess,
-  startSupervisor,
-  waitFor,
-} from './lib/processes.ts';
+import { BENCH_MARKER_VAR, killLeftovers, type SupervisorProcess, startSupervisor } from './lib/processes.ts';
+import { waitUntilEchoAnswers } from './lib/serving.ts';
 
 const { values } = parseArgs({
   options: {
@@ -68,22 +63,10 @@ async function startOne(label: string, cliFile: string | undefined, execArgv: st
     ...(execArgv ? { execArgv } : {}),
   });
   const authorization = `Bearer ${await createClientKey(home, supervisor.port)}`;
-  await waitFor(
-    async () => {
-      const probe = new LeanMcpClient({
-        url: `http://127.0.0.1:${supervisor.port}/mcp/everything`,
-        maxSockets: 1,
-        headers: { authorization },
-      });
-      try {
-        await probe.connect(AbortSignal.timeout(2_000));
-        const outcome = await probe.callTool('echo', ECHO_ARGS, AbortSignal.timeout(2_000));
-        return outcome.kind === 'result' ? true : undefined;
-      } finally {
-        await probe.close();
-      }
-    },
-    { timeoutMs: 60_000, what: `${label}: server "everything" online`, intervalMs: 200 },
+  await waitUntilEchoAnswers(
+    `http://127.0.0.1:${supervisor.port}/mcp/everything`,
+    { authorization },
+    `${label}: server "everything" online`,
   );
   return { label, home, supervisor, authorization };
 }

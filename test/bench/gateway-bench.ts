@@ -49,8 +49,8 @@ import {
   sampleRss,
   startSupergateway,
   startSupervisor,
-  waitFor,
 } from './lib/processes.ts';
+import { waitUntilEchoAnswers } from './lib/serving.ts';
 import { SseMcpClient } from './lib/sse-mcp-client.ts';
 
 export type GatewayTarget =
@@ -464,24 +464,10 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
     const gatewayUrl = `http://127.0.0.1:${supervisor.port}`;
     const auth = { authorization: `Bearer ${await createClientKey(home, supervisor.port)}` };
     // The state file is written before the servers start: wait until the server has initialized.
-    await waitFor(
-      async () => {
-        const probe = new LeanMcpClient({
-          url: `${gatewayUrl}/mcp/everything`,
-          maxSockets: 1,
-          headers: auth,
-        });
-        try {
-          // initialize alone is not enough: it succeeds while the upstream still lists its tools,
-          // and calls in that window fail (and trip the breaker); wait for a call to succeed.
-          await probe.connect(AbortSignal.timeout(2_000));
-          const outcome = await probe.callTool('echo', ECHO_ARGS, AbortSignal.timeout(2_000));
-          return outcome.kind === 'result' ? true : undefined;
-        } finally {
-          await probe.close();
-        }
-      },
-      { timeoutMs: 60_000, what: 'server "everything" online behind the gateway', intervalMs: 200 },
+    await waitUntilEchoAnswers(
+      `${gatewayUrl}/mcp/everything`,
+      auth,
+      'server "everything" online behind the gateway',
     );
     const { command, args } = everythingCommand();
     supergateway = await startSupergateway({
