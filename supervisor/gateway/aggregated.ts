@@ -111,21 +111,31 @@ export class Aggregator {
     }
   }
 
-  async handle(method: string, params: Result | undefined, context: CallContext): Promise<Result> {
+  /**
+   * Answers one request of `/mcp`. Not an async function for `tools/call` (the hot path): its
+   * promise is the forwarder's own, one layer and one microtask fewer than every other method's.
+   */
+  handle(method: string, params: Result | undefined, context: CallContext): Promise<Result> {
+    if (method !== 'tools/call') return this.#handleOther(method, params, context);
+    try {
+      const { runtime, name } = this.#routeName(context.caller, params?.name, 'tool');
+      if (!isToolAllowed(name, runtime.config.tools)) {
+        throw new McpError(
+          JSONRPC_INVALID_PARAMS,
+          `tool "${name}" of server "${runtime.name}" is not allowed`,
+        );
+      }
+      return this.#forward(runtime, method, { ...params, name }, context, name);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #handleOther(method: string, params: Result | undefined, context: CallContext): Promise<Result> {
     const caller = context.caller;
     switch (method) {
       case 'tools/list':
         return { tools: await this.#visibleTools(caller) };
-      case 'tools/call': {
-        const { runtime, name } = this.#routeName(caller, params?.name, 'tool');
-        if (!isToolAllowed(name, runtime.config.tools)) {
-          throw new McpError(
-            JSONRPC_INVALID_PARAMS,
-            `tool "${name}" of server "${runtime.name}" is not allowed`,
-          );
-        }
-        return this.#forward(runtime, method, { ...params, name }, context, name);
-      }
       case 'prompts/list': {
         const lists = await this.#fanOut(caller, 'prompts', 'prompts/list', context);
         return {

@@ -2,7 +2,7 @@ import type { Tool } from '@modelcontextprotocol/client';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerRuntime } from '../core/server-runtime.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
-import type { Forwarder } from '../limits/forwarder.ts';
+import type { Forwarder, ForwardOptions } from '../limits/forwarder.ts';
 import { initializeResultFromDiscover, type ModernDiscoverResult } from '../protocol/legacy-session.ts';
 import {
   discoverResult,
@@ -309,12 +309,11 @@ export class Dispatcher {
     context: CallContext,
     tool?: string,
   ) {
-    return this.#forwarder.forward(runtime, method, params, {
-      clientKey: context.caller.clientKey,
-      signal: context.signal,
-      ...(context.onProgress ? { onProgress: context.onProgress } : {}),
-      ...(tool !== undefined ? { tool } : {}),
-    });
+    // Built without spreads: this runs on every forwarded request.
+    const options: ForwardOptions = { clientKey: context.caller.clientKey, signal: context.signal };
+    if (context.onProgress) options.onProgress = context.onProgress;
+    if (tool !== undefined) options.tool = tool;
+    return this.#forwarder.forward(runtime, method, params, options);
   }
 
   #runtime(server: string): ServerRuntime {

@@ -33,6 +33,8 @@ export interface ToolFilter {
  * An allow list, when given, admits only what it matches; deny always wins.
  */
 export function isToolAllowed(name: string, filter: ToolFilter): boolean {
+  // Most servers have neither list: no closure, no walk (this runs on every tools/call of /mcp).
+  if (!filter.allow?.length && !filter.deny?.length) return true;
   const matches = (patterns: string[] | undefined) =>
     patterns?.some((pattern) => globMatch(pattern, name)) ?? false;
   if (filter.allow && filter.allow.length > 0 && !matches(filter.allow)) return false;

@@ -10,7 +10,7 @@ import { classifyHttpRequest } from '../protocol/classify.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { GatewayAuth } from './auth.ts';
-import type { Dispatcher } from './dispatch.ts';
+import type { CallContext, Dispatcher } from './dispatch.ts';
 import { headerOf, serverOf, sessionlessMethod } from './endpoint.ts';
 import { classifyMessage, type JsonRpcRequest, type JsonRpcResponse, resultResponse } from './jsonrpc.ts';
 import type { ModernHttp } from './modern-http.ts';
@@ -57,8 +57,7 @@ export class StreamableHttp {
   readonly #notifications: Notifications;
   /**
    * {@link serverOf} by path: a client calls the same path over and over, and the regex and
-   * percent-decoding were the one cost only `/mcp/<server>` paid on every request (the
-   * aggregated `/mcp` is two string compares), in the gateway bench's CPU profile.
+   * percent-decoding were a cost only `/mcp/<server>` paid on every request (CPU profile).
    */
   readonly #servers = new Map<string, string | undefined | null>();
   readonly #modern: ModernHttp;
@@ -102,7 +101,8 @@ export class StreamableHttp {
         `no server named "${server}" (configured: ${known})`,
       );
     }
-    const key = await this.#auth.authenticate(req, res, server);
+    const verdict = this.#auth.authenticate(req, res, server);
+    const key = verdict instanceof Promise ? await verdict : verdict;
     if (key === false) return;
     if (req.method === 'POST') return this.#post(req, res, server, key);
     if (req.method === 'GET') return this.#get(req, res, server, key);
@@ -295,7 +295,6 @@ export class StreamableHttp {
     const abort = new AbortController();
     const inFlight: InFlight = { id, method, params, abort, startedAt: Date.now() };
     session.inFlight.set(id, inFlight);
-    const accept = req.headers.accept ?? '';
     const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
     // A stream only when something may precede the answer: progress the client asked for, or a
     // sampling/elicitation request to a client that can take one. Otherwise a plain JSON answer is
@@ -303,7 +302,7 @@ export class StreamableHttp {
     const canBeAsked =
       session.capabilities.sampling !== undefined || session.capabilities.elicitation !== undefined;
     const isStreamed =
-      accept.includes('text/event-stream') &&
+      (req.headers.accept ?? '').includes('text/event-stream') &&
       (progressToken !== undefined || (canBeAsked && STREAMED_METHODS.has(method)));
     if (isStreamed) inFlight.stream = new SseWriter(res, { headers: { [SESSION_HEADER]: session.id } });
     // The client going away mid-request cancels it upstream.
@@ -324,13 +323,14 @@ export class StreamableHttp {
           };
     let response: JsonRpcResponse;
     try {
-      const result = await this.#dispatcher.handle(method, params, {
+      const context: CallContext = {
         caller: session,
         signal: abort.signal,
         inFlight,
         inputTimeoutMs: this.#settings.limits.requestTimeoutMs,
-        ...(onProgress ? { onProgress } : {}),
-      });
+      };
+      if (onProgress) context.onProgress = onProgress;
+      const result = await this.#dispatcher.handle(method, params, context);
       response = resultResponse(id, result);
     } catch (error) {
       response = toErrorResponse(id, error);

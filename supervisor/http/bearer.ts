@@ -2,7 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 
 /** Compares a presented bearer token with the expected one in constant time. */
 export function isTokenValid(presented: string | undefined, expected: string): boolean {
-  if (!presented) return false;
+  // Tokens of another length never match (timingSafeEqual needs equal lengths, so the length was
+  // never secret); checked first so a client key compared with the control token allocates nothing.
+  if (!presented || presented.length !== expected.length) return false;
   const a = Buffer.from(presented);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

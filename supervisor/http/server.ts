@@ -17,6 +17,8 @@ export type RouteHandler = (
 
 interface Route {
   prefix: string;
+  /** `prefix` ending in `/`: what a longer path under it starts with. */
+  under: string;
   handler: RouteHandler;
 }
 
@@ -133,7 +135,7 @@ export class HttpServer {
   }
 
   route(prefix: string, handler: RouteHandler): void {
-    this.#routes.push({ prefix, handler });
+    this.#routes.push({ prefix, under: matchPrefix(prefix), handler });
     this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
@@ -238,9 +240,8 @@ export class HttpServer {
           },
         });
       }
-      const route = this.#routes.find(
-        (r) => url.pathname === r.prefix || url.pathname.startsWith(matchPrefix(r.prefix)),
-      );
+      const { pathname } = url;
+      const route = this.#routes.find((r) => pathname === r.prefix || pathname.startsWith(r.under));
       if (!route)
         return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
       await route.handler(req, res, url);

@@ -122,8 +122,8 @@ export class Forwarder {
       }
       throw error;
     } finally {
-      const capture = this.#capture?.();
-      this.#onRequest?.({
+      // One object of one shape per request (the ring buffer keeps it until the flush).
+      const event: RequestEvent = {
         ts: Date.now(),
         server: runtime.name,
         method,
@@ -133,14 +133,16 @@ export class Forwarder {
         latencyMs: performance.now() - startedAt,
         errorCode,
         reason,
-        // Off by default: then nothing on the request path changes. On: redacted, bounded JSON.
-        ...(capture?.payloads
-          ? {
-              params: capturePayload(params, capture),
-              result: capturePayload(failure ? { error: capturedError(failure.error) } : outcome, capture),
-            }
-          : {}),
-      });
+        params: undefined,
+        result: undefined,
+      };
+      // Off by default: then nothing on the request path changes. On: redacted, bounded JSON.
+      const capture = this.#capture?.();
+      if (capture?.payloads) {
+        event.params = capturePayload(params, capture);
+        event.result = capturePayload(failure ? { error: capturedError(failure.error) } : outcome, capture);
+      }
+      this.#onRequest?.(event);
     }
   }
 }

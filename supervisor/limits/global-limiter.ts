@@ -13,6 +13,18 @@ export type GlobalLimiterStats = {
 export type GlobalLimiter = {
   /** Runs `task` when a global slot is free. Rejects with SERVER_UNAVAILABLE once disposed. */
   schedule<T>(task: () => Promise<T>): Promise<T>;
+  /**
+   * Takes a slot now if one is free and nobody waits; false otherwise (then {@link acquire}).
+   * Throws SERVER_UNAVAILABLE once disposed. A slot taken is given back with {@link release}.
+   */
+  tryAcquire(): boolean;
+  /**
+   * Resolves once a slot is taken; rejects with SERVER_UNAVAILABLE when disposed, and with the
+   * signal's reason when it aborts while waiting (the place is given up, no slot is held).
+   */
+  acquire(signal?: AbortSignal): Promise<void>;
+  /** Gives back a slot taken with {@link tryAcquire} or {@link acquire}. */
+  release(): void;
   stats(): GlobalLimiterStats;
   /** Refuses new work and drops waiting work; call it after the server guards are disposed. */
   dispose(): Promise<void>;
@@ -46,6 +58,15 @@ export function createGlobalLimiter(options: { maxTotalConcurrent: number }): Gl
         slots.release();
       }
     },
+    tryAcquire() {
+      if (isDisposed) throw unavailable();
+      return slots.tryAcquire();
+    },
+    acquire(signal) {
+      if (isDisposed) return Promise.reject(unavailable());
+      return slots.acquire(unavailable, signal);
+    },
+    release: () => slots.release(),
     stats: () => ({ running: slots.running, queued: slots.waiting, maxConcurrent: slots.max }),
     async dispose() {
       if (isDisposed) return;

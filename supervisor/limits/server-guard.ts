@@ -1,8 +1,6 @@
-import Bottleneck from 'bottleneck/light.js';
 import type { LimitsConfig, ServerLimitsConfig } from '../config/schema.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { refusalError } from '../shared/refusals.ts';
-import { untilAborted } from '../shared/timers.ts';
 import { type BreakerState, type CircuitBreaker, createBreaker } from './breaker.ts';
 import type { GlobalLimiter } from './global-limiter.ts';
 import { Slots } from './slots.ts';
@@ -124,6 +122,13 @@ type Pending = {
   /** Set when the outcome says nothing about the server (caller abort, dispose). */
   isNeutral: boolean;
   readonly controller: AbortController;
+  /** Settles when a started task has come back and its slots are given back. */
+  done: Promise<void> | undefined;
+  /**
+   * Ends the wait for a started task with its signal's reason: the guard's own abort (the caller's
+   * or dispose) answers at once, whether or not the task honours its signal.
+   */
+  stopWaiting: ((reason: unknown) => void) | undefined;
   fail(error: unknown): void;
 };
 
@@ -144,11 +149,12 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
 
   const effectiveConcurrent = () => Math.max(1, Math.floor(limits.maxConcurrent * scale));
 
-  const serverLimiter = new Bottleneck({
-    maxConcurrent: effectiveConcurrent(),
-    highWater: limits.queueSize,
-    strategy: Bottleneck.strategy.OVERFLOW,
-  });
+  // The server's own queue and concurrency: a counting semaphore whose waiters are bounded by
+  // queueSize (what Bottleneck's OVERFLOW strategy with highWater = queueSize did). Bottleneck
+  // stays for the rate limit (token-bucket.ts) and the clustered guard; on this path its job
+  // bookkeeping (a job object, several promises and a microtask hop per stage) cost more than the
+  // rest of the guard together in the gateway bench's CPU profile (issue 13 goal 4).
+  const serverSlots = new Slots({ max: effectiveConcurrent(), maxWaiting: limits.queueSize });
   // A client key waiting for its own slot waits here, not in the server queue; its queue is bounded
   // by the same queueSize so one client cannot hold unbounded work. Counters, not a Bottleneck
   // Group: see slots.ts for the measured cost of a Bottleneck pass.
@@ -162,6 +168,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     return slots;
   };
   const clientQueueFull = () => new Error('the client key has queueSize requests waiting');
+  const serverQueueFull = () => new Error('the server has queueSize requests waiting');
   const bucket: TokenBucket | undefined =
     limits.requestsPerMinute === undefined
       ? undefined
@@ -194,10 +201,8 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     pending: Pending,
     task: (signal: AbortSignal) => Promise<T>,
     resolve: (value: T) => void,
+    release: () => void,
   ): Promise<void> {
-    // A request answered while it waited (caller abort, dispose) is a tombstone: Bottleneck 2 has no
-    // way to remove a queued job, so it gives its slot back here at once.
-    if (pending.isSettled) return;
     pending.isStarted = true;
     queued--;
     running++;
@@ -205,7 +210,13 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     const startedAt = performance.now();
     try {
       const value = await breaker.execute(
-        () => untilAborted(callTask(task, controller.signal), controller.signal),
+        () =>
+          new Promise<T>((resolveTask, rejectTask) => {
+            // What untilAborted did, without a listener of its own on the signal: the guard is
+            // the only one that aborts it (abortTask), and ends the wait there.
+            pending.stopWaiting = rejectTask;
+            callTask(task, controller.signal).then(resolveTask, rejectTask);
+          }),
         { clientKey: pending.clientKey, isNeutral: () => pending.isNeutral },
       );
       if (!pending.isSettled) {
@@ -217,7 +228,14 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     } finally {
       running--;
       averageTaskMs = 0.8 * averageTaskMs + 0.2 * (performance.now() - startedAt);
+      release();
     }
+  }
+
+  /** Aborts a started task's signal and answers its wait with the signal's reason. */
+  function abortTask(pending: Pending, reason: unknown): void {
+    pending.controller.abort(reason);
+    pending.stopWaiting?.(pending.controller.signal.reason);
   }
 
   function settle(pending: Pending): void {
@@ -226,13 +244,16 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     if (!pending.isStarted) queued--;
   }
 
-  /** Queues an admitted request: client key slot → server limiter (Bottleneck) → global slot. */
+  /**
+   * Queues an admitted request: client key slot → server slot → global slot, each taken at once
+   * when free (no promise, no microtask), else waited for in that order; then runs it.
+   */
   function admit<T>(task: (signal: AbortSignal) => Promise<T>, runOptions: RunOptions): Promise<T> {
     const callerSignal = runOptions.signal;
     return new Promise<T>((resolve, reject) => {
       const onCallerAbort = () => {
         pending.isNeutral = true;
-        if (pending.isStarted) pending.controller.abort(callerSignal?.reason);
+        if (pending.isStarted) abortTask(pending, callerSignal?.reason);
         else pending.fail(callerSignal?.reason);
       };
       const pending: Pending = {
@@ -241,6 +262,8 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
         isStarted: false,
         isNeutral: false,
         controller: new AbortController(),
+        done: undefined,
+        stopWaiting: undefined,
         fail(error) {
           if (pending.isSettled) return;
           settle(pending);
@@ -255,23 +278,47 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
       pendings.add(pending);
       queued++;
       callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-      // The job functions never reject; a rejection here is Bottleneck's own: a drop (the client's
-      // or the server's queue is at its high-water mark) or a stopped limiter.
       const key = runOptions.clientKey;
-      const slots = clientSlots(key);
-      const inServer = () =>
-        serverLimiter
-          .schedule(() => global.schedule(() => execute(pending, task, succeed)))
-          .finally(() => {
-            slots.release();
-            if (slots.isIdle && clients.get(key) === slots) clients.delete(key);
-          });
-      (slots.tryAcquire() ? inServer() : slots.acquire(clientQueueFull, callerSignal).then(inServer)).catch(
-        (error: unknown) => {
-          if (error instanceof SupervisorError) pending.fail(unavailable(error));
-          else pending.fail(isDisposed ? unavailable(error) : queueFull(error));
-        },
-      );
+      const client = clientSlots(key);
+      /** Gives back what the request holds, in reverse order of taking. */
+      const release = (held: 0 | 1 | 2 | 3) => {
+        if (held >= 3) global.release();
+        if (held >= 2) serverSlots.release();
+        if (held >= 1) {
+          client.release();
+          if (client.isIdle && clients.get(key) === client) clients.delete(key);
+        }
+      };
+      // A wait that ends without a slot: a full queue, a stopped guard or limiter, or the caller's
+      // abort (then the request is answered already and fail() does nothing).
+      const refused = (held: 0 | 1 | 2) => (error: unknown) => {
+        release(held);
+        if (error instanceof SupervisorError) pending.fail(unavailable(error));
+        else pending.fail(isDisposed ? unavailable(error) : queueFull(error));
+      };
+      const start = () => {
+        // A request answered while it waited (caller abort, dispose) gives its slots back at once.
+        if (pending.isSettled) return release(3);
+        pending.done = execute(pending, task, succeed, () => release(3));
+      };
+      const withGlobal = () => {
+        if (pending.isSettled) return release(2);
+        let isFree: boolean;
+        try {
+          isFree = global.tryAcquire();
+        } catch (error) {
+          return refused(2)(error);
+        }
+        if (isFree) start();
+        else global.acquire(callerSignal).then(start, refused(2));
+      };
+      const withServer = () => {
+        if (pending.isSettled) return release(1);
+        if (serverSlots.tryAcquire()) withGlobal();
+        else serverSlots.acquire(serverQueueFull, callerSignal).then(withGlobal, refused(1));
+      };
+      if (client.tryAcquire()) withServer();
+      else client.acquire(clientQueueFull, callerSignal).then(withServer, refused(0));
     });
   }
 
@@ -319,25 +366,27 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
       }
       if (isDisposed || factor === scale) return;
       scale = factor;
-      await serverLimiter.updateSettings({ maxConcurrent: effectiveConcurrent() });
+      serverSlots.setMax(effectiveConcurrent());
     },
 
     async dispose() {
       if (isDisposed) return;
       isDisposed = true;
+      const running: Promise<void>[] = [];
       for (const pending of [...pendings]) {
+        if (pending.done) running.push(pending.done);
         pending.isNeutral = true;
         const error = unavailable();
         pending.fail(error);
-        pending.controller.abort(error);
+        abortTask(pending, error);
       }
-      // Dropping the waiting jobs frees the limiters; stop() is not awaited because jobs already
-      // forwarded to the global queue leave it only when they reach its head (as tombstones).
-      const stopOptions = { dropWaitingJobs: true };
-      serverLimiter.stop(stopOptions).catch(() => undefined);
+      // Waiters leave the queues (their requests are answered above); requests already waiting for
+      // a global slot leave that queue when they reach its head, as tombstones.
+      serverSlots.rejectAll(unavailable());
       for (const slots of clients.values()) slots.rejectAll(unavailable());
       clients.clear();
-      await Promise.allSettled([serverLimiter.disconnect(), bucket?.dispose()]);
+      // Aborted tasks come back at once (their signal ends the wait for them), giving back slots.
+      await Promise.all([...running, bucket?.dispose()]);
       if (ownsBreaker) breaker.dispose();
     },
   };

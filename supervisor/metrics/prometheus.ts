@@ -44,17 +44,28 @@ export function createPrometheusMetrics(getters: MetricsGetters): PrometheusMetr
   const registry = new Registry();
   const registers = [registry];
 
-  const requests = new Counter({
+  // Request counts are added up in nested maps on the hot path (two lookups, one increment) and
+  // handed to prom-client when it is scraped: its inc() builds and hashes a label string and
+  // checks every label on each call, ~1 µs a request in the gateway bench's profile.
+  const requestCounts = new Tally();
+  const errorCounts = new Tally();
+  new Counter({
     name: 'mcp_supervisor_requests_total',
     help: 'Requests handled by the gateway, by server, JSON-RPC method and outcome.',
     labelNames: ['server', 'method', 'status'] as const,
     registers,
+    collect() {
+      requestCounts.drain((server, method, status, n) => this.inc({ server, method, status }, n));
+    },
   });
-  const requestErrors = new Counter({
+  new Counter({
     name: 'mcp_supervisor_request_errors_total',
     help: 'Failed or refused requests, by server and reason.',
     labelNames: ['server', 'reason'] as const,
     registers,
+    collect() {
+      errorCounts.drain((server, reason, _, n) => this.inc({ server, reason }, n));
+    },
   });
   const duration = new Histogram({
     name: 'mcp_supervisor_request_duration_seconds',
@@ -128,16 +139,54 @@ export function createPrometheusMetrics(getters: MetricsGetters): PrometheusMetr
 
   return {
     observeRequest(event) {
-      requests.inc({ server: event.server, method: event.method, status: event.status });
+      requestCounts.add(event.server, event.method, event.status);
       if (event.status === 'ok') {
         duration.observe({ server: event.server }, event.latencyMs / 1000);
         return;
       }
-      requestErrors.inc({ server: event.server, reason: event.errorCode ?? event.status });
+      errorCounts.add(event.server, event.errorCode ?? event.status, '');
       if (event.status === 'error') duration.observe({ server: event.server }, event.latencyMs / 1000);
     },
     metricsText: () => registry.metrics(),
     contentType: registry.contentType,
     registry,
   };
+}
+
+/**
+ * Counts by three string keys (the last '' where there are two), in nested maps (no key string
+ * built per count), drained into prom-client at scrape time. Entries stay (at zero) once seen:
+ * the key sets are small (servers × methods × outcomes) and are reused on the next count.
+ */
+class Tally {
+  readonly #counts = new Map<string, Map<string, Map<string, { n: number }>>>();
+
+  add(a: string, b: string, c: string): void {
+    let byB = this.#counts.get(a);
+    if (byB === undefined) {
+      byB = new Map();
+      this.#counts.set(a, byB);
+    }
+    let byC = byB.get(b);
+    if (byC === undefined) {
+      byC = new Map();
+      byB.set(b, byC);
+    }
+    const entry = byC.get(c);
+    if (entry === undefined) byC.set(c, { n: 1 });
+    else entry.n++;
+  }
+
+  /** Hands every count since the last drain to `take`, and zeroes it. */
+  drain(take: (a: string, b: string, c: string, n: number) => void): void {
+    for (const [a, byB] of this.#counts) {
+      for (const [b, byC] of byB) {
+        for (const [c, entry] of byC) {
+          if (entry.n === 0) continue;
+          take(a, b, c, entry.n);
+          entry.n = 0;
+        }
+      }
+    }
+  }
 }

@@ -29,6 +29,8 @@ export class PendingWrites {
   #head = 0;
   #size = 0;
   #rollups = new Map<string, RollupDelta>();
+  /** The rollup the last request went to (in `#rollups` until the next clear). */
+  #lastRollup: RollupDelta | undefined;
   #systemSamples: SystemSample[] = [];
   #processSamples: ProcessSample[] = [];
   #serverEvents: ServerEventRow[] = [];
@@ -74,11 +76,33 @@ export class PendingWrites {
 
     const tool = event.tool ?? '';
     const minute = event.ts - (event.ts % MINUTE_MS);
-    const key = `${event.server}\u0000${tool}\u0000${minute}`;
+    // Consecutive requests mostly share their rollup: the last one is kept, so the key string is
+    // built and hashed only when it changes.
+    let rollup = this.#lastRollup;
+    if (
+      rollup === undefined ||
+      rollup.minute !== minute ||
+      rollup.tool !== tool ||
+      rollup.server !== event.server
+    ) {
+      rollup = this.#rollupOf(event.server, tool, minute);
+      this.#lastRollup = rollup;
+    }
+    rollup.count++;
+    if (isError) rollup.errors++;
+    if (isRefused) rollup.refused++;
+    else {
+      rollup.latencySumMs += event.latencyMs;
+      addToHistogram(rollup.histogram, event.latencyMs);
+    }
+  }
+
+  #rollupOf(server: string, tool: string, minute: number): RollupDelta {
+    const key = `${server}\u0000${tool}\u0000${minute}`;
     let rollup = this.#rollups.get(key);
     if (!rollup) {
       rollup = {
-        server: event.server,
+        server,
         tool,
         minute,
         count: 0,
@@ -89,13 +113,7 @@ export class PendingWrites {
       };
       this.#rollups.set(key, rollup);
     }
-    rollup.count++;
-    if (isError) rollup.errors++;
-    if (isRefused) rollup.refused++;
-    else {
-      rollup.latencySumMs += event.latencyMs;
-      addToHistogram(rollup.histogram, event.latencyMs);
-    }
+    return rollup;
   }
 
   addSystemSample(sample: SystemSample): void {
@@ -131,6 +149,7 @@ export class PendingWrites {
     this.#head = 0;
     this.#size = 0;
     this.#rollups = new Map();
+    this.#lastRollup = undefined;
     this.#systemSamples = [];
     this.#processSamples = [];
     this.#serverEvents = [];

@@ -25,7 +25,8 @@ type Pending = {
   readonly resolve: (result: Record<string, unknown>) => void;
   readonly reject: (error: unknown) => void;
   readonly options: ChannelRequestOptions;
-  timer: NodeJS.Timeout | undefined;
+  /** When it times out (`performance.now()` clock); infinite for a timeout past MAX_TIMER_MS. */
+  deadline: number;
   onAbort: (() => void) | undefined;
   /** The last progress value passed on; MCP progress only increases. */
   lastProgress: number;
@@ -50,6 +51,16 @@ export class RequestChannel {
   /** Distinguishes connections, so an answer meant for an earlier one is never taken. */
   readonly #prefix: string;
   readonly #pending = new Map<string, Pending>();
+  /**
+   * One timer for every pending request, armed for the earliest deadline, instead of a timer set,
+   * unref'd and cleared per request (the unref alone was ~4 µs a call in the gateway bench's CPU
+   * profile). An answered request leaves its deadline behind: when the timer fires it finds
+   * nothing expired and is armed again for the earliest deadline still pending. It is cleared
+   * when nothing is pending.
+   */
+  #timer: NodeJS.Timeout | undefined;
+  /** The deadline the timer is armed for. */
+  #timerDeadline = Number.POSITIVE_INFINITY;
   #nextId = 0;
   #closedWith: Error | undefined;
 
@@ -104,7 +115,7 @@ export class RequestChannel {
         resolve,
         reject,
         options,
-        timer: this.#startTimer(id, options.timeoutMs),
+        deadline: deadlineOf(options.timeoutMs),
         onAbort: undefined,
         lastProgress: Number.NEGATIVE_INFINITY,
         stream: this.#isCancelledByStream ? new AbortController() : undefined,
@@ -115,6 +126,7 @@ export class RequestChannel {
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.#pending.set(id, pending);
+      if (pending.deadline < this.#timerDeadline) this.#armTimer(pending.deadline);
       const message = { jsonrpc: '2.0', id, method, ...(sentParams ? { params: sentParams } : {}) };
       const fail = (error: unknown) => {
         if (this.#pending.get(id) !== pending) return;
@@ -169,8 +181,7 @@ export class RequestChannel {
         if (progress <= pending.lastProgress) return true;
         pending.lastProgress = progress;
       }
-      clearTimeout(pending.timer);
-      pending.timer = this.#startTimer(pending.id, pending.options.timeoutMs);
+      pending.deadline = deadlineOf(pending.options.timeoutMs);
       try {
         pending.options.onProgress?.(record.params as Record<string, unknown>);
       } catch {
@@ -210,14 +221,33 @@ export class RequestChannel {
       this.#settle(pending);
       pending.reject(this.#closedWith);
     }
+    this.#armTimer(Number.POSITIVE_INFINITY);
   }
 
-  #startTimer(id: string, timeoutMs: number): NodeJS.Timeout | undefined {
-    // Node would fire an out-of-range delay after 1 ms.
-    if (!(timeoutMs <= MAX_TIMER_MS)) return undefined;
-    const timer = setTimeout(() => {
-      const pending = this.#pending.get(id);
-      if (!pending) return;
+  /** (Re)arms the one timer for `deadline`, unless it would fire sooner already. */
+  #armTimer(deadline: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerDeadline = deadline;
+    if (deadline === Number.POSITIVE_INFINITY) {
+      this.#timer = undefined;
+      return;
+    }
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, Math.ceil(deadline - performance.now())));
+    this.#timer.unref();
+  }
+
+  /** Times out every request past its deadline, then arms the timer for the earliest left. */
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerDeadline = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const pending of [...this.#pending.values()]) {
+      if (pending.deadline > now) {
+        earliest = Math.min(earliest, pending.deadline);
+        continue;
+      }
+      const { timeoutMs } = pending.options;
       this.#cancel(
         pending,
         refusalError(
@@ -226,9 +256,9 @@ export class RequestChannel {
         ),
         `timed out after ${timeoutMs} ms`,
       );
-    }, timeoutMs);
-    timer.unref();
-    return timer;
+    }
+    // A request sent meanwhile (a cancel's send cannot start one, but be safe) armed it already.
+    if (earliest < this.#timerDeadline) this.#armTimer(earliest);
   }
 
   /** Answers the caller with `error` and tells the server to stop working on the request. */
@@ -254,7 +284,8 @@ export class RequestChannel {
 
   #settle(pending: Pending): void {
     this.#pending.delete(pending.id);
-    clearTimeout(pending.timer);
+    // An idle channel holds no timer; under load (requests overlapping) it is never idle.
+    if (this.#pending.size === 0 && this.#timer !== undefined) this.#armTimer(Number.POSITIVE_INFINITY);
     if (pending.onAbort) pending.options.signal?.removeEventListener('abort', pending.onAbort);
   }
 
@@ -265,6 +296,12 @@ export class RequestChannel {
       { cause },
     );
   }
+}
+
+/** The deadline of a request given `timeoutMs` from now; none past what a timer can wait. */
+function deadlineOf(timeoutMs: number): number {
+  // Node would fire an out-of-range delay after 1 ms: a longer timeout means none at all.
+  return timeoutMs <= MAX_TIMER_MS ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
 }
 
 /**

@@ -182,7 +182,7 @@ const FLOOR_SHARE = 0.9;
 const FLOOR_P50_MARGIN_MS = 0.03;
 const CONCURRENCIES = [1, 16] as const;
 
-function everythingCommand(): { command: string; args: string[] } {
+export function everythingCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: [SERVER_EVERYTHING, 'stdio'] };
 }
 

@@ -200,11 +200,14 @@ export async function startSupervisor(options: {
   marker: string;
   /** Node options for the supervisor process only (e.g. `--cpu-prof`). */
   execArgv?: string[];
+  /** The CLI entry to run (another checkout's, for A/B rounds); default this one's. */
+  cliFile?: string;
   timeoutMs?: number;
 }): Promise<SupervisorProcess> {
+  const cliFile = options.cliFile ?? CLI_FILE;
   await writeFile(path.join(options.home, 'config.json'), JSON.stringify(options.config, null, 2));
   const child = spawnNode(
-    [...(options.execArgv ?? []), CLI_FILE, 'start', '--home', options.home],
+    [...(options.execArgv ?? []), cliFile, 'start', '--home', options.home],
     options.marker,
     {
       MCP_SUPERVISOR_PORT: '0',
@@ -212,7 +215,7 @@ export async function startSupervisor(options: {
   );
   const stop = async () => {
     if (hasExited(child)) return;
-    const cli = spawnNode([CLI_FILE, 'stop', '--home', options.home], options.marker);
+    const cli = spawnNode([cliFile, 'stop', '--home', options.home], options.marker);
     if (!(await exited(cli, 20_000))) cli.kill('SIGKILL');
     if (!(await exited(child, 10_000))) await stopChild(child);
   };
