@@ -9,7 +9,6 @@ import { HttpServer } from '../http/server.ts';
 import { staticFiles } from '../http/static-files.ts';
 import { Forwarder } from '../limits/forwarder.ts';
 import { ServerGuards } from '../limits/guards.ts';
-import { registerConnectionMetrics } from '../metrics/connection-metrics.ts';
 import { Pm2Manager } from '../process/pm2-manager.ts';
 import { TypedEmitter } from '../shared/emitter.ts';
 import { SupervisorError } from '../shared/errors.ts';
@@ -19,7 +18,6 @@ import { VERSION } from '../shared/version.ts';
 import { ClientKeys } from '../store/client-keys.ts';
 import { openStore } from '../store/db.ts';
 import { toReloadEventRow } from '../store/server-events.ts';
-import { startCluster } from './cluster.ts';
 import { CONSOLE_DIR, CONSOLE_FILES } from './console-page.ts';
 import { controlRouteGroups } from './control-context.ts';
 import { type ClaimHandoff, claimHome } from './home-claim.ts';
@@ -146,8 +144,9 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     // 5. With `supervisor.cluster`: the Redis connection, key events and key sync (stopped after
     //    the guards). Then limits (one guard per server, shared through Redis when clustered; the
     //    global cap) and what watches: recorder, alerts, monitor, metrics, retention.
+    // Redis (ioredis, ~5 MiB of RSS) is loaded only by a supervisor configured to use it.
     const cluster = settings.cluster
-      ? startCluster({ settings: settings.cluster, keys, logger, shutdown })
+      ? (await import('./cluster.ts')).startCluster({ settings: settings.cluster, keys, logger, shutdown })
       : undefined;
     const guards = new ServerGuards({
       settings,
@@ -210,7 +209,10 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       isOwnerRequest: isOwnerRequest(token),
       allowedHosts: settings.gateway.allowedHosts,
     });
-    registerConnectionMetrics(observability.metrics.registry, () => http.connectionStats());
+    observability.metrics.onRegistry(async (registry) => {
+      const { registerConnectionMetrics } = await import('../metrics/connection-metrics.ts');
+      registerConnectionMetrics(registry, () => http.connectionStats());
+    });
     registerRoutes(http, {
       token,
       groups: controlRouteGroups({
