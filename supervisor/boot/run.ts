@@ -140,6 +140,13 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     const pm2 = new Pm2Manager({ pm2Home: paths.pm2Home, logger });
     const core = new SupervisorCore({ paths, config, pm2, logger });
     core.onEvent((event) => publish('server', event));
+    // The PM2 daemon boots (a process of its own) while the rest is built and the listener opens;
+    // step 9 waits for it. Its stop step is here, so a stop before step 9 kills it too (after
+    // step 9 the core's own stop has, and this is a no-op).
+    shutdown.add('PM2 daemon', () => pm2.kill());
+    core.launchDaemon().catch(() => {
+      // Reported by core.start(), which waits for it.
+    });
 
     // 5. With `supervisor.cluster`: the Redis connection, key events and key sync (stopped after
     //    the guards). Then limits (one guard per server, shared through Redis when clustered; the
@@ -256,7 +263,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       );
     }
 
-    // 9. Start watching, then PM2 and the servers (their start begins; it is not awaited).
+    // 9. Start watching, then the servers once PM2 runs (their start begins; it is not awaited).
     signal.throwIfAborted();
     observability.start();
     await core.start({ signal });
