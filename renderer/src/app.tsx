@@ -5,6 +5,7 @@ import { describeState, worstTone } from './lib/state-reason.ts';
 import { dismissNotice, firingAlerts, isStale, link, notices, status } from './state/app-state.ts';
 import { location } from './state/router.ts';
 import { AlertsView } from './views/alerts.tsx';
+import { ClientsView } from './views/clients.tsx';
 import { ConfigView } from './views/config.tsx';
 import { HostView } from './views/host.tsx';
 import { KeysView } from './views/keys.tsx';
@@ -23,6 +24,7 @@ const SECTIONS: { view: Route['view']; label: string; href: string }[] = [
   { view: 'supervisor-logs', label: 'Supervisor log', href: '#/logs/supervisor' },
   { view: 'config', label: 'Config', href: '#/config' },
   { view: 'keys', label: 'Keys', href: '#/keys' },
+  { view: 'clients', label: 'Clients', href: '#/clients' },
 ];
 
 function titleOf(route: Route): string {
@@ -108,6 +110,8 @@ function View(props: { route: Route; query: URLSearchParams }) {
       return <ConfigView />;
     case 'keys':
       return <KeysView />;
+    case 'clients':
+      return <ClientsView />;
     case 'not-found':
       return (
         <div>

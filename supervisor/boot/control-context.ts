@@ -1,6 +1,7 @@
 import type { ClusterStatus, ServerStatus } from '../client/wire-types.ts';
 import { parseConfig } from '../config/parse.ts';
 import { createAlertRoutes } from '../control/alert-routes.ts';
+import { createClientRoutes } from '../control/client-routes.ts';
 import { createConfigEditor } from '../control/config-editor.ts';
 import { createConfigRoutes } from '../control/config-routes.ts';
 import { type ControlEvent, createEventRoutes } from '../control/event-routes.ts';
@@ -58,6 +59,7 @@ export interface ControlContext {
 export function controlRouteGroups(context: ControlContext): RouteGroup[] {
   const { core, observability } = context;
   const flush = () => observability.recorder.flush();
+  const validateConfig = (text: string) => parseConfig(text, { source: 'config', env: context.env });
   return [
     createServerRoutes({
       version: context.version,
@@ -78,7 +80,7 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
     }),
     createSupervisorRoutes({
       reload: context.reload,
-      validateConfig: (text) => parseConfig(text, { source: 'config', env: context.env }),
+      validateConfig,
       requestStop: context.requestStop,
     }),
     createEventRoutes({ onEvent: context.onEvent, queries: observability.queries }),
@@ -121,5 +123,14 @@ export function controlRouteGroups(context: ControlContext): RouteGroup[] {
       }),
     }),
     createSupervisorLogRoutes({ logDir: context.paths.logDir }),
+    createClientRoutes({
+      paths: context.paths,
+      configFile: context.configFile,
+      env: context.env,
+      keys: context.keys,
+      status: context.status,
+      validateConfig,
+      reload: () => context.reload('console'),
+    }),
   ];
 }

@@ -1,3 +1,4 @@
+import type { ClientSetupState } from '../client/mcp-clients-wire.ts';
 import type { HomePaths } from '../shared/home.ts';
 import { CLIENTS, type ClientId, type ConfigScope } from './clients.ts';
 import { type ConfigLocation, clientConfigLocations } from './locations.ts';
@@ -16,16 +17,8 @@ export interface ClientStatusRow {
   servers: number;
   /** Names of `mcp-supervisor connect` entries in the file. */
   connectEntries: string[];
-  setup:
-    | {
-        entryName: string;
-        keyName: string;
-        keyId: string;
-        keyActive: boolean;
-        server: string | null;
-        moved: string[];
-      }
-    | undefined;
+  /** What setup recorded for this file (the control API's wire type: the console shows it). */
+  setup: ClientSetupState | undefined;
   problem?: string;
 }
 

@@ -13,11 +13,9 @@ import {
 } from './sources.ts';
 import {
   type ReloadDiff,
-  reloadSupervisor,
-  runningConfigFile,
-  runningSupervisor,
   type ServerOutcome,
-  validateWithSupervisor,
+  type SupervisorLink,
+  supervisorLinkOf,
   waitForServers,
 } from './supervisor-link.ts';
 
@@ -30,14 +28,20 @@ export interface PlanImportOptions extends PlatformOptions {
   /** Values for VS Code `${input:id}` variables. */
   inputs?: Readonly<Record<string, string>>;
   workspaceFolder?: string;
+  /** The running supervisor; default: the one of `paths`, through its control API. */
+  supervisor?: SupervisorLink;
   signal?: AbortSignal;
 }
 
 /** The config file an import writes: the one asked for, else the one the running supervisor reads. */
-export async function targetConfigFile(paths: HomePaths, configFile: string | undefined): Promise<string> {
+export async function targetConfigFile(
+  paths: HomePaths,
+  configFile: string | undefined,
+  supervisor?: SupervisorLink,
+): Promise<string> {
   if (configFile) return path.resolve(configFile);
-  const client = await runningSupervisor(paths);
-  return (client ? await runningConfigFile(client).catch(() => null) : null) ?? paths.configFile;
+  const link = await supervisorLinkOf(paths, supervisor);
+  return (link ? await link.configFile().catch(() => null) : null) ?? paths.configFile;
 }
 
 export async function planImportRun(source: ClientFileSpec, options: PlanImportOptions): Promise<ImportPlan> {
@@ -50,7 +54,7 @@ export async function planImportRun(source: ClientFileSpec, options: PlanImportO
     );
   }
   const mapping = await mappingContext(located, read.block, options);
-  const targetFile = await targetConfigFile(options.paths, options.configFile);
+  const targetFile = await targetConfigFile(options.paths, options.configFile, options.supervisor);
   const targetText = await readTextIfExists(targetFile, options.signal);
   return planImportFrom(
     { client: located.client, file: located.file, scope: located.scope, block: read.block },
@@ -71,6 +75,8 @@ export interface ApplyImportOptions {
   /** How long to wait for the imported servers to leave `starting` (default 120 s: npx downloads). */
   waitMs?: number;
   onProgress?: (message: string) => void;
+  /** The running supervisor; default: the one of `paths`, through its control API. */
+  supervisor?: SupervisorLink;
   signal?: AbortSignal;
 }
 
@@ -100,13 +106,13 @@ export async function applyImportRun(plan: ImportPlan, options: ApplyImportOptio
       `${file} changed since the import was planned; run the import again (nothing was changed)`,
     );
   }
-  const client = await runningSupervisor(options.paths);
+  const client = await supervisorLinkOf(options.paths, options.supervisor);
   const configFile = client
-    ? ((await runningConfigFile(client, options.signal)) ?? options.paths.configFile)
+    ? ((await client.configFile(options.signal)) ?? options.paths.configFile)
     : undefined;
   const isItsConfig = configFile !== undefined && sameFile(configFile, file);
   // The running supervisor expands ${VAR} from its own environment: ask it, not only ourselves.
-  if (client && isItsConfig) await validateWithSupervisor(client, plan.text, options.signal);
+  if (client && isItsConfig) await client.validate(plan.text, options.signal);
   const backup = await backupFile(file);
   await writeFileAtomic(file, plan.text, { createDir: true });
   const result: ImportResult = {
@@ -134,7 +140,7 @@ export async function applyImportRun(plan: ImportPlan, options: ApplyImportOptio
     .filter((item) => item.action === 'add' || item.action === 'replace')
     .map((item) => item.name);
   options.onProgress?.(`reloading the supervisor: starting ${names.join(', ')}`);
-  const diff = await reloadSupervisor(client, options.signal);
+  const diff = await client.reload(options.signal);
   const servers = await waitForServers(client, names, {
     timeoutMs: options.waitMs ?? 120_000,
     ...(options.signal ? { signal: options.signal } : {}),

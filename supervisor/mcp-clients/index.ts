@@ -57,7 +57,7 @@ export type {
 } from './setup-run.ts';
 export { defaultLauncher } from './setup-run.ts';
 export type { ClientFileSpec, PlatformOptions } from './sources.ts';
-export type { KeyIssuer, ServerOutcome } from './supervisor-link.ts';
+export type { KeyIssuer, ReloadDiff, ServerOutcome, SupervisorLink } from './supervisor-link.ts';
 export { homeKeyIssuer } from './supervisor-link.ts';
 
 /**

@@ -18,7 +18,7 @@ import {
 } from './setup-plan.ts';
 import { readSetupRecords, type SetupRecord, sameFile, writeSetupRecords } from './setup-state.ts';
 import { locateClientFile, mappingContext, type PlatformOptions, readClientFile } from './sources.ts';
-import { homeKeyIssuer, type KeyIssuer, runningServerNames, runningSupervisor } from './supervisor-link.ts';
+import { homeKeyIssuer, type KeyIssuer, type SupervisorLink, supervisorLinkOf } from './supervisor-link.ts';
 
 /** Our CLI as a GUI client must start it: this Node, this script, both absolute. */
 export function defaultLauncher(): Launcher {
@@ -41,6 +41,8 @@ export interface SetupOptions extends PlatformOptions {
   launcher?: Launcher;
   configFile?: string;
   keys?: KeyIssuer;
+  /** The running supervisor; default: the one of `paths`, through its control API. */
+  supervisor?: SupervisorLink;
   signal?: AbortSignal;
 }
 
@@ -67,8 +69,9 @@ const TOKEN_PLACEHOLDER = '<a new client key, created when applied>';
 async function ourServers(
   paths: HomePaths,
   configFile: string | undefined,
+  supervisor: SupervisorLink | undefined,
 ): Promise<Record<string, unknown>> {
-  const text = await readTextIfExists(await targetConfigFile(paths, configFile));
+  const text = await readTextIfExists(await targetConfigFile(paths, configFile, supervisor));
   if (text === undefined) return {};
   try {
     const doc = JSON5.parse(text) as { mcpServers?: Record<string, unknown> };
@@ -78,10 +81,14 @@ async function ourServers(
   }
 }
 
-async function knownServerNames(paths: HomePaths, configFile: string | undefined): Promise<string[]> {
-  const client = await runningSupervisor(paths);
-  if (client) return runningServerNames(client);
-  return Object.keys(await ourServers(paths, configFile));
+async function knownServerNames(
+  paths: HomePaths,
+  configFile: string | undefined,
+  supervisor: SupervisorLink | undefined,
+): Promise<string[]> {
+  const link = await supervisorLinkOf(paths, supervisor);
+  if (link) return (await link.servers()).map((server) => server.name);
+  return Object.keys(await ourServers(paths, configFile, supervisor));
 }
 
 async function freeKeyName(keys: KeyIssuer, base: string): Promise<string> {
@@ -118,7 +125,10 @@ export async function planSetupRun(client: ClientId, options: SetupOptions): Pro
       `${located.file} already has a server "${entryName}"; choose another name with --entry-name`,
     );
   }
-  if (server !== null && !(await knownServerNames(options.paths, options.configFile)).includes(server)) {
+  if (
+    server !== null &&
+    !(await knownServerNames(options.paths, options.configFile, options.supervisor)).includes(server)
+  ) {
     throw new SupervisorError(
       'UNKNOWN_SERVER',
       `the supervisor has no server "${server}"; see: mcp-supervisor status`,
@@ -132,7 +142,7 @@ export async function planSetupRun(client: ClientId, options: SetupOptions): Pro
     const context = await mappingContext(located, read.block, options);
     ({ move, keep } = movableServers(
       read.block,
-      await ourServers(options.paths, options.configFile),
+      await ourServers(options.paths, options.configFile, options.supervisor),
       context,
       entryName,
     ));

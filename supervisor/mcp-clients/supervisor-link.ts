@@ -22,21 +22,6 @@ interface StatusBody {
   servers: ServerStatus[];
 }
 
-/** The config file the running supervisor reads (`null`: the built-in default, watching `paths.configFile`). */
-export async function runningConfigFile(client: ControlClient, signal?: AbortSignal): Promise<string | null> {
-  const body = await client.request<StatusBody>('GET', '/api/status', signal ? { signal } : {});
-  return body.supervisor.configFile;
-}
-
-/** Validates config text with the running supervisor's environment; throws its `CONFIG_INVALID`. */
-export async function validateWithSupervisor(
-  client: ControlClient,
-  text: string,
-  signal?: AbortSignal,
-): Promise<void> {
-  await client.request('POST', '/api/config/validate', { body: text, ...(signal ? { signal } : {}) });
-}
-
 /** What the supervisor's reload did (the config diff). */
 export interface ReloadDiff {
   added?: string[];
@@ -45,14 +30,6 @@ export interface ReloadDiff {
   unchanged?: string[];
 }
 
-export async function reloadSupervisor(client: ControlClient, signal?: AbortSignal): Promise<ReloadDiff> {
-  const body = await client.request<{ result: ReloadDiff }>('POST', '/api/reload', signal ? { signal } : {});
-  return body.result ?? {};
-}
-
-/** States a server passes through on its way up; anything else is where it ended. */
-const PENDING_STATES = new Set(['starting', 'restarting', 'installing', 'stopping']);
-
 export interface ServerOutcome {
   name: string;
   state: string;
@@ -60,12 +37,62 @@ export interface ServerOutcome {
 }
 
 /**
- * Polls the status until every server of `names` has left the pending states (or `timeoutMs`
+ * The running supervisor as import and setup use it. The CLI and the tray reach it through its
+ * control API ({@link controlLink}); the supervisor's own control routes (the console) pass one
+ * that calls its parts directly, rather than have it call itself over HTTP.
+ */
+export interface SupervisorLink {
+  /** The config file it reads (`null`: the built-in default, watching the home's `config.json`). */
+  configFile(signal?: AbortSignal): Promise<string | null>;
+  /** Validates config text with its environment (which expands `${VAR}`); throws `CONFIG_INVALID`. */
+  validate(text: string, signal?: AbortSignal): Promise<void>;
+  /** Runs its one reload pipeline; resolves with the diff once the change is applied. */
+  reload(signal?: AbortSignal): Promise<ReloadDiff>;
+  /** Every server it has, with its state now. */
+  servers(signal?: AbortSignal): Promise<ServerOutcome[]>;
+}
+
+/** A {@link SupervisorLink} over the control API of the supervisor `client` talks to. */
+export function controlLink(client: ControlClient): SupervisorLink {
+  const status = (signal?: AbortSignal) =>
+    client.request<StatusBody>('GET', '/api/status', signal ? { signal } : {});
+  return {
+    configFile: async (signal) => (await status(signal)).supervisor.configFile,
+    validate: async (text, signal) => {
+      await client.request('POST', '/api/config/validate', { body: text, ...(signal ? { signal } : {}) });
+    },
+    reload: async (signal) =>
+      (await client.request<{ result: ReloadDiff }>('POST', '/api/reload', signal ? { signal } : {}))
+        .result ?? {},
+    servers: async (signal) =>
+      (await status(signal)).servers.map((row) => ({
+        name: row.name,
+        state: row.state,
+        ...(row.lastError ? { lastError: row.lastError } : {}),
+      })),
+  };
+}
+
+/** `given`, else the running supervisor of `paths` over its control API, else `undefined`. */
+export async function supervisorLinkOf(
+  paths: HomePaths,
+  given: SupervisorLink | undefined,
+): Promise<SupervisorLink | undefined> {
+  if (given) return given;
+  const client = await runningSupervisor(paths);
+  return client ? controlLink(client) : undefined;
+}
+
+/** States a server passes through on its way up; anything else is where it ended. */
+const PENDING_STATES = new Set(['starting', 'restarting', 'installing', 'stopping']);
+
+/**
+ * Polls the servers until every one of `names` has left the pending states (or `timeoutMs`
  * passed), calling `onProgress` with the ones still pending after each poll. A server missing from
  * the status is reported as `absent`.
  */
 export async function waitForServers(
-  client: ControlClient,
+  link: SupervisorLink,
   names: readonly string[],
   options: {
     timeoutMs: number;
@@ -76,28 +103,16 @@ export async function waitForServers(
 ): Promise<ServerOutcome[]> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const body = await client.request<StatusBody>(
-      'GET',
-      '/api/status',
-      options.signal ? { signal: options.signal } : {},
+    const rows = await link.servers(options.signal);
+    const outcomes = names.map(
+      (name): ServerOutcome => rows.find((row) => row.name === name) ?? { name, state: 'absent' },
     );
-    const outcomes = names.map((name): ServerOutcome => {
-      const row = body.servers.find((server) => server.name === name);
-      if (!row) return { name, state: 'absent' };
-      return { name, state: row.state, ...(row.lastError ? { lastError: row.lastError } : {}) };
-    });
     const pending = outcomes.filter((outcome) => PENDING_STATES.has(outcome.state));
     if (pending.length === 0 || Date.now() >= deadline) return outcomes;
     options.onProgress?.(pending);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
     options.signal?.throwIfAborted();
   }
-}
-
-/** Names of the servers the running supervisor has. */
-export async function runningServerNames(client: ControlClient): Promise<string[]> {
-  const body = await client.request<StatusBody>('GET', '/api/status');
-  return body.servers.map((server) => server.name);
 }
 
 /** Creating and revoking client keys of a home. */

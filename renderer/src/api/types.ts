@@ -23,6 +23,20 @@ import type {
 import type { ServerState } from '../../../supervisor/shared/server-state.ts';
 
 export type {
+  ClientEntry,
+  ClientsBody,
+  ImportAnswer,
+  ImportApplied,
+  ImportPreview,
+  ImportPreviewItem,
+  McpClientScope,
+  RemoveAnswer,
+  SetupAnswer,
+  SetupApplied,
+  SetupPreview,
+} from '../../../supervisor/client/mcp-clients-wire.ts';
+
+export type {
   ConfigCheck,
   ConfigDiff,
   ConfigView,

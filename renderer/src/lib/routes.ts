@@ -1,7 +1,7 @@
 /**
  * Hash routes (the tray app deep-links to these; keep them stable):
  * `#/servers`, `#/servers/<name>`, `#/servers/<name>/logs`, `#/alerts`, `#/alerts/<id>`, `#/host`,
- * `#/timeline`, `#/requests`, `#/logs/supervisor`, `#/config`, `#/keys`. A route may carry a
+ * `#/timeline`, `#/requests`, `#/logs/supervisor`, `#/config`, `#/keys`, `#/clients`. A route may carry a
  * query (`#/requests?server=memory&status=error`) for filters a person can share.
  */
 export type Route =
@@ -16,6 +16,7 @@ export type Route =
   | { view: 'supervisor-logs' }
   | { view: 'config' }
   | { view: 'keys' }
+  | { view: 'clients' }
   | { view: 'not-found'; path: string };
 
 export interface Location {
@@ -52,7 +53,8 @@ export function parseHash(hash: string): Location {
     route = { view: 'alert', id: Number(second) };
   } else if (parts.length === 1 && (first === 'host' || first === 'timeline' || first === 'requests')) {
     route = { view: first };
-  } else if (parts.length === 1 && (first === 'config' || first === 'keys')) route = { view: first };
+  } else if (parts.length === 1 && (first === 'config' || first === 'keys' || first === 'clients'))
+    route = { view: first };
   else if (first === 'logs' && second === 'supervisor' && parts.length === 2)
     route = { view: 'supervisor-logs' };
   return { route, query };

@@ -16,6 +16,7 @@ describe('hash routes', () => {
       ['#/logs/supervisor', { view: 'supervisor-logs' }],
       ['#/config', { view: 'config' }],
       ['#/keys', { view: 'keys' }],
+      ['#/clients', { view: 'clients' }],
     ];
     for (const [hash, route] of cases) {
       expect(parseHash(hash).route).toEqual(route);
