@@ -35,7 +35,8 @@ export class ModernCaller implements Caller {
   readonly clientKey: string;
   readonly capabilities: Readonly<Record<string, unknown>>;
   readonly logLevel: string | undefined;
-  readonly #scope: ReadonlySet<string> | undefined;
+  /** The key's servers, as the key cache holds them (a Set per request would be built for nothing). */
+  readonly #scope: readonly string[] | undefined;
   readonly #envelope: ModernEnvelope;
 
   constructor(options: {
@@ -46,14 +47,14 @@ export class ModernCaller implements Caller {
   }) {
     this.server = options.server;
     this.clientKey = options.clientKey ?? ANONYMOUS_PRINCIPAL;
-    this.#scope = options.scope ? new Set(options.scope) : undefined;
+    this.#scope = options.scope ?? undefined;
     this.#envelope = options.envelope;
     this.capabilities = options.envelope.clientCapabilities;
     this.logLevel = options.envelope.logLevel;
   }
 
   canReach(server: string): boolean {
-    return this.#scope === undefined || this.#scope.has(server);
+    return this.#scope === undefined || this.#scope.includes(server);
   }
 
   envelope(): Record<string, unknown> {

@@ -6,6 +6,7 @@ import type { Forwarder } from '../limits/forwarder.ts';
 import { initializeResultFromDiscover, type ModernDiscoverResult } from '../protocol/legacy-session.ts';
 import {
   discoverResult,
+  hasMrtrFields,
   routeModernRequest,
   stripEnvelope,
   toModernResult,
@@ -273,18 +274,21 @@ export class Dispatcher {
     if (caller.era === 'legacy') return this.#send(runtime, method, params, context, tool);
     const sent = stripEnvelope(params);
     if (!MRTR_METHODS.includes(method)) return this.#send(runtime, method, sent, context, tool);
-    const route = routeModernRequest(method, params);
-    if (route.kind === 'error') throw new RpcAnswerError(route, route.httpStatus);
-    if (route.kind === 'mrtr-retry') {
-      return this.#mrtr.retry({
-        caller,
-        method,
-        params: route.params,
-        requestState: route.requestState,
-        inputResponses: route.inputResponses,
-        signal: context.signal,
-        onProgress: context.onProgress,
-      });
+    // Only a retry needs routing (a first call would only have its envelope stripped again).
+    if (hasMrtrFields(params)) {
+      const route = routeModernRequest(method, params);
+      if (route.kind === 'error') throw new RpcAnswerError(route, route.httpStatus);
+      if (route.kind === 'mrtr-retry') {
+        return this.#mrtr.retry({
+          caller,
+          method,
+          params: route.params,
+          requestState: route.requestState,
+          inputResponses: route.inputResponses,
+          signal: context.signal,
+          onProgress: context.onProgress,
+        });
+      }
     }
     return this.#mrtr.call({
       caller,

@@ -9,7 +9,7 @@ import type { SubscriptionFilter } from '../protocol/subscriptions.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { ModernCaller } from './caller.ts';
-import type { Dispatcher } from './dispatch.ts';
+import type { CallContext, Dispatcher } from './dispatch.ts';
 import { errorResponse, type JsonRpcResponse, resultResponse } from './jsonrpc.ts';
 import type { Listens } from './listens.ts';
 import { modernHttpStatus, RpcAnswerError, toErrorResponse } from './rpc-errors.ts';
@@ -107,11 +107,9 @@ export class ModernHttp {
     let response: JsonRpcResponse;
     let status = 200;
     try {
-      const result = await this.#dispatcher.handle(method, params, {
-        caller,
-        signal: abort.signal,
-        ...(onProgress ? { onProgress } : {}),
-      });
+      const context: CallContext = { caller, signal: abort.signal };
+      if (onProgress) context.onProgress = onProgress;
+      const result = await this.#dispatcher.handle(method, params, context);
       response = resultResponse(id, result);
     } catch (error) {
       response = toErrorResponse(id, error);

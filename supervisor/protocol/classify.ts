@@ -197,7 +197,8 @@ function fastClassify(
     return undefined;
   if (!supported.includes(claimed) || request.header(HEADERS.method) !== method) return undefined;
   const capabilities = meta[META.clientCapabilities];
-  if (!isPlainObject(capabilities) || !Object.values(capabilities).every(isPlainObject)) return undefined;
+  if (!isPlainObject(capabilities)) return undefined;
+  for (const name in capabilities) if (!isPlainObject(capabilities[name])) return undefined;
   const clientInfo = meta[META.clientInfo];
   if (
     clientInfo !== undefined &&
@@ -213,17 +214,10 @@ function fastClassify(
   const message = body as { jsonrpc: '2.0'; id: RequestId; method: string; params?: Record<string, unknown> };
   if (missingStandardHeader(message, versionHeader, method, request.header(HEADERS.name)) !== undefined)
     return undefined;
-  return {
-    era: 'modern',
-    kind: 'request',
-    message,
-    envelope: {
-      revision: claimed,
-      clientCapabilities: capabilities,
-      ...(clientInfo !== undefined && { clientInfo: clientInfo as ModernEnvelope['clientInfo'] }),
-      ...(logLevel !== undefined && { logLevel }),
-    },
-  };
+  const envelope: ModernEnvelope = { revision: claimed, clientCapabilities: capabilities };
+  if (clientInfo !== undefined) envelope.clientInfo = clientInfo as ModernEnvelope['clientInfo'];
+  if (logLevel !== undefined) envelope.logLevel = logLevel;
+  return { era: 'modern', kind: 'request', message, envelope };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -9,7 +9,7 @@
  *
  * Pure: values in, values out.
  */
-import { CACHEABLE_METHODS, ENVELOPE_KEYS, META, MODERN_REVISION, RPC_CODES } from './revisions.ts';
+import { CACHEABLE_METHODS, isEnvelopeKey, META, MODERN_REVISION, RPC_CODES } from './revisions.ts';
 
 type Params = Record<string, unknown>;
 type Implementation = { name: string; version: string; [key: string]: unknown };
@@ -50,7 +50,7 @@ export function routeModernRequest(method: string, params: Params | undefined): 
         message: `Method not found: ${method} is not part of MCP ${MODERN_REVISION}`,
       };
   }
-  if (params && (params.requestState !== undefined || params.inputResponses !== undefined)) {
+  if (hasMrtrFields(params)) {
     if (typeof params.requestState !== 'string') {
       return {
         kind: 'error',
@@ -72,20 +72,48 @@ export function routeModernRequest(method: string, params: Params | undefined): 
 }
 
 /**
+ * Whether `params` carry the fields of an MRTR retry (`requestState`, `inputResponses`): only
+ * then does a `tools/call`, `prompts/get` or `resources/read` need {@link routeModernRequest}.
+ */
+export function hasMrtrFields(params: Params | undefined): params is Params {
+  return params !== undefined && (params.requestState !== undefined || params.inputResponses !== undefined);
+}
+
+/**
  * `params` without the modern envelope keys and without the MRTR fields. Everything else in
  * `_meta` (progressToken, traceparent, vendor keys) is kept; an emptied `_meta` is dropped.
  * Returns the same object when there is nothing to strip (no copy on the hot path).
+ *
+ * Runs on every request of a 2026 client to a 2025 server: plain loops, no rest-spread, no
+ * entry arrays (a third of the cost, measured in isolation).
  */
 export function stripEnvelope(params: Params | undefined): Params | undefined {
   if (params === undefined) return undefined;
   const meta = params._meta as Params | undefined;
-  const hasEnvelope = meta !== undefined && ENVELOPE_KEYS.some((key) => key in meta);
+  let hasEnvelope = false;
+  if (meta !== undefined) {
+    for (const key in meta) {
+      if (isEnvelopeKey(key)) {
+        hasEnvelope = true;
+        break;
+      }
+    }
+  }
   if (!hasEnvelope && !('requestState' in params) && !('inputResponses' in params)) return params;
-  const { _meta, requestState: _state, inputResponses: _responses, ...rest } = params;
+  const rest: Params = {};
+  for (const key in params) {
+    if (key !== '_meta' && key !== 'requestState' && key !== 'inputResponses') rest[key] = params[key];
+  }
   if (meta === undefined) return rest;
-  const kept: Params = {};
-  for (const [key, value] of Object.entries(meta)) if (!ENVELOPE_KEYS.includes(key)) kept[key] = value;
-  return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
+  let kept: Params | undefined;
+  for (const key in meta) {
+    if (!isEnvelopeKey(key)) {
+      kept ??= {};
+      kept[key] = meta[key];
+    }
+  }
+  if (kept !== undefined) rest._meta = kept;
+  return rest;
 }
 
 /** How long a modern client may cache a list result the gateway relays; see {@link toModernResult}. */
@@ -112,10 +140,11 @@ export function toModernResult(
   serverInfo: Implementation | undefined,
   hint: CacheHint = DEFAULT_CACHE_HINT,
 ): Params {
-  const meta = (result._meta as Params | undefined) ?? {};
+  const meta = result._meta as Params | undefined;
   const out: Params = { ...result, resultType: result.resultType ?? 'complete' };
-  if (serverInfo && meta[META.serverInfo] === undefined)
-    out._meta = { ...meta, [META.serverInfo]: serverInfo };
+  if (serverInfo && meta?.[META.serverInfo] === undefined)
+    out._meta =
+      meta === undefined ? { [META.serverInfo]: serverInfo } : { ...meta, [META.serverInfo]: serverInfo };
   if (CACHEABLE_METHODS.includes(method)) {
     if (out.ttlMs === undefined) out.ttlMs = hint.ttlMs;
     if (out.cacheScope === undefined) out.cacheScope = hint.cacheScope;

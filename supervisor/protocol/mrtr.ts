@@ -51,6 +51,7 @@ export interface FlightStart {
   /** The client key id (or another stable identity) a retry must come from. */
   principal: string;
   method: string;
+  /** Kept by reference and digested when a round is minted: must not change during the flight. */
   params: Params | undefined;
   /** The request's own `io.modelcontextprotocol/clientCapabilities`. */
   clientCapabilities: Params;
@@ -58,7 +59,11 @@ export interface FlightStart {
 
 interface Flight extends FlightStart {
   id: string;
-  digest: string;
+  /**
+   * {@link requestDigest} of the request, computed at the first round: most flights end without
+   * one, and hashing the canonical params was most of a flight's cost per call.
+   */
+  digest: string | undefined;
   /** The client request now waiting for the upstream result; undefined while parked. */
   waiting: RequestId | undefined;
   round: number;
@@ -102,7 +107,7 @@ export class MrtrMachine {
     this.#flights.set(id, {
       ...start,
       id,
-      digest: requestDigest(start.method, start.params),
+      digest: undefined,
       waiting: start.clientRequestId,
       round: 0,
       pending: new Map(),
@@ -243,6 +248,7 @@ export class MrtrMachine {
     flight.round += 1;
     flight.waiting = undefined;
     flight.parkedUntil = this.#clock() + this.#roundTimeoutMs;
+    flight.digest ??= requestDigest(flight.method, flight.params);
     const inputRequests: Params = {};
     for (const [key, request] of flight.pending) {
       inputRequests[key] = { method: request.method, params: request.params ?? {} };

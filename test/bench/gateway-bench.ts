@@ -24,7 +24,7 @@
  * hundred sockets, spread over many sessions); each must be answered by a result or a documented
  * refusal, the supervisor must stay up, and its peak RSS is reported.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path, { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -49,8 +49,8 @@ import {
   sampleRss,
   startSupergateway,
   startSupervisor,
-  waitFor,
 } from './lib/processes.ts';
+import { createClientKey, waitUntilCallable } from './lib/serving.ts';
 import { SseMcpClient } from './lib/sse-mcp-client.ts';
 
 export type GatewayTarget =
@@ -288,22 +288,6 @@ function peerTree(peer: PeerProcess, role: string, marker: string): Map<number, 
   return roles;
 }
 
-/** A client key for the bench, created through the control API with the home's owner token. */
-async function createClientKey(home: string, port: number): Promise<string> {
-  const token = (await readFile(path.join(home, 'control-token'), 'utf8')).trim();
-  const response = await fetch(`http://127.0.0.1:${port}/api/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'gateway-bench', servers: null }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await response.json()) as { token?: string };
-  if (!response.ok || typeof body.token !== 'string') {
-    throw new Error(`creating a client key answered HTTP ${response.status}: ${JSON.stringify(body)}`);
-  }
-  return body.token;
-}
-
 /** CPU time of every process of `roles` and of this one, summed by role, between start and stop. */
 function meterCpu(roles: Map<number, string>): { stop(): Record<string, number> } {
   const meters = [...roles].map(([pid, role]) => ({ role, meter: measureCpu(pid) }));
@@ -462,27 +446,15 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
       ...(options.supervisorExecArgv ? { execArgv: options.supervisorExecArgv } : {}),
     });
     const gatewayUrl = `http://127.0.0.1:${supervisor.port}`;
-    const auth = { authorization: `Bearer ${await createClientKey(home, supervisor.port)}` };
+    const auth = { authorization: `Bearer ${await createClientKey(home, supervisor.port, 'gateway-bench')}` };
     // The state file is written before the servers start: wait until the server has initialized.
-    await waitFor(
-      async () => {
-        const probe = new LeanMcpClient({
-          url: `${gatewayUrl}/mcp/everything`,
-          maxSockets: 1,
-          headers: auth,
-        });
-        try {
-          // initialize alone is not enough: it succeeds while the upstream still lists its tools,
-          // and calls in that window fail (and trip the breaker); wait for a call to succeed.
-          await probe.connect(AbortSignal.timeout(2_000));
-          const outcome = await probe.callTool('echo', ECHO_ARGS, AbortSignal.timeout(2_000));
-          return outcome.kind === 'result' ? true : undefined;
-        } finally {
-          await probe.close();
-        }
-      },
-      { timeoutMs: 60_000, what: 'server "everything" online behind the gateway', intervalMs: 200 },
-    );
+    await waitUntilCallable({
+      url: `${gatewayUrl}/mcp/everything`,
+      tool: 'echo',
+      args: ECHO_ARGS,
+      headers: auth,
+      what: 'server "everything" online behind the gateway',
+    });
     const { command, args } = everythingCommand();
     supergateway = await startSupergateway({
       stdioCommand: [command, ...args].map((part) => JSON.stringify(part)).join(' '),

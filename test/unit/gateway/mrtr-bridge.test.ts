@@ -142,4 +142,52 @@ describe('MrtrBridge (a 2026 client on a 2025 server)', () => {
     expect(refused).toBeInstanceOf(ProtocolError);
     expect(refused).toMatchObject({ code: -32601 });
   });
+
+  it('runs the call of a client that can take no input without a flight, with its own signal and progress', async () => {
+    const mrtr = bridge();
+    const stream = new AbortController();
+    let seen: { signal: AbortSignal; onProgress: unknown } | undefined;
+    let resolve!: (result: Result) => void;
+    const answer = mrtr.call({
+      caller: caller('k1', {}),
+      server: 'srv',
+      method: 'tools/call',
+      params: PARAMS,
+      signal: stream.signal,
+      onProgress: undefined,
+      run: (signal, onProgress) => {
+        seen = { signal, onProgress };
+        return new Promise((settle) => {
+          resolve = settle;
+        });
+      },
+    });
+    // Nothing for a server request to be attributed to: it is refused as with no request in flight.
+    expect(mrtr.candidate('srv', 'elicitation/create')).toBeUndefined();
+    expect(seen?.signal).toBe(stream.signal);
+    // No progress asked for: the upstream call gets no progressToken.
+    expect(seen?.onProgress).toBeUndefined();
+    resolve({ content: [] });
+    await expect(answer).resolves.toEqual({ content: [] });
+  });
+
+  it("answers a failed call of a client that can take no input as a flight's: in-band, HTTP 200", async () => {
+    const mrtr = bridge();
+    const error = await mrtr
+      .call({
+        caller: caller('k1', {}),
+        server: 'srv',
+        method: 'tools/call',
+        params: PARAMS,
+        signal: new AbortController().signal,
+        onProgress: undefined,
+        run: () => Promise.reject(new ProtocolError(-32601, 'no tools here')),
+      })
+      .then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+    expect(error).toBeInstanceOf(RpcAnswerError);
+    expect(error).toMatchObject({ code: -32601, message: 'no tools here', httpStatus: 200 });
+  });
 });

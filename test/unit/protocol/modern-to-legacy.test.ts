@@ -98,6 +98,26 @@ describe('stripEnvelope', () => {
     expect(stripEnvelope(params)).toBe(params);
     expect(stripEnvelope(undefined)).toBeUndefined();
   });
+
+  it('lifts off the envelope and the MRTR fields, keeping every other field in its order', () => {
+    const params = {
+      name: 'x',
+      requestState: 'st',
+      _meta: { ...ENVELOPE, progressToken: 1, 'vendor/key': { a: 1 } },
+      arguments: { a: 1 },
+      inputResponses: { r1: {} },
+    };
+    const stripped = stripEnvelope(params);
+    expect(stripped).toEqual({
+      name: 'x',
+      arguments: { a: 1 },
+      _meta: { progressToken: 1, 'vendor/key': { a: 1 } },
+    });
+    expect(Object.keys(stripped ?? {})).toEqual(['name', 'arguments', '_meta']);
+    // The client's own objects are not changed.
+    expect(params._meta['io.modelcontextprotocol/protocolVersion']).toBe('2026-07-28');
+    expect(stripEnvelope({ requestState: 'st' })).toEqual({});
+  });
 });
 
 describe('toModernResult', () => {
