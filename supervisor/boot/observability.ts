@@ -2,13 +2,11 @@ import { AlertEngine, type AlertEvent } from '../alerts/engine.ts';
 import { logAlert } from '../alerts/log-channel.ts';
 import { createWebhookNotifier } from '../alerts/webhook.ts';
 import type { ClusterStatus } from '../client/wire-types.ts';
-import { registerClusterMetrics } from '../cluster/cluster-stats.ts';
 import type { Config } from '../config/schema.ts';
 import type { SupervisorCore } from '../core/supervisor.ts';
 import { AdaptiveConcurrency, createAdaptiveLimits } from '../limits/adaptive.ts';
 import type { RequestEventSink } from '../limits/forwarder.ts';
 import type { ServerGuards } from '../limits/guards.ts';
-import { createPrometheusMetrics, type PrometheusMetrics } from '../metrics/prometheus.ts';
 import { createHostSampler } from '../monitor/host-sampler.ts';
 import { createMonitor, type Monitor } from '../monitor/monitor.ts';
 import { createProcessTreeSampler } from '../monitor/process-tree.ts';
@@ -20,6 +18,7 @@ import { createQueries, type Queries } from '../store/queries.ts';
 import { RequestRecorder } from '../store/recorder.ts';
 import { RetentionJob } from '../store/retention.ts';
 import { toServerEventRow } from '../store/server-events.ts';
+import { type LazyMetrics, lazyPrometheusMetrics } from './lazy-metrics.ts';
 import { alertSnapshots, gaugeSnapshots, monitoredServers } from './status.ts';
 
 /** The watching parts, wired; `start()` after the listener is up, `stop()` in the stop steps. */
@@ -28,7 +27,8 @@ export interface Observability {
   readonly queries: Queries;
   readonly alerts: AlertEngine;
   readonly monitor: Monitor;
-  readonly metrics: PrometheusMetrics;
+  /** Loaded on the first request or scrape (`lazy-metrics.ts`). */
+  readonly metrics: LazyMetrics;
   /** The forwarder's sink: the hot path, an O(1) append to the recorder and two metric updates. */
   readonly onRequest: RequestEventSink;
   start(): void;
@@ -116,13 +116,19 @@ export function createObservability(options: {
     logger,
   });
 
-  const metrics = createPrometheusMetrics({
-    servers: () => gaugeSnapshots({ core, guards, monitor }),
-    host: () => monitor.latest()?.host ?? null,
-  });
+  const metrics = lazyPrometheusMetrics(
+    {
+      servers: () => gaugeSnapshots({ core, guards, monitor }),
+      host: () => monitor.latest()?.host ?? null,
+    },
+    logger,
+  );
   if (options.cluster) {
     const { host, status } = options.cluster;
-    registerClusterMetrics(metrics.registry, host, status);
+    metrics.onRegistry(async (registry) => {
+      const { registerClusterMetrics } = await import('../cluster/cluster-stats.ts');
+      registerClusterMetrics(registry, host, status);
+    });
   }
   const retention = new RetentionJob({ store, retention: config.supervisor.retention, logger });
 

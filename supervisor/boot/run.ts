@@ -9,7 +9,6 @@ import { HttpServer } from '../http/server.ts';
 import { staticFiles } from '../http/static-files.ts';
 import { Forwarder } from '../limits/forwarder.ts';
 import { ServerGuards } from '../limits/guards.ts';
-import { registerConnectionMetrics } from '../metrics/connection-metrics.ts';
 import { Pm2Manager } from '../process/pm2-manager.ts';
 import { TypedEmitter } from '../shared/emitter.ts';
 import { SupervisorError } from '../shared/errors.ts';
@@ -19,7 +18,6 @@ import { VERSION } from '../shared/version.ts';
 import { ClientKeys } from '../store/client-keys.ts';
 import { openStore } from '../store/db.ts';
 import { toReloadEventRow } from '../store/server-events.ts';
-import { startCluster } from './cluster.ts';
 import { CONSOLE_DIR, CONSOLE_FILES } from './console-page.ts';
 import { controlRouteGroups } from './control-context.ts';
 import { type ClaimHandoff, claimHome } from './home-claim.ts';
@@ -142,12 +140,20 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     const pm2 = new Pm2Manager({ pm2Home: paths.pm2Home, logger });
     const core = new SupervisorCore({ paths, config, pm2, logger });
     core.onEvent((event) => publish('server', event));
+    // The PM2 daemon boots (a process of its own) while the rest is built and the listener opens;
+    // step 9 waits for it. Its stop step is here, so a stop before step 9 kills it too (after
+    // step 9 the core's own stop has, and this is a no-op).
+    shutdown.add('PM2 daemon', () => pm2.kill());
+    core.launchDaemon().catch(() => {
+      // Reported by core.start(), which waits for it.
+    });
 
     // 5. With `supervisor.cluster`: the Redis connection, key events and key sync (stopped after
     //    the guards). Then limits (one guard per server, shared through Redis when clustered; the
     //    global cap) and what watches: recorder, alerts, monitor, metrics, retention.
+    // Redis (ioredis, ~5 MiB of RSS) is loaded only by a supervisor configured to use it.
     const cluster = settings.cluster
-      ? startCluster({ settings: settings.cluster, keys, logger, shutdown })
+      ? (await import('./cluster.ts')).startCluster({ settings: settings.cluster, keys, logger, shutdown })
       : undefined;
     const guards = new ServerGuards({
       settings,
@@ -210,7 +216,10 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       isOwnerRequest: isOwnerRequest(token),
       allowedHosts: settings.gateway.allowedHosts,
     });
-    registerConnectionMetrics(observability.metrics.registry, () => http.connectionStats());
+    observability.metrics.onRegistry(async (registry) => {
+      const { registerConnectionMetrics } = await import('../metrics/connection-metrics.ts');
+      registerConnectionMetrics(registry, () => http.connectionStats());
+    });
     registerRoutes(http, {
       token,
       groups: controlRouteGroups({
@@ -254,7 +263,7 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
       );
     }
 
-    // 9. Start watching, then PM2 and the servers (their start begins; it is not awaited).
+    // 9. Start watching, then the servers once PM2 runs (their start begins; it is not awaited).
     signal.throwIfAborted();
     observability.start();
     await core.start({ signal });

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import { mergedTail } from '../control/log-tail.ts';
 import { parseDuration } from '../control/query.ts';
 import { summarizeServers } from '../metrics/summary.ts';
-import { isSupervisorError, SupervisorError } from '../shared/errors.ts';
+import { SupervisorError } from '../shared/errors.ts';
 import { type HomePaths, serverLogFiles } from '../shared/home.ts';
 import type { AlertRecord } from '../store/alert-store.ts';
 import type { Store } from '../store/db.ts';
@@ -131,30 +131,4 @@ export function openRecorded(paths: HomePaths): RecordedData {
       store?.close();
     },
   };
-}
-
-/**
- * Runs `online` against the running supervisor; when none runs for the home (NOT_RUNNING), tells
- * `onOffline` why the answer comes from the records, and runs `offline` on them instead.
- */
-export async function onlineOrRecorded<T>(
-  paths: HomePaths,
-  online: () => Promise<T>,
-  offline: (data: RecordedData) => Promise<T> | T,
-  onOffline: (note: string) => void,
-): Promise<T> {
-  try {
-    return await online();
-  } catch (error) {
-    if (!isSupervisorError(error, 'NOT_RUNNING')) throw error;
-  }
-  onOffline(
-    `the supervisor of home ${paths.root} is stopped; showing what it recorded (start it with: mcp-supervisor start --home ${paths.root})`,
-  );
-  const data = openRecorded(paths);
-  try {
-    return await offline(data);
-  } finally {
-    data.close();
-  }
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { claimHome, type HomeClaim } from '../boot/home-claim.ts';
-import { ControlClient } from '../client/control-client.ts';
+import { ControlClient, readEventStream } from '../client/control-client.ts';
 import { isProcessAlive, readState, type SupervisorState } from '../client/state-file.ts';
 import type { ServerStatus, StatusBody } from '../client/wire-types.ts';
 import { EXIT_CODES, SupervisorError } from '../shared/errors.ts';
@@ -190,7 +190,12 @@ async function untilListening(
   }
 }
 
-/** Polls the status until no server is pending; progress on stderr for a slow start. */
+/**
+ * Reads the status until no server is pending; progress on stderr for a slow start. It reads again
+ * at once when a server event arrives on `GET /api/events`, and every {@link POLL_MS} anyway (the
+ * stream is only a wake-up: the status is what it decides on), so the wait ends when the last
+ * server comes online, not up to a poll interval later.
+ */
 async function untilServersSettled(
   paths: HomePaths,
   child: ChildProcess,
@@ -198,6 +203,57 @@ async function untilServersSettled(
   timeoutMs: number,
 ): Promise<ServerStatus[]> {
   const client = new ControlClient(paths);
+  const wake = serverEventWake(client);
+  try {
+    return await settle(client, child, died, timeoutMs, wake.next);
+  } finally {
+    wake.close();
+  }
+}
+
+/** `next(ms)` resolves on the next server event on the event stream, or after `ms`. */
+function serverEventWake(client: ControlClient): { next(ms: number): Promise<void>; close(): void } {
+  const abort = new AbortController();
+  let wakeUp: (() => void) | undefined;
+  /** An event came while nobody waited (the status was being read): the next wait ends at once. */
+  let hasMissed = false;
+  void client
+    .fetch('GET', '/api/events', { signal: abort.signal })
+    .then((response) =>
+      readEventStream(response, (event) => {
+        if (event !== 'server') return;
+        if (wakeUp) wakeUp();
+        else hasMissed = true;
+      }),
+    )
+    // Without the stream, the interval alone paces the reads.
+    .catch(() => {});
+  return {
+    next: (ms) =>
+      new Promise<void>((resolve) => {
+        if (hasMissed) {
+          hasMissed = false;
+          return resolve();
+        }
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          wakeUp = undefined;
+          resolve();
+        }
+        wakeUp = done;
+      }),
+    close: () => abort.abort(),
+  };
+}
+
+async function settle(
+  client: ControlClient,
+  child: ChildProcess,
+  died: () => Promise<never>,
+  timeoutMs: number,
+  next: (ms: number) => Promise<void>,
+): Promise<ServerStatus[]> {
   const startedAt = Date.now();
   let lastSaid = '';
   let lastSaidAt = 0;
@@ -224,7 +280,7 @@ async function untilServersSettled(
       lastSaid = shape;
       lastSaidAt = now;
     }
-    await sleep(POLL_MS);
+    await next(POLL_MS);
   }
 }
 

@@ -32,6 +32,8 @@ export class SupervisorCore {
   readonly #serverListeners = new Set<(change: { added: ServerRuntime[]; removed: string[] }) => void>();
   #config: Config;
   #isStopping = false;
+  /** The home prepared and the PM2 daemon launched (see {@link launchDaemon}); set once. */
+  #daemon: Promise<void> | undefined;
   readonly #health: HealthChecker;
 
   constructor(options: { paths: HomePaths; config: Config; pm2: Pm2Manager; logger: Logger }) {
@@ -83,14 +85,19 @@ export class SupervisorCore {
   }
 
   /**
-   * Prepares the home, launches this home's private PM2 daemon (stopping whatever a crashed earlier
-   * run left in one), then begins the start of every enabled server, in parallel, and resolves:
-   * it does not wait for them to be online (each one's state says how it goes, and a failed start
-   * does not fail the supervisor). Rejects when PM2 cannot be launched, and with the signal's
-   * reason as soon as `signal` aborts (what was launched is ended by {@link stop}).
+   * Prepares the home (its folders; the env files and FIFOs a crashed run left) and launches this
+   * home's private PM2 daemon, stopping whatever a crashed earlier run left in one. Begun by
+   * {@link start}, or earlier by the caller so that the daemon (a process of its own, ~1 s to
+   * boot) comes up while the rest of the supervisor is built; called again, it returns the same
+   * promise. Rejects when PM2 cannot be launched. A launch in flight is never abandoned:
+   * {@link stop} (and `Pm2Manager.kill`) waits for it and kills what it launched.
    */
-  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const signal = options.signal ?? new AbortController().signal;
+  launchDaemon(): Promise<void> {
+    this.#daemon ??= this.#launchDaemon();
+    return this.#daemon;
+  }
+
+  async #launchDaemon(): Promise<void> {
     for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.serverLogDir]) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     }
@@ -105,15 +112,26 @@ export class SupervisorCore {
       if (this.#isStopping) return;
       for (const server of this.#servers.values()) server.handleDaemonLost();
     });
-    signal.throwIfAborted();
-    // A connect in flight is not abandoned: stop() waits for it and kills what it launched.
-    const leftovers = await untilAborted(this.#pm2.connect({ runDir: this.paths.runDir }), signal);
+    const leftovers = await this.#pm2.connect({ runDir: this.paths.runDir });
     if (leftovers.length > 0) {
       this.#logger.warn(
         { servers: leftovers },
         `removed ${leftovers.length} process(es) an earlier run left behind`,
       );
     }
+  }
+
+  /**
+   * Launches the PM2 daemon ({@link launchDaemon}) unless that is under way, then begins the start
+   * of every enabled server, in parallel, and resolves: it does not wait for them to be online
+   * (each one's state says how it goes, and a failed start does not fail the supervisor). Rejects
+   * when PM2 cannot be launched, and with the signal's reason as soon as `signal` aborts (what was
+   * launched is ended by {@link stop}).
+   */
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const signal = options.signal ?? new AbortController().signal;
+    signal.throwIfAborted();
+    await untilAborted(this.launchDaemon(), signal);
     signal.throwIfAborted();
     for (const server of this.#servers.values()) {
       server.start().catch(() => {

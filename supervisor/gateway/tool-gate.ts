@@ -32,22 +32,31 @@ interface Learned {
  * by observation (protocol/capability-filter.ts): the tool lists of sessions that declared none and
  * each one of them — a 2026-07-28 server is simply asked with other capabilities in the request's
  * `_meta`; a 2025 server gets a short probe session each (a process of its own for stdio, see
- * upstream/tool-probe.ts), once per server config, one probe at a time. Until a server is learned,
+ * upstream/tool-probe.ts), once per server config, one probe at a time, and only the plain one
+ * when that already lists every tool. Until a server is learned,
  * or when a probe fails, its list is passed unfiltered (and the failure logged).
  */
 export class ToolGate {
   readonly #core: SupervisorCore;
   readonly #logger: Logger;
   readonly #probeTimeoutMs: number;
+  readonly #probeNames: typeof probeToolNames;
   readonly #learned = new Map<string, Learned>();
   readonly #abort = new AbortController();
   /** One probe at a time across servers: each may be a process start. */
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(options: { core: SupervisorCore; logger: Logger; probeTimeoutMs: number }) {
+  constructor(options: {
+    core: SupervisorCore;
+    logger: Logger;
+    probeTimeoutMs: number;
+    /** Opens one probe session of a 2025 server (default: `upstream/tool-probe.ts`; tests count them). */
+    probeToolNames?: typeof probeToolNames;
+  }) {
     this.#core = options.core;
     this.#logger = options.logger;
     this.#probeTimeoutMs = options.probeTimeoutMs;
+    this.#probeNames = options.probeToolNames ?? probeToolNames;
   }
 
   /** Starts learning `runtime`'s gated tools, unless they are known for its config and era. */
@@ -115,14 +124,21 @@ export class ToolGate {
       { capabilities: UPSTREAM_CLIENT_CAPABILITIES, tools: upstream.tools.map((tool) => tool.name) },
     ];
     const target = upstream.era === 'modern' ? undefined : this.#targetOf(runtime);
+    const all = new Set(observations[0]?.tools);
+    // The plain set ({}) comes first. When it already lists every tool of the gateway's own
+    // session, no tool is gated: declaring more never hides a tool (capability-filter.ts), so the
+    // single-capability sets would list the same. A 2025 stdio server then costs one probe process
+    // instead of one per set (server-memory: 1 instead of 4 extra starts of its command).
     for (const capabilities of probeCapabilitySets(UPSTREAM_CLIENT_CAPABILITIES)) {
       const names = target
-        ? await probeToolNames(target, capabilities, {
+        ? await this.#probeNames(target, capabilities, {
             timeoutMs: this.#probeTimeoutMs,
             signal: this.#abort.signal,
           })
         : (await upstream.listToolsAs(capabilities)).map((tool) => tool.name);
       observations.push({ capabilities, tools: names });
+      const isPlain = Object.keys(capabilities).length === 0;
+      if (isPlain && [...all].every((name) => names.includes(name))) break;
     }
     if (this.#learned.get(runtime.name) !== entry) return;
     entry.requirements = toolRequirements(observations);

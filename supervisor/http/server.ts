@@ -1,4 +1,5 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import { SupervisorError } from '../shared/errors.ts';
@@ -7,6 +8,14 @@ import type { Logger } from '../shared/logger.ts';
 import { ConnectionGate, type ConnectionStats, defaultMaxConnections } from './connection-gate.ts';
 import { sendError, sendJson } from './respond.ts';
 import { OPEN_EVENT_STREAM } from './sse.ts';
+
+/**
+ * node:http through `require`, not an ESM import: importing a builtin as ESM builds its namespace
+ * from every export, and node:http's lazy `WebSocket`-family getters then load Node's bundled
+ * undici (measured on Node 24: 13 MiB more RSS, 2.3 MiB more heap, for nothing the supervisor
+ * uses unless it fetches).
+ */
+const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /** `url` is shared by every request to the same target: read it, never change it. */
 export type RouteHandler = (
@@ -61,7 +70,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
  * `/metrics`.
  */
 export class HttpServer {
-  readonly #server: http.Server;
+  readonly #server: Server;
   readonly #routes: Route[] = [];
   readonly #logger: Logger;
   readonly #host: string;

@@ -3,16 +3,30 @@
  * - start → all default servers answering (`status` online with their tool lists read, which
  *   needs initialize + tools/list through each upstream client);
  * - `stop` → the last process under the home gone (process-table scan);
- * - start of 10 servers → all online, and their `stop` → the last process gone;
+ * - start of 10 servers → all online, and their `stop` → the last process gone; beside it the
+ *   floor: the same 10 server processes spawned directly, each answering `initialize` (what the
+ *   servers' own start costs on this machine at this moment; the supervisor's share is the rest);
  * - RSS at idle with 10 servers: supervisor, PM2 daemon, the servers, and whatever else runs per
  *   server between PM2 and the server (the bridges of earlier versions; nothing now).
+ *
+ * The 10 servers are started the way a user starts them, `mcp-supervisor start -d` (which returns
+ * once every server is online): so the supervisor runs with the V8 flags and malloc settings `-d`
+ * gives it (shared/v8-flags.ts), as in the memory bench. A foreground `start` runs without them
+ * (~45 MiB more RSS idle: a young generation grown to its default size and 8 malloc arenas per
+ * core); case 1 still measures the foreground start of the default config.
  *
  * Run: `npm exec -- node test/bench/core-bench.ts`. Bounded (each wait has a deadline) and cleans
  * up its temp homes whatever happens.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { readState } from '../../supervisor/client/state-file.ts';
+import { resolveHome } from '../../supervisor/shared/home.ts';
 import { runCli } from '../helpers/cli.ts';
-import { sleep } from '../helpers/paths.ts';
+import { SERVER_MEMORY, sleep } from '../helpers/paths.ts';
 import { processesUnder, waitForNoProcessesUnder } from '../helpers/process-table.ts';
 import { testServers } from '../helpers/servers.ts';
 import { startSupervisorProcess } from '../helpers/supervisor-process.ts';
@@ -34,8 +48,13 @@ export interface CoreBenchResults {
     perServerOverheadMiB: number;
     idleSeconds: number;
   };
+  /** `start -d` of 10 servers until it returned, every server online. */
   startWith10ServersToAllOnlineMs: number;
+  /** The 10 server processes spawned directly until each answered `initialize` (the floor). */
+  floor10ServersAnsweringMs: number;
   stopWith10ServersToLastProcessGoneMs: number;
+  /** 1-minute load average at the start and at the end of the bench. */
+  loadAverage: { atStart: number; atEnd: number };
 }
 
 function rssBytes(pid: number): number {
@@ -49,6 +68,44 @@ function rssBytes(pid: number): number {
 
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
+/**
+ * Spawns `count` server-memory processes at once, sends each `initialize`, and resolves when the
+ * last has answered (then ends them): the servers' own start, without a supervisor.
+ */
+async function serversAnswering(count: number, dir: string): Promise<number> {
+  const startedAt = performance.now();
+  const initialize = `${JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'floor', version: '1' } },
+  })}\n`;
+  await Promise.all(
+    Array.from(
+      { length: count },
+      (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, [SERVER_MEMORY], {
+            env: { ...process.env, MEMORY_FILE_PATH: path.join(dir, `floor${i}.jsonl`) },
+            stdio: ['pipe', 'pipe', 'ignore'],
+          });
+          const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error('a server-memory process did not answer initialize within 60 s'));
+          }, 60_000);
+          child.once('error', reject);
+          child.stdout.once('data', () => {
+            clearTimeout(timer);
+            child.stdin.end();
+            child.once('exit', () => resolve());
+          });
+          child.stdin.write(initialize);
+        }),
+    ),
+  );
+  return Math.round(performance.now() - startedAt);
+}
+
 async function stopAndTime(home: string): Promise<{ cliMs: number; goneMs: number }> {
   const started = performance.now();
   const result = await runCli(['stop'], { home, timeoutMs: 60_000 });
@@ -61,6 +118,7 @@ async function stopAndTime(home: string): Promise<{ cliMs: number; goneMs: numbe
 
 export async function runCoreBench(options: { idleMs?: number } = {}): Promise<CoreBenchResults> {
   const idleMs = options.idleMs ?? 5_000;
+  const loadAtStart = Math.round(loadavg()[0]! * 100) / 100;
 
   // 1. The built-in default config (no config.json): start → every server answering.
   const defaults = await tempHome();
@@ -87,13 +145,20 @@ export async function runCoreBench(options: { idleMs?: number } = {}): Promise<C
     const mcpServers = Object.fromEntries(
       Array.from({ length: 10 }, (_, i) => [`m${i}`, testServers.memory(ten.path, `m${i}`)]),
     );
+    const paths = resolveHome({ home: ten.path, env: {} });
+    await writeFile(paths.configFile, JSON.stringify({ mcpServers }, null, 2));
+    const floor10ServersAnsweringMs = await serversAnswering(10, ten.path);
     const startedAt = performance.now();
-    const supervisor = await startSupervisorProcess({
+    const started = await runCli(['start', '-d', '--strict'], {
       home: ten.path,
-      config: { mcpServers },
+      env: { MCP_SUPERVISOR_PORT: '0' },
       timeoutMs: 180_000,
     });
     const startWith10ServersToAllOnlineMs = Math.round(performance.now() - startedAt);
+    if (started.code !== 0) throw new Error(`start -d failed (${started.code}): ${started.stderr}`);
+    const state = await readState(paths.stateFile);
+    if (!state) throw new Error('start -d returned, but the home has no state file');
+    const supervisor = { pid: state.pid };
     await sleep(idleMs);
     const processes = processesUnder(ten.path);
     const sum = (role: string) =>
@@ -122,7 +187,9 @@ export async function runCoreBench(options: { idleMs?: number } = {}): Promise<C
       stopCliMs: Math.round(stop1.cliMs),
       idleWith10Servers,
       startWith10ServersToAllOnlineMs,
+      floor10ServersAnsweringMs,
       stopWith10ServersToLastProcessGoneMs: Math.round(stop2.goneMs),
+      loadAverage: { atStart: loadAtStart, atEnd: Math.round(loadavg()[0]! * 100) / 100 },
     };
   } finally {
     await ten.cleanup();

@@ -4,7 +4,7 @@ import type { AlertRow } from '../../client/wire-types.ts';
 import { isAbortError } from '../../shared/timers.ts';
 import { homeOf, isJson } from '../context.ts';
 import { formatAlertEvent, formatAlertsTable, print, printError } from '../format.ts';
-import { onlineOrRecorded } from '../offline.ts';
+import { onlineOrRecorded } from '../online-or-recorded.ts';
 
 /**
  * `alerts [-f] [--all]`: firing alerts (history with --all); -f follows them live. With the

@@ -1,8 +1,15 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CLIENT_IDS, type ClientId, isClientId } from '../../mcp-clients/index.ts';
+import { CLIENT_IDS, type ClientId, isClientId } from '../../mcp-clients/clients.ts';
 import { SupervisorError } from '../../shared/errors.ts';
 import { type HomePaths, resolveHome } from '../../shared/home.ts';
+
+/**
+ * The import and client-setup code (`mcp-clients/`, with its JSONC editor), loaded by the command
+ * that runs it: every other command, and the supervisor process that `start` becomes, never pays
+ * for it.
+ */
+export const mcpClients = () => import('../../mcp-clients/index.ts');
 
 /** What the `import` and `client` commands read from the global options. */
 export function globalsOf(command: Command): { paths: HomePaths; json: boolean } {

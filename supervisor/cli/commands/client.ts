@@ -1,16 +1,9 @@
 import type { Command } from 'commander';
-import {
-  applyClientSetup,
-  CLIENT_IDS,
-  CLIENTS,
-  type ClientSetupPlan,
-  clientConfigLocations,
-  clientStatus,
-  planClientSetup,
-  removeClientSetup,
-} from '../../mcp-clients/index.ts';
+import { CLIENT_IDS, CLIENTS } from '../../mcp-clients/clients.ts';
+import type { ClientSetupPlan } from '../../mcp-clients/index.ts';
+import { clientConfigLocations } from '../../mcp-clients/locations.ts';
 import { formatTable } from '../format.ts';
-import { clientArg, globalsOf, print, projectDirOf, redactEntry } from './client-common.ts';
+import { clientArg, globalsOf, mcpClients, print, projectDirOf, redactEntry } from './client-common.ts';
 
 interface SetupFlags {
   server?: string;
@@ -59,7 +52,7 @@ export function registerClientCommand(program: Command): void {
     .action(async (name: string, flags: SetupFlags, command: Command) => {
       const { paths, json } = globalsOf(command);
       const projectDir = projectDirOf(flags.project);
-      const plan = await planClientSetup(clientArg(name), {
+      const plan = await (await mcpClients()).planClientSetup(clientArg(name), {
         paths,
         move: flags.move === true,
         ...(flags.server ? { server: flags.server } : {}),
@@ -79,7 +72,7 @@ export function registerClientCommand(program: Command): void {
         print(formatSetupPlan(plan));
         return print('dry run: nothing written, no key created');
       }
-      const result = await applyClientSetup(plan, { paths });
+      const result = await (await mcpClients()).applyClientSetup(plan, { paths });
       if (json) return print({ dryRun: false, plan: planJson, result });
       print(formatSetupPlan(plan));
       print(
@@ -94,7 +87,7 @@ export function registerClientCommand(program: Command): void {
     .option('--entry-name <name>', 'only the setup of this entry')
     .action(async (name: string, flags: { file?: string; entryName?: string }, command: Command) => {
       const { paths, json } = globalsOf(command);
-      const results = await removeClientSetup(clientArg(name), {
+      const results = await (await mcpClients()).removeClientSetup(clientArg(name), {
         paths,
         ...(flags.file ? { file: flags.file } : {}),
         ...(flags.entryName ? { entryName: flags.entryName } : {}),
@@ -122,7 +115,7 @@ export function registerClientCommand(program: Command): void {
     .action(async (flags: { project?: string | boolean }, command: Command) => {
       const { paths, json } = globalsOf(command);
       const projectDir = projectDirOf(flags.project);
-      const rows = await clientStatus({ paths, ...(projectDir ? { projectDir } : {}) });
+      const rows = await (await mcpClients()).clientStatus({ paths, ...(projectDir ? { projectDir } : {}) });
       if (json) return print({ clients: rows });
       if (rows.length === 0) return print('no MCP client config found; see: mcp-supervisor client locations');
       print(

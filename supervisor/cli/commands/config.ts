@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.ts';
 import { homeOf, isJson } from '../context.ts';
 import { print } from '../format.ts';
 
@@ -12,6 +11,8 @@ export function registerConfig(program: Command): void {
     .description('check a config file (default: the home config) and report every problem')
     .action(async (file: string | undefined, _options: unknown, command: Command) => {
       const paths = homeOf(command);
+      // The config schema (zod) is loaded by the commands that read a config, not by every command.
+      const { loadConfig } = await import('../../config/load.ts');
       const loaded = await loadConfig({ paths, file });
       const names = Object.keys(loaded.config.mcpServers);
       if (isJson(command)) return print({ ok: true, file: loaded.file ?? null, servers: names });

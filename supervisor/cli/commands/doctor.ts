@@ -2,7 +2,6 @@ import { access, constants, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { ControlClient } from '../../client/control-client.ts';
-import { loadConfig } from '../../config/load.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import type { HomePaths } from '../../shared/home.ts';
 import { homeOf, isJson } from '../context.ts';
@@ -50,6 +49,7 @@ export async function runDoctor(paths: HomePaths): Promise<DoctorCheck[]> {
     });
   }
   try {
+    const { loadConfig } = await import('../../config/load.ts');
     const loaded = await loadConfig({ paths });
     checks.push({
       name: 'config',

@@ -3,7 +3,7 @@ import { ControlClient } from '../../client/control-client.ts';
 import type { EventRow } from '../../client/wire-types.ts';
 import { homeOf, isJson, windowQuery } from '../context.ts';
 import { formatEventsTable, print, printError } from '../format.ts';
-import { onlineOrRecorded } from '../offline.ts';
+import { onlineOrRecorded } from '../online-or-recorded.ts';
 
 /**
  * `events [--server S] [--since 24h]`: start, exit, restart, crash loop, stop per server; from the

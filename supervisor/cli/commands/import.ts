@@ -1,20 +1,13 @@
 import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import {
-  applyImport,
-  CLIENTS,
-  type ClientFileSpec,
-  type ImportPlan,
-  type ImportResult,
-  isClientId,
-  type OnConflict,
-  planImport,
-} from '../../mcp-clients/index.ts';
+import { CLIENTS, isClientId } from '../../mcp-clients/clients.ts';
+import type { ClientFileSpec, ImportPlan, ImportResult, OnConflict } from '../../mcp-clients/index.ts';
 import { SupervisorError } from '../../shared/errors.ts';
 import {
   describeEntry,
   globalsOf,
   listArg,
+  mcpClients,
   print,
   progress,
   projectDirOf,
@@ -153,7 +146,7 @@ export function registerImportCommand(program: Command): void {
       if (!Number.isInteger(waitMs) || waitMs < 0)
         throw new SupervisorError('BAD_REQUEST', `--wait must be milliseconds, got "${options.wait}"`);
       const only = listArg(options.only);
-      const plan = await planImport(sourceOf(source, options), {
+      const plan = await (await mcpClients()).planImport(sourceOf(source, options), {
         paths,
         onConflict: options.onConflict,
         inputs: inputsOf(options.input),
@@ -171,7 +164,7 @@ export function registerImportCommand(program: Command): void {
         return print('dry run: nothing written');
       }
       if (!json) print(formatImportPlan(plan));
-      const result = await applyImport(plan, {
+      const result = await (await mcpClients()).applyImport(plan, {
         paths,
         reload: options.reload,
         waitMs,

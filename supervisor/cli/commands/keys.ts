@@ -4,7 +4,7 @@ import { isProcessAlive, readState } from '../../client/state-file.ts';
 import type { ClientKeyRow } from '../../client/wire-types.ts';
 import { SupervisorError } from '../../shared/errors.ts';
 import type { HomePaths } from '../../shared/home.ts';
-import { ClientKeys } from '../../store/client-keys.ts';
+import type { ClientKeys } from '../../store/client-keys.ts';
 import { homeOf, isJson } from '../context.ts';
 import { formatKeysTable, print } from '../format.ts';
 
@@ -82,7 +82,10 @@ async function withKeys<T>(
 ): Promise<T> {
   const state = await readState(paths.stateFile);
   if (state && isProcessAlive(state.pid)) return how.remote(new ControlClient(paths));
-  const { openStore } = await import('../../store/db.ts');
+  const [{ openStore }, { ClientKeys }] = await Promise.all([
+    import('../../store/db.ts'),
+    import('../../store/client-keys.ts'),
+  ]);
   const store = openStore(paths.databaseFile);
   try {
     return how.local(new ClientKeys(store.db));

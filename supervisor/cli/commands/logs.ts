@@ -4,7 +4,7 @@ import { SupervisorError } from '../../shared/errors.ts';
 import { isAbortError } from '../../shared/timers.ts';
 import { homeOf, isJson } from '../context.ts';
 import { print, printError } from '../format.ts';
-import { onlineOrRecorded } from '../offline.ts';
+import { onlineOrRecorded } from '../online-or-recorded.ts';
 
 /**
  * `logs NAME [-n N] [-f] [--stderr]`: a server's PM2 log files, optionally followed. With the

@@ -3,7 +3,7 @@ import { ControlClient } from '../../client/control-client.ts';
 import type { MetricsSummary } from '../../client/wire-types.ts';
 import { homeOf, isJson, windowQuery } from '../context.ts';
 import { formatMetricsTable, print, printError } from '../format.ts';
-import { onlineOrRecorded } from '../offline.ts';
+import { onlineOrRecorded } from '../online-or-recorded.ts';
 
 /**
  * `metrics [--server S] [--since 1h]`: requests, errors, percentiles, CPU and RSS per server; from

@@ -8,6 +8,12 @@ import { sleep } from '../../shared/timers.ts';
 import { homeOf, isJson } from '../context.ts';
 import { print } from '../format.ts';
 
+/**
+ * How often `stop` looks whether the supervisor's process is gone (a `kill(pid, 0)`): the stop's
+ * own time is what it waits for, so it notices the exit within this.
+ */
+const EXIT_POLL_MS = 20;
+
 /** `stop`: the clean stop, returning when the supervisor's process is gone. */
 export function registerStop(program: Command): void {
   program
@@ -18,7 +24,7 @@ export function registerStop(program: Command): void {
       const paths = homeOf(command);
       const pid = await requestStop(paths);
       const deadline = Date.now() + Number(options.timeout);
-      while (isProcessAlive(pid) && Date.now() < deadline) await sleep(100);
+      while (isProcessAlive(pid) && Date.now() < deadline) await sleep(EXIT_POLL_MS);
       if (isProcessAlive(pid)) {
         throw new SupervisorError(
           'TIMEOUT',
