@@ -39,11 +39,4 @@ export async function removeState(file: string, pid: number = process.pid): Prom
   if (!state || state.pid === pid) await rm(file, { force: true });
 }
 
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isProcessAlive } from '../shared/process-alive.ts';

@@ -7,6 +7,7 @@ import { SupervisorError } from '../shared/errors.ts';
 import { LIFELINE_SOCKET_NAME } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';
+import { isProcessAlive } from '../shared/process-alive.ts';
 import { LIFELINE_ENV } from './daemon-hook.ts';
 import { type DaemonLink, Lifeline } from './lifeline.ts';
 import { preparePlainScript } from './plain-script.ts';
@@ -315,7 +316,7 @@ export class Pm2Manager {
     }
     if (daemonPid !== undefined) {
       const deadline = Date.now() + DAEMON_EXIT_MS;
-      while (isAlive(daemonPid) && Date.now() < deadline) await delay(50);
+      while (isProcessAlive(daemonPid) && Date.now() < deadline) await delay(50);
     }
     return names;
   }
@@ -377,13 +378,4 @@ function closeConnection(connection: Connection): void {
     // The bus socket is already gone with the daemon.
   }
   closeClient(connection.api);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
