@@ -35,8 +35,10 @@ describe('isProcessAlive', () => {
   // leaves the exited supervisor a zombie, which kill(pid, 0) still reports: `stop` then waited
   // for the reaping, or until its timeout, though the supervisor had finished.
   it('is false for a zombie: a process that exited and that no one has reaped yet', async () => {
-    // `true &` exits at once; its parent exec's into sleep, which never waits for children.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], {
+    // The forked child exits at once and its parent never waits for it. (Not a shell: one may reap
+    // a background job that ends before it exec's. Perl is in every Debian.)
+    const script = '$| = 1; my $pid = fork(); exit 0 unless $pid; print "$pid\n"; sleep 30';
+    const parent = spawn('perl', ['-e', script], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     parents.push(parent);
