@@ -12,7 +12,7 @@
  *   `pm2_env` (under {@link EXIT_INFO_KEY}) before PM2 announces the exit.
  *
  * Runs as plain JavaScript inside PM2 (types stripped once into the run dir): it imports only
- * Node's modules and `process-group.ts`.
+ * Node's modules and `process-group.ts` (with the pure `shared/proc-stat.ts`).
  */
 import { createRequire } from 'node:module';
 import net from 'node:net';

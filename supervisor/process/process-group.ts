@@ -5,11 +5,15 @@
  * walk of the process tree (PM2's `treekill`) no longer finds it. A group id is not reused while a
  * member is alive (POSIX), so signalling `-pgid` after the leader died reaches only its leftovers.
  *
- * Imports nothing but Node's own modules: the PM2 daemon hook (`daemon-hook.ts`) runs it too.
+ * Imports nothing but Node's own modules and the pure `shared/proc-stat.ts`: the PM2 daemon hook
+ * (`daemon-hook.ts`) runs it too.
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { type ProcessRow, parseStatLine } from '../shared/proc-stat.ts';
+
+export { type ProcessRow, parseStatLine } from '../shared/proc-stat.ts';
 
 /** How often a group being stopped is checked for survivors. */
 const GROUP_POLL_MS = 50;
@@ -72,13 +76,6 @@ export async function hasLiveMembers(pgid: number): Promise<boolean> {
 }
 
 /** One process of the table: enough to tell a group's live members. */
-export interface ProcessRow {
-  pid: number;
-  ppid: number;
-  pgid: number;
-  isZombie: boolean;
-}
-
 let lastScan: { at: number; rows: Promise<ProcessRow[] | undefined> } | undefined;
 
 /**
@@ -115,16 +112,6 @@ function scanProc(): ProcessRow[] | undefined {
     if (row) rows.push(row);
   }
   return rows;
-}
-
-/** Parses /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and ')'. Pure. */
-export function parseStatLine(stat: string): ProcessRow | undefined {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const pid = Number(stat.slice(0, stat.indexOf(' ')));
-  const [state, ppid, pgrp] = stat.slice(close + 2).split(' ', 3);
-  const row = { pid, ppid: Number(ppid), pgid: Number(pgrp), isZombie: state === 'Z' || state === 'X' };
-  return Number.isInteger(row.pid) && Number.isInteger(row.pgid) ? row : undefined;
 }
 
 function scanPs(): Promise<ProcessRow[] | undefined> {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseStatLine } from './proc-stat.ts';
 
 /**
  * Whether process `pid` still runs. `kill(pid, 0)` alone also answers yes for a zombie — a process
@@ -27,9 +28,7 @@ function isZombie(pid: number): boolean {
     // No entry: gone since the signal, unless /proc itself is missing (then the signal stands).
     return isProcMounted();
   }
-  // "pid (comm) S …": comm may hold spaces and parentheses; the state follows the last ")".
-  const state = stat.charAt(stat.lastIndexOf(')') + 2);
-  return state === 'Z' || state === 'X';
+  return parseStatLine(stat)?.isZombie ?? false;
 }
 
 function isProcMounted(): boolean {
