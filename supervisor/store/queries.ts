@@ -5,8 +5,6 @@ import { preparedCache, type Store } from './db.ts';
 import { createHistogram, decodeHistogram, type Histogram, mergeHistogram, percentile } from './histogram.ts';
 import type { ServerEventKind } from './types.ts';
 
-export type { HostSeriesPoint, ProcessSeriesPoint, RequestSeriesPoint };
-
 const MINUTE_MS = 60_000;
 /** A chart never needs more points than this; larger requests are a caller bug. */
 const MAX_POINTS = 10_000;
