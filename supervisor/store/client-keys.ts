@@ -41,6 +41,11 @@ type RecordRow = {
   revoked_at: number | null;
 };
 
+/** The `servers` column: a JSON array of names, or null (or empty) for all servers. */
+function parseServers(column: string | null): string[] | null {
+  return column ? (JSON.parse(column) as string[]) : null;
+}
+
 const RECORD_COLUMNS = 'id, name, hash, prefix, servers, created_at, revoked_at';
 
 function toRecord(row: RecordRow): ClientKeyRecord {
@@ -49,7 +54,7 @@ function toRecord(row: RecordRow): ClientKeyRecord {
     name: row.name,
     hash: row.hash,
     prefix: row.prefix,
-    servers: row.servers ? (JSON.parse(row.servers) as string[]) : null,
+    servers: parseServers(row.servers),
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
   };
@@ -164,7 +169,7 @@ export class ClientKeys {
       id: row.id,
       name: row.name,
       prefix: row.prefix,
-      servers: row.servers ? (JSON.parse(row.servers) as string[]) : null,
+      servers: parseServers(row.servers),
       createdAt: row.created_at,
       revokedAt: row.revoked_at,
       lastUsedAt: row.last_used_at,
@@ -198,9 +203,7 @@ export class ClientKeys {
     const row = this.#db
       .prepare('SELECT id, name, servers FROM client_keys WHERE hash = ? AND revoked_at IS NULL')
       .get(hash) as { id: string; name: string; servers: string | null } | undefined;
-    const key = row
-      ? { id: row.id, name: row.name, servers: row.servers ? (JSON.parse(row.servers) as string[]) : null }
-      : undefined;
+    const key = row ? { id: row.id, name: row.name, servers: parseServers(row.servers) } : undefined;
     if (key) this.#db.prepare('UPDATE client_keys SET last_used_at = ? WHERE id = ?').run(now, key.id);
     // Bounded: a flood of wrong tokens must not grow the cache without limit.
     if (this.#cache.size > 10_000) this.#cache.clear();

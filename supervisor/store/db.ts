@@ -22,6 +22,22 @@ export interface OpenStoreOptions {
   toVersion?: number;
 }
 
+/**
+ * A `prepare` that compiles each SQL text once and reuses the statement: for readers whose SQL is
+ * built per query from a few shapes.
+ */
+export function preparedCache(db: Database): (sql: string) => Database.Statement {
+  const cache = new Map<string, Database.Statement>();
+  return (sql) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+}
+
 /** Read and write for the owner only, like the control token. */
 const OWNER_ONLY = 0o600;
 

@@ -1,11 +1,9 @@
 import type { HostSeriesPoint, ProcessSeriesPoint, RequestSeriesPoint } from '../client/wire-types.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import { type AlertRecord, createAlertStore } from './alert-store.ts';
-import type { Store } from './db.ts';
+import { preparedCache, type Store } from './db.ts';
 import { createHistogram, decodeHistogram, type Histogram, mergeHistogram, percentile } from './histogram.ts';
 import type { ServerEventKind } from './types.ts';
-
-export type { HostSeriesPoint, ProcessSeriesPoint, RequestSeriesPoint };
 
 const MINUTE_MS = 60_000;
 /** A chart never needs more points than this; larger requests are a caller bug. */
@@ -86,15 +84,7 @@ function steps(query: RangeQuery, name: string): { start: number; count: number 
 export function createQueries(store: Store): Queries {
   const db = store.db;
   const alerts = createAlertStore(store);
-  const cache = new Map<string, ReturnType<typeof db.prepare>>();
-  const prepared = (sql: string) => {
-    let statement = cache.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      cache.set(sql, statement);
-    }
-    return statement;
-  };
+  const prepared = preparedCache(db);
 
   /** Sums the minute rollups of [start, query.to) into `count` steps of `stepMs`. */
   function rollupPoints(

@@ -1,6 +1,6 @@
 import type { RequestRow } from '../client/wire-types.ts';
 import { SupervisorError } from '../shared/errors.ts';
-import type { Store } from './db.ts';
+import { preparedCache, type Store } from './db.ts';
 import type { RequestStatus } from './types.ts';
 
 /** One raw request as the gateway recorded it (the `requests` table), as the API sends it. */
@@ -47,15 +47,7 @@ const EQUALITY_FILTERS = [
  * shift a page. Reads only; the recorder writes.
  */
 export function createRequestLog(store: Store) {
-  const cache = new Map<string, ReturnType<Store['db']['prepare']>>();
-  const prepared = (sql: string) => {
-    let statement = cache.get(sql);
-    if (!statement) {
-      statement = store.db.prepare(sql);
-      cache.set(sql, statement);
-    }
-    return statement;
-  };
+  const prepared = preparedCache(store.db);
 
   return {
     /** @throws SupervisorError('BAD_REQUEST') for a limit outside 1..MAX_PAGE_ROWS. */

@@ -1,6 +1,6 @@
 import type { TimelineEntry } from '../client/wire-types.ts';
 import type { AlertSeverity } from './alert-store.ts';
-import type { Store } from './db.ts';
+import { preparedCache, type Store } from './db.ts';
 import { SUPERVISOR_WIDE } from './server-events.ts';
 import type { ServerEventKind } from './types.ts';
 
@@ -56,16 +56,7 @@ const EVENT_SEVERITY: Partial<Record<ServerEventKind, AlertSeverity>> = {
  * three times `limit` rows.
  */
 export function createTimeline(store: Store) {
-  const db = store.db;
-  const statements = new Map<string, ReturnType<typeof db.prepare>>();
-  const prepared = (sql: string) => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
-  };
+  const prepared = preparedCache(store.db);
 
   type Bounded = TimelineQuery & { limit: number };
 
