@@ -27,6 +27,16 @@ export function ErrorBanner(props: { message: string | null; title?: string }) {
   );
 }
 
+/** A row's own failure (an action on that row that failed), announced to screen readers. */
+export function RowError(props: { message: string | null | undefined }) {
+  if (!props.message) return null;
+  return (
+    <p class="reason tone-bad" role="alert">
+      {props.message}
+    </p>
+  );
+}
+
 export function ViewHead(props: { title: string; children?: ComponentChildren }) {
   return (
     <div class="view-head">

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { ClientKey } from '../api/types.ts';
-import { CopyButton, ErrorBanner, ViewHead, When } from '../components/common.tsx';
+import { CopyButton, ErrorBanner, RowError, ViewHead, When } from '../components/common.tsx';
 import { useNow, usePoll } from '../components/hooks.ts';
 import { getApi, isStale, status } from '../state/app-state.ts';
 
@@ -64,11 +64,7 @@ function KeyRow(props: { entry: ClientKey; now: number; onRevoked: () => void })
             Revoke
           </button>
         )}
-        {error ? (
-          <p class="reason tone-bad" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <RowError message={error} />
       </td>
     </tr>
   );

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { OverviewServer, StatusRow } from '../api/types.ts';
-import { Badge, ViewHead } from '../components/common.tsx';
+import { Badge, RowError, ViewHead } from '../components/common.tsx';
 import { ConnectDialog } from '../components/connect-dialog.tsx';
 import { Sparkline } from '../components/sparkline.tsx';
 import {
@@ -57,11 +57,7 @@ function Row(props: { row: StatusRow; live: OverviewServer | undefined; onConnec
             <pre class="evidence">{state.evidence.join('\n')}</pre>
           </figure>
         ) : null}
-        {error ? (
-          <p class="reason tone-bad" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <RowError message={error} />
       </td>
       <td class="num">{isRunning ? row.pid : NONE}</td>
       <td class="num">{row.state === 'online' ? formatDuration(row.uptimeMs) : NONE}</td>
