@@ -37,6 +37,47 @@ export function RowError(props: { message: string | null | undefined }) {
   );
 }
 
+/** A column of a `DataTable`: its heading, and whether it holds numbers (right-aligned). */
+export type TableColumn = readonly [label: string, isNumeric?: boolean];
+
+/**
+ * A table of live rows that scrolls sideways on its own. With `empty` set, its one row says so
+ * (across every column) in place of `children`.
+ */
+export function DataTable(props: {
+  label: string;
+  columns: readonly TableColumn[];
+  empty?: ComponentChildren;
+  children?: ComponentChildren;
+}) {
+  return (
+    <div class="table-wrap live-data">
+      <table aria-label={props.label}>
+        <thead>
+          <tr>
+            {props.columns.map(([label, isNumeric]) => (
+              <th key={label} scope="col" class={isNumeric ? 'num' : undefined}>
+                {label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.empty !== undefined ? (
+            <tr>
+              <td colSpan={props.columns.length} class="muted">
+                {props.empty}
+              </td>
+            </tr>
+          ) : (
+            props.children
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function ViewHead(props: { title: string; children?: ComponentChildren }) {
   return (
     <div class="view-head">
