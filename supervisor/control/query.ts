@@ -1,19 +1,16 @@
 import { z } from 'zod';
+import { durationUnitsMs } from '../shared/duration.ts';
 import { SupervisorError } from '../shared/errors.ts';
 
 const MINUTE_MS = 60_000;
-const DURATION_PATTERN = /^(\d+)(s|m|h|d)$/;
 
 /** `90s`, `15m`, `1h`, `7d` → ms; a plain number is ms. */
 export function parseDuration(text: string): number {
   if (/^\d+$/.test(text)) return Number(text);
-  const match = DURATION_PATTERN.exec(text);
-  if (!match)
+  const ms = durationUnitsMs(text);
+  if (ms === undefined)
     throw new SupervisorError('BAD_REQUEST', `"${text}" is not a duration; use e.g. 90s, 15m, 1h or 7d`);
-  const unit = { s: 1_000, m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS }[
-    match[2] as 's' | 'm' | 'h' | 'd'
-  ];
-  return Number(match[1]) * unit;
+  return ms;
 }
 
 const seriesQuerySchema = z.object({

@@ -12,25 +12,13 @@ import { logSize, stderrTail } from '../process/stderr-tail.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { type HomePaths, serverLogFiles, startFilesFor } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { ServerState } from '../shared/server-state.ts';
+import type { ServerEvent, ServerState } from '../shared/server-state.ts';
 import { Upstream, type UpstreamEndpoint } from '../upstream/upstream.ts';
 
 /** How long a failed start waits for PM2 to report that the process exited. */
 const EXIT_REPORT_MS = 1_000;
 
-export type { ServerState };
-
-/** A lifecycle event of one server, for the log, the event stream and the store. */
-export interface ServerEvent {
-  server: string;
-  kind: 'start' | 'online' | 'exit' | 'restart' | 'crash_loop' | 'stop' | 'error' | 'state';
-  state: ServerState;
-  at: number;
-  exitCode?: number | null;
-  signal?: string | null;
-  delayMs?: number;
-  message?: string;
-}
+export type { ServerEvent, ServerState };
 
 export interface ServerRuntimeDeps {
   pm2: Pm2Manager;

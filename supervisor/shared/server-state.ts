@@ -13,3 +13,18 @@ export type ServerState =
   | 'unavailable'
   | 'stopping'
   | 'stopped';
+
+/**
+ * A lifecycle event of one server, for the log, the event stream (the `server` events of
+ * `GET /api/events`) and the store.
+ */
+export interface ServerEvent {
+  server: string;
+  kind: 'start' | 'online' | 'exit' | 'restart' | 'crash_loop' | 'stop' | 'error' | 'state';
+  state: ServerState;
+  at: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  delayMs?: number;
+  message?: string;
+}

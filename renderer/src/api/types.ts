@@ -20,7 +20,7 @@ import type {
   StatusBody,
   TimelineEntry,
 } from '../../../supervisor/client/wire-types.ts';
-import type { ServerState } from '../../../supervisor/shared/server-state.ts';
+import type { ServerEvent, ServerState } from '../../../supervisor/shared/server-state.ts';
 
 export type {
   ClientEntry,
@@ -55,8 +55,11 @@ export type HostPoint = HostSeriesPoint;
 /** A point of `GET /api/metrics/process`. */
 export type ProcessPoint = ProcessSeriesPoint;
 
-/** The states a server is shown in (the core's own list); a state it does not know is shown as it comes. */
-export type { ServerState };
+/**
+ * The states a server is shown in (the core's own list; a state it does not know is shown as it
+ * comes), and a `server` event of `GET /api/events` (the core's own type).
+ */
+export type { ServerEvent, ServerState };
 
 /** One row of `GET /api/status`. */
 export type StatusRow = ServerStatus;
@@ -151,18 +154,6 @@ export type AlertRecord = AlertRow;
 export type AlertEvent =
   | { type: 'alert.fired'; alert: AlertRecord; isRepeat: boolean }
   | { type: 'alert.resolved'; alert: AlertRecord };
-
-/** A `server` event of `GET /api/events`. */
-export interface ServerEvent {
-  server: string;
-  kind: 'start' | 'online' | 'exit' | 'restart' | 'crash_loop' | 'stop' | 'error' | 'state';
-  state: ServerState;
-  at: number;
-  exitCode?: number | null;
-  signal?: string | null;
-  delayMs?: number;
-  message?: string;
-}
 
 /** A `config` event of `GET /api/events`. */
 export type ConfigEvent =

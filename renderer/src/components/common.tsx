@@ -27,6 +27,57 @@ export function ErrorBanner(props: { message: string | null; title?: string }) {
   );
 }
 
+/** A row's own failure (an action on that row that failed), announced to screen readers. */
+export function RowError(props: { message: string | null | undefined }) {
+  if (!props.message) return null;
+  return (
+    <p class="reason tone-bad" role="alert">
+      {props.message}
+    </p>
+  );
+}
+
+/** A column of a `DataTable`: its heading, and whether it holds numbers (right-aligned). */
+export type TableColumn = readonly [label: string, isNumeric?: boolean];
+
+/**
+ * A table of live rows that scrolls sideways on its own. With `empty` set, its one row says so
+ * (across every column) in place of `children`.
+ */
+export function DataTable(props: {
+  label: string;
+  columns: readonly TableColumn[];
+  empty?: ComponentChildren;
+  children?: ComponentChildren;
+}) {
+  return (
+    <div class="table-wrap live-data">
+      <table aria-label={props.label}>
+        <thead>
+          <tr>
+            {props.columns.map(([label, isNumeric]) => (
+              <th key={label} scope="col" class={isNumeric ? 'num' : undefined}>
+                {label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.empty !== undefined ? (
+            <tr>
+              <td colSpan={props.columns.length} class="muted">
+                {props.empty}
+              </td>
+            </tr>
+          ) : (
+            props.children
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function ViewHead(props: { title: string; children?: ComponentChildren }) {
   return (
     <div class="view-head">

@@ -1,4 +1,5 @@
 /** How the console writes numbers, sizes and times for a person. Pure; `—` means "no value". */
+import { durationUnitsMs } from '../../../supervisor/shared/duration.ts';
 
 export const NONE = '—';
 
@@ -103,7 +104,7 @@ export function formatRelative(ts: number | null | undefined, now: number): stri
 
 /** `15m`, `1h`, `24h`, `7d` → ms. */
 export function durationMs(text: string): number {
-  const match = /^(\d+)(s|m|h|d)$/.exec(text);
-  if (!match) throw new RangeError(`"${text}" is not a duration like 15m, 1h or 7d`);
-  return Number(match[1]) * { s: SECOND, m: MINUTE, h: HOUR, d: DAY }[match[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = durationUnitsMs(text);
+  if (ms === undefined) throw new RangeError(`"${text}" is not a duration like 15m, 1h or 7d`);
+  return ms;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AlertRecord } from '../api/types.ts';
-import { Badge, ErrorBanner, ViewHead, When } from '../components/common.tsx';
+import { Badge, ErrorBanner, RowError, ViewHead, When } from '../components/common.tsx';
 import { useNow, usePoll } from '../components/hooks.ts';
 import { formatDateTime, formatDuration } from '../lib/format.ts';
 import { alertValue } from '../lib/words.ts';
@@ -65,11 +65,7 @@ function AlertItem(props: {
           {alert.resolvedAt ? ` · resolved after ${formatDuration(alert.resolvedAt - alert.firedAt)}` : ''}
           {alert.acknowledgedAt ? ` · acknowledged ${formatDateTime(alert.acknowledgedAt)}` : ''}
         </div>
-        {error ? (
-          <p class="reason tone-bad" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <RowError message={error} />
       </div>
       {props.onAck && !alert.acknowledgedAt && !alert.resolvedAt ? (
         <button

@@ -1,6 +1,14 @@
 import { useState } from 'preact/hooks';
 import type { ClientKey } from '../api/types.ts';
-import { CopyButton, ErrorBanner, ViewHead, When } from '../components/common.tsx';
+import {
+  CopyButton,
+  DataTable,
+  ErrorBanner,
+  RowError,
+  type TableColumn,
+  ViewHead,
+  When,
+} from '../components/common.tsx';
 import { useNow, usePoll } from '../components/hooks.ts';
 import { getApi, isStale, status } from '../state/app-state.ts';
 
@@ -64,15 +72,13 @@ function KeyRow(props: { entry: ClientKey; now: number; onRevoked: () => void })
             Revoke
           </button>
         )}
-        {error ? (
-          <p class="reason tone-bad" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <RowError message={error} />
       </td>
     </tr>
   );
 }
+
+const COLUMNS: TableColumn[] = [['Name'], ['Key'], ['Servers'], ['Created'], ['Last used'], ['Status']];
 
 /** Client keys of the gateway: create (the token is shown once), list, revoke. */
 export function KeysView() {
@@ -171,33 +177,15 @@ export function KeysView() {
         </button>
       </form>
       <ErrorBanner message={error ?? keys.error} />
-      <div class="table-wrap live-data">
-        <table aria-label="Client keys">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Key</th>
-              <th scope="col">Servers</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.length === 0 ? (
-              <tr>
-                <td colSpan={6} class="muted">
-                  No client keys yet.
-                </td>
-              </tr>
-            ) : (
-              [...active, ...revoked].map((entry) => (
-                <KeyRow key={entry.id} entry={entry} now={now} onRevoked={keys.reload} />
-              ))
-            )}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        label="Client keys"
+        columns={COLUMNS}
+        empty={list.length === 0 ? 'No client keys yet.' : undefined}
+      >
+        {[...active, ...revoked].map((entry) => (
+          <KeyRow key={entry.id} entry={entry} now={now} onRevoked={keys.reload} />
+        ))}
+      </DataTable>
     </div>
   );
 }

@@ -1,7 +1,14 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ClientKey, RequestPage, RequestRow } from '../api/types.ts';
-import { Check, download, ErrorBanner, ViewHead } from '../components/common.tsx';
+import {
+  Check,
+  DataTable,
+  download,
+  ErrorBanner,
+  type TableColumn,
+  ViewHead,
+} from '../components/common.tsx';
 import { usePoll } from '../components/hooks.ts';
 import { type Column, exportFileName, toCsv, toJsonLines } from '../lib/export.ts';
 import { formatDateTime, formatMs } from '../lib/format.ts';
@@ -33,6 +40,18 @@ const ERROR_CODES = [
   'internal',
 ];
 const EXPORT_LIMIT = 50_000;
+
+const COLUMNS: TableColumn[] = [
+  ['Time'],
+  ['Client'],
+  ['Server'],
+  ['Method'],
+  ['Tool'],
+  ['Status'],
+  ['Latency', true],
+  ['Error / refusal'],
+  ['Payload'],
+];
 
 /** Captured JSON, indented when it parses (a truncated payload is shown as stored). */
 function prettyJson(text: string | null): string {
@@ -224,93 +243,76 @@ export function RequestsView(props: { query: URLSearchParams }) {
       </form>
       {exporting ? <p role="status">{exporting}</p> : null}
       <ErrorBanner message={error ?? page.error} />
-      <div class="table-wrap live-data">
-        <table aria-label="Requests">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Client</th>
-              <th scope="col">Server</th>
-              <th scope="col">Method</th>
-              <th scope="col">Tool</th>
-              <th scope="col">Status</th>
-              <th scope="col" class="num">
-                Latency
-              </th>
-              <th scope="col">Error / refusal</th>
-              <th scope="col">Payload</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.length === 0 ? (
+      <DataTable
+        label="Requests"
+        columns={COLUMNS}
+        empty={
+          rows.length === 0
+            ? page.isLoading && !page.data
+              ? 'Loading…'
+              : 'No requests match these filters.'
+            : undefined
+        }
+      >
+        {rows.map((row) => {
+          const hasPayload = row.params !== null || row.result !== null;
+          const isOpen = openId === row.id;
+          return (
+            <Fragment key={row.id}>
               <tr>
-                <td colSpan={9} class="muted">
-                  {page.isLoading && !page.data ? 'Loading…' : 'No requests match these filters.'}
+                <td class="num">{formatDateTime(row.ts)}</td>
+                <td>{clientName(row.client)}</td>
+                <td>
+                  <a href={`#/servers/${encodeURIComponent(row.server)}`}>{row.server}</a>
+                </td>
+                <td>{row.method}</td>
+                <td>{row.tool ?? '—'}</td>
+                <td class={`status-${row.status}`}>{row.status}</td>
+                <td class="num">{formatMs(row.latencyMs)}</td>
+                <td>
+                  {describeOutcome(row.errorCode)}
+                  {row.reason ? (
+                    <span class="muted reason-text" title={row.reason}>
+                      {row.reason}
+                    </span>
+                  ) : null}
+                </td>
+                <td>
+                  {hasPayload ? (
+                    <button
+                      type="button"
+                      class="link-button"
+                      aria-expanded={isOpen}
+                      aria-controls={`payload-${row.id}`}
+                      onClick={() => setOpenId(isOpen ? null : row.id)}
+                    >
+                      {isOpen ? 'hide' : 'show'}
+                    </button>
+                  ) : (
+                    <span class="muted">—</span>
+                  )}
                 </td>
               </tr>
-            ) : (
-              rows.map((row) => {
-                const hasPayload = row.params !== null || row.result !== null;
-                const isOpen = openId === row.id;
-                return (
-                  <Fragment key={row.id}>
-                    <tr>
-                      <td class="num">{formatDateTime(row.ts)}</td>
-                      <td>{clientName(row.client)}</td>
-                      <td>
-                        <a href={`#/servers/${encodeURIComponent(row.server)}`}>{row.server}</a>
-                      </td>
-                      <td>{row.method}</td>
-                      <td>{row.tool ?? '—'}</td>
-                      <td class={`status-${row.status}`}>{row.status}</td>
-                      <td class="num">{formatMs(row.latencyMs)}</td>
-                      <td>
-                        {describeOutcome(row.errorCode)}
-                        {row.reason ? (
-                          <span class="muted reason-text" title={row.reason}>
-                            {row.reason}
-                          </span>
-                        ) : null}
-                      </td>
-                      <td>
-                        {hasPayload ? (
-                          <button
-                            type="button"
-                            class="link-button"
-                            aria-expanded={isOpen}
-                            aria-controls={`payload-${row.id}`}
-                            onClick={() => setOpenId(isOpen ? null : row.id)}
-                          >
-                            {isOpen ? 'hide' : 'show'}
-                          </button>
-                        ) : (
-                          <span class="muted">—</span>
-                        )}
-                      </td>
-                    </tr>
-                    {isOpen ? (
-                      <tr id={`payload-${row.id}`}>
-                        <td colSpan={9}>
-                          <div class="chart-grid">
-                            <figure class="evidence-figure">
-                              <figcaption class="muted">Arguments</figcaption>
-                              <pre class="code">{prettyJson(row.params)}</pre>
-                            </figure>
-                            <figure class="evidence-figure">
-                              <figcaption class="muted">Result</figcaption>
-                              <pre class="code">{prettyJson(row.result)}</pre>
-                            </figure>
-                          </div>
-                        </td>
-                      </tr>
-                    ) : null}
-                  </Fragment>
-                );
-              })
-            )}
-          </tbody>
-        </table>
-      </div>
+              {isOpen ? (
+                <tr id={`payload-${row.id}`}>
+                  <td colSpan={COLUMNS.length}>
+                    <div class="chart-grid">
+                      <figure class="evidence-figure">
+                        <figcaption class="muted">Arguments</figcaption>
+                        <pre class="code">{prettyJson(row.params)}</pre>
+                      </figure>
+                      <figure class="evidence-figure">
+                        <figcaption class="muted">Result</figcaption>
+                        <pre class="code">{prettyJson(row.result)}</pre>
+                      </figure>
+                    </div>
+                  </td>
+                </tr>
+              ) : null}
+            </Fragment>
+          );
+        })}
+      </DataTable>
       <p>
         {rows.length} row{rows.length === 1 ? '' : 's'} shown. Payloads are kept only when{' '}
         <code>supervisor.capture.payloads</code> is on (redacted, at most <code>capture.maxBytes</code> each).{' '}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { OverviewServer, StatusRow } from '../api/types.ts';
-import { Badge, ViewHead } from '../components/common.tsx';
+import { Badge, DataTable, RowError, type TableColumn, ViewHead } from '../components/common.tsx';
 import { ConnectDialog } from '../components/connect-dialog.tsx';
 import { Sparkline } from '../components/sparkline.tsx';
 import {
@@ -57,11 +57,7 @@ function Row(props: { row: StatusRow; live: OverviewServer | undefined; onConnec
             <pre class="evidence">{state.evidence.join('\n')}</pre>
           </figure>
         ) : null}
-        {error ? (
-          <p class="reason tone-bad" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <RowError message={error} />
       </td>
       <td class="num">{isRunning ? row.pid : NONE}</td>
       <td class="num">{row.state === 'online' ? formatDuration(row.uptimeMs) : NONE}</td>
@@ -102,7 +98,7 @@ function Row(props: { row: StatusRow; live: OverviewServer | undefined; onConnec
 }
 
 /** The table's columns: label, and whether it holds numbers (right-aligned). */
-const COLUMNS: [string, boolean][] = [
+const COLUMNS: TableColumn[] = [
   ['Server', false],
   ['State', false],
   ['PID', true],
@@ -143,24 +139,11 @@ export function ServersView() {
           No servers are configured. Add one on the <a href="#/config">Config</a> page.
         </p>
       ) : (
-        <div class="table-wrap live-data">
-          <table aria-label="Servers">
-            <thead>
-              <tr>
-                {COLUMNS.map(([label, isNumeric]) => (
-                  <th key={label} scope="col" class={isNumeric ? 'num' : undefined}>
-                    {label}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <Row key={row.name} row={row} live={live.get(row.name)} onConnect={setConnectTo} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Servers" columns={COLUMNS}>
+          {rows.map((row) => (
+            <Row key={row.name} row={row} live={live.get(row.name)} onConnect={setConnectTo} />
+          ))}
+        </DataTable>
       )}
       {connectTo !== undefined ? (
         <ConnectDialog
