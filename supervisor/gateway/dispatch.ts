@@ -18,7 +18,7 @@ import { Aggregator } from './aggregated.ts';
 import type { Caller } from './caller.ts';
 import { fulfilInputRequired } from './input-required.ts';
 import type { MrtrBridge } from './mrtr-bridge.ts';
-import { isToolAllowed } from './names.ts';
+import { hasToolFilter, isToolAllowed } from './names.ts';
 import { JSONRPC_INVALID_PARAMS, JSONRPC_INVALID_REQUEST, RpcAnswerError } from './rpc-errors.ts';
 import type { InFlight, Session } from './session.ts';
 import type { ToolGate } from './tool-gate.ts';
@@ -343,8 +343,4 @@ function withEnvelope(params: Result | undefined, caller: Caller): Result {
   const meta = params?._meta as Result | undefined;
   if (caller.era === 'modern' && meta?.[META.protocolVersion] !== undefined) return params as Result;
   return { ...params, _meta: { ...meta, ...caller.envelope() } };
-}
-
-function hasToolFilter(filter: { allow?: string[]; deny?: string[] }): boolean {
-  return (filter.allow?.length ?? 0) > 0 || (filter.deny?.length ?? 0) > 0;
 }
