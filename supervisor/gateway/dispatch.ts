@@ -123,8 +123,9 @@ export class Dispatcher {
         if (caller.era === 'legacy') return answer;
         return answer.then((result) => toModernResult(method, result, GATEWAY_SERVER_INFO));
       }
-      const upstream = this.#runtime(caller.server).upstream;
-      const answer = this.#handleServer(caller.server, method, params, context);
+      const runtime = this.#runtime(caller.server);
+      const upstream = runtime.upstream;
+      const answer = this.#handleServer(runtime, method, params, context);
       // Same era both sides: the server's result as it sent it.
       if (caller.era === 'legacy' || upstream.era === 'modern') return answer;
       return answer.then((result) =>
@@ -162,12 +163,11 @@ export class Dispatcher {
   }
 
   #handleServer(
-    server: string,
+    runtime: ServerRuntime,
     method: string,
     params: Result | undefined,
     context: CallContext,
   ): Promise<Result> {
-    const runtime = this.#runtime(server);
     switch (method) {
       case 'tools/call':
         return this.#callServerTool(runtime, params, context);
