@@ -19,7 +19,12 @@ import type { Caller } from './caller.ts';
 import { fulfilInputRequired } from './input-required.ts';
 import type { MrtrBridge } from './mrtr-bridge.ts';
 import { hasToolFilter, isToolAllowed } from './names.ts';
-import { JSONRPC_INVALID_PARAMS, JSONRPC_INVALID_REQUEST, RpcAnswerError } from './rpc-errors.ts';
+import {
+  JSONRPC_INVALID_PARAMS,
+  JSONRPC_INVALID_REQUEST,
+  JSONRPC_METHOD_NOT_FOUND,
+  RpcAnswerError,
+} from './rpc-errors.ts';
 import type { InFlight, Session } from './session.ts';
 import type { ToolGate } from './tool-gate.ts';
 
@@ -231,7 +236,10 @@ export class Dispatcher {
     if (typeof uri !== 'string') throw new McpError(JSONRPC_INVALID_PARAMS, '"uri" must be a string');
     const session = context.caller as Session;
     if (!runtime.upstream.capabilities?.resources?.subscribe) {
-      throw new McpError(-32601, `server "${runtime.name}" does not support resources/subscribe`);
+      throw new McpError(
+        JSONRPC_METHOD_NOT_FOUND,
+        `server "${runtime.name}" does not support resources/subscribe`,
+      );
     }
     const uris = session.subscriptions.get(runtime.name) ?? new Set<string>();
     if (method === 'resources/subscribe') {
