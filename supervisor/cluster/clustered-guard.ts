@@ -1,6 +1,7 @@
 import type { ClusterServerStatus } from '../client/wire-types.ts';
 import { type CircuitBreaker, createBreaker } from '../limits/breaker.ts';
 import {
+  assertConcurrencyScale,
   createServerGuard,
   type RunOptions,
   type ServerGuard,
@@ -315,9 +316,7 @@ export function createClusteredGuard(options: ClusteredGuardOptions): ClusteredG
     },
 
     async setConcurrencyScale(factor) {
-      if (!(factor > 0 && factor <= 1)) {
-        throw new TypeError(`concurrency scale must be in (0, 1], got ${factor}`);
-      }
+      assertConcurrencyScale(factor);
       if (isDisposed || factor === scale) return;
       scale = factor;
       hostSlots.setMax(effectiveConcurrent());

@@ -18,8 +18,13 @@ import { Aggregator } from './aggregated.ts';
 import type { Caller } from './caller.ts';
 import { fulfilInputRequired } from './input-required.ts';
 import type { MrtrBridge } from './mrtr-bridge.ts';
-import { isToolAllowed } from './names.ts';
-import { JSONRPC_INVALID_PARAMS, JSONRPC_INVALID_REQUEST, RpcAnswerError } from './rpc-errors.ts';
+import { hasToolFilter, isToolAllowed } from './names.ts';
+import {
+  JSONRPC_INVALID_PARAMS,
+  JSONRPC_INVALID_REQUEST,
+  JSONRPC_METHOD_NOT_FOUND,
+  RpcAnswerError,
+} from './rpc-errors.ts';
 import type { InFlight, Session } from './session.ts';
 import type { ToolGate } from './tool-gate.ts';
 
@@ -123,8 +128,9 @@ export class Dispatcher {
         if (caller.era === 'legacy') return answer;
         return answer.then((result) => toModernResult(method, result, GATEWAY_SERVER_INFO));
       }
-      const upstream = this.#runtime(caller.server).upstream;
-      const answer = this.#handleServer(caller.server, method, params, context);
+      const runtime = this.#runtime(caller.server);
+      const upstream = runtime.upstream;
+      const answer = this.#handleServer(runtime, method, params, context);
       // Same era both sides: the server's result as it sent it.
       if (caller.era === 'legacy' || upstream.era === 'modern') return answer;
       return answer.then((result) =>
@@ -162,12 +168,11 @@ export class Dispatcher {
   }
 
   #handleServer(
-    server: string,
+    runtime: ServerRuntime,
     method: string,
     params: Result | undefined,
     context: CallContext,
   ): Promise<Result> {
-    const runtime = this.#runtime(server);
     switch (method) {
       case 'tools/call':
         return this.#callServerTool(runtime, params, context);
@@ -231,7 +236,10 @@ export class Dispatcher {
     if (typeof uri !== 'string') throw new McpError(JSONRPC_INVALID_PARAMS, '"uri" must be a string');
     const session = context.caller as Session;
     if (!runtime.upstream.capabilities?.resources?.subscribe) {
-      throw new McpError(-32601, `server "${runtime.name}" does not support resources/subscribe`);
+      throw new McpError(
+        JSONRPC_METHOD_NOT_FOUND,
+        `server "${runtime.name}" does not support resources/subscribe`,
+      );
     }
     const uris = session.subscriptions.get(runtime.name) ?? new Set<string>();
     if (method === 'resources/subscribe') {
@@ -343,8 +351,4 @@ function withEnvelope(params: Result | undefined, caller: Caller): Result {
   const meta = params?._meta as Result | undefined;
   if (caller.era === 'modern' && meta?.[META.protocolVersion] !== undefined) return params as Result;
   return { ...params, _meta: { ...meta, ...caller.envelope() } };
-}
-
-function hasToolFilter(filter: { allow?: string[]; deny?: string[] }): boolean {
-  return (filter.allow?.length ?? 0) > 0 || (filter.deny?.length ?? 0) > 0;
 }

@@ -28,13 +28,18 @@ export interface ToolFilter {
   deny?: string[];
 }
 
+/** Whether a server has an allow or a deny list at all (most have neither). */
+export function hasToolFilter(filter: ToolFilter): boolean {
+  return (filter.allow?.length ?? 0) > 0 || (filter.deny?.length ?? 0) > 0;
+}
+
 /**
  * Whether a tool passes a server's allow/deny lists. Entries are exact names or globs with `*`.
  * An allow list, when given, admits only what it matches; deny always wins.
  */
 export function isToolAllowed(name: string, filter: ToolFilter): boolean {
   // Most servers have neither list: no closure, no walk (this runs on every tools/call of /mcp).
-  if (!filter.allow?.length && !filter.deny?.length) return true;
+  if (!hasToolFilter(filter)) return true;
   const matches = (patterns: string[] | undefined) =>
     patterns?.some((pattern) => globMatch(pattern, name)) ?? false;
   if (filter.allow && filter.allow.length > 0 && !matches(filter.allow)) return false;

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { sendJson } from '../http/respond.ts';
+import { RPC_CODES } from '../protocol/revisions.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import { type Refusal, type RefusalReason, refusalOf } from '../shared/refusals.ts';
 import { isAbortError } from '../shared/timers.ts';
@@ -29,8 +30,6 @@ export const JSONRPC_REQUEST_TIMEOUT = -32001;
 export const MCP_RESOURCE_NOT_FOUND = -32002;
 /** The client (or its disconnect) cancelled the request (LSP's RequestCancelled, as MCP clients expect). */
 export const JSONRPC_REQUEST_CANCELLED = -32800;
-/** 2026-07-28: a required client capability was not declared in the request (HTTP 400). */
-export const MCP_MISSING_CLIENT_CAPABILITY = -32021;
 
 /**
  * An answer that is a JSON-RPC error by design (the gateway's own protocol decision, e.g. a
@@ -57,7 +56,7 @@ export class RpcAnswerError extends Error {
  */
 export function modernHttpStatus(code: number): number {
   if (code === JSONRPC_METHOD_NOT_FOUND) return 404;
-  if (code === MCP_MISSING_CLIENT_CAPABILITY) return 400;
+  if (code === RPC_CODES.missingRequiredClientCapability) return 400;
   return 200;
 }
 

@@ -59,21 +59,16 @@ export class Forwarder {
     const startedAt = performance.now();
     const guard = this.#guards.guardFor(runtime);
     const timeoutMs = this.#guards.timeoutMsOf(runtime.name);
-    const notConnected = () =>
-      refusalError(
-        { reason: 'server_unavailable', server: runtime.name, retryAfterMs: 1_000 },
-        `server "${runtime.name}" is ${runtime.state}; see: mcp-supervisor status`,
-      );
     const attempt = (callerSignal: AbortSignal) => {
       // A server with no connection (starting, restarting) is refused before its limits: a request
       // never sent says nothing of the server's health, so it must not count toward its circuit
       // (calls in a start-up window would open it for every client for halfOpenAfterMs).
-      if (!runtime.upstream.channel) return Promise.reject(notConnected());
+      if (!runtime.upstream.channel) return Promise.reject(notConnected(runtime));
       return guard.run(
         (signal) => {
           const channel = runtime.upstream.channel;
           // The connection went while the call was queued: the server did go away.
-          if (!channel) return Promise.reject(notConnected());
+          if (!channel) return Promise.reject(notConnected(runtime));
           // The channel times the request (progress resets it); the guard has no timer of its own.
           return channel.request(method, params, { signal, timeoutMs, onProgress: options.onProgress });
         },
@@ -145,6 +140,14 @@ export class Forwarder {
       this.#onRequest?.(event);
     }
   }
+}
+
+/** The refusal of a request to a server with no connection (starting, restarting). */
+function notConnected(runtime: ServerRuntime): SupervisorError {
+  return refusalError(
+    { reason: 'server_unavailable', server: runtime.name, retryAfterMs: 1_000 },
+    `server "${runtime.name}" is ${runtime.state}; see: mcp-supervisor status`,
+  );
 }
 
 /** Longest `reason` kept in the request log: a server's error message can be anything. */

@@ -74,6 +74,13 @@ export type ServerGuard = {
   dispose(): Promise<void>;
 };
 
+/** Throws unless `factor` is a concurrency scale {@link ServerGuard.setConcurrencyScale} takes: 0 < factor ≤ 1. */
+export function assertConcurrencyScale(factor: number): void {
+  if (!(factor > 0 && factor <= 1)) {
+    throw new TypeError(`concurrency scale must be in (0, 1], got ${factor}`);
+  }
+}
+
 /** Merges a server's optional overrides over the supervisor-wide defaults. */
 export function resolveServerLimits(defaults: LimitsConfig, server: ServerLimitsConfig): ServerGuardLimits {
   return {
@@ -361,9 +368,7 @@ export function createServerGuard(options: ServerGuardOptions): ServerGuard {
     }),
 
     async setConcurrencyScale(factor) {
-      if (!(factor > 0 && factor <= 1)) {
-        throw new TypeError(`concurrency scale must be in (0, 1], got ${factor}`);
-      }
+      assertConcurrencyScale(factor);
       if (isDisposed || factor === scale) return;
       scale = factor;
       serverSlots.setMax(effectiveConcurrent());
