@@ -101,6 +101,9 @@ async function launchAndWait(
   process.on('SIGTERM', passOn);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const died = async (): Promise<never> => {
+    // Unref'd, the child's exit event alone keeps nothing alive: once it is seen gone (a zombie
+    // Node has not reaped yet), an idle loop would end before the event with exit 13.
+    child.ref();
     const code = await exited;
     const said = await childError(outputFile, outputStart);
     // Stopped on request (by a stop passed on, or its own clean stop): before it ran for good.
