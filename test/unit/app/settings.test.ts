@@ -82,7 +82,13 @@ describe('start at login', () => {
     expect((await new SettingsStore({ directory: dir }).load()).isStartAtLogin).toBe(false);
     item.set(true);
     expect(electronMocks.setLoginItemSettings).toHaveBeenCalledWith({ openAtLogin: true });
+    // item.set(true) changed the OS setting: a second start adopts it, and saves it. The save is
+    // awaited: left in flight, it raced afterEach's rm of the directory (ENOTEMPTY, once in a
+    // full run).
     expect(setupLoginItem(settings, 'win32', log).isSupported).toBe(true);
+    expect(settings.get().isStartAtLogin).toBe(true);
+    await settings.flush();
+    expect((await new SettingsStore({ directory: dir }).load()).isStartAtLogin).toBe(true);
   });
 
   it('is not offered on Linux, where Electron has no login items', () => {
