@@ -6,6 +6,8 @@
  * - start of 10 servers → all online, and their `stop` → the last process gone; beside it the
  *   floor: the same 10 server processes spawned directly, each answering `initialize` (what the
  *   servers' own start costs on this machine at this moment; the supervisor's share is the rest);
+ *   the CPU ms each process used during that start (on 2 cores the start is CPU-bound, so the CPU
+ *   of the supervisor, PM2 and the CLI is time the servers wait) and the `stop` CLI's own time;
  * - RSS at idle with 10 servers: supervisor, PM2 daemon, the servers, and whatever else runs per
  *   server between PM2 and the server (the bridges of earlier versions; nothing now).
  *
@@ -31,6 +33,7 @@ import { processesUnder, waitForNoProcessesUnder } from '../helpers/process-tabl
 import { testServers } from '../helpers/servers.ts';
 import { startSupervisorProcess } from '../helpers/supervisor-process.ts';
 import { tempHome } from '../helpers/temp-home.ts';
+import { cpuTimeMs } from './lib/processes.ts';
 
 export interface CoreBenchResults {
   startToAllAnsweringMs: number;
@@ -52,7 +55,25 @@ export interface CoreBenchResults {
   startWith10ServersToAllOnlineMs: number;
   /** The 10 server processes spawned directly until each answered `initialize` (the floor). */
   floor10ServersAnsweringMs: number;
+  /** CPU ms (user + system) of the 10 floor servers until each answered. */
+  floor10ServersCpuMs: number;
+  /**
+   * CPU ms (user + system, from /proc) used from `start -d` until it returned: the supervisor (and
+   * the children it reaped: mkfifo, tool probes), the PM2 daemon, the `start -d` CLI, the 10
+   * servers, and the tool probes still running. On 2 cores a start is CPU-bound: whatever the
+   * supervisor, PM2 and the CLI burn delays the servers.
+   */
+  startWith10ServersCpuMs: {
+    supervisor: number;
+    supervisorReapedChildren: number;
+    pm2Daemon: number;
+    startCli: number;
+    servers: number;
+    probes: number;
+  };
   stopWith10ServersToLastProcessGoneMs: number;
+  /** `stop` of the 10 servers until the CLI returned (the supervisor's process gone). */
+  stopWith10ServersCliMs: number;
   /** 1-minute load average at the start and at the end of the bench. */
   loadAverage: { atStart: number; atEnd: number };
 }
@@ -72,8 +93,9 @@ const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
  * Spawns `count` server-memory processes at once, sends each `initialize`, and resolves when the
  * last has answered (then ends them): the servers' own start, without a supervisor.
  */
-async function serversAnswering(count: number, dir: string): Promise<number> {
+async function serversAnswering(count: number, dir: string): Promise<{ ms: number; cpuMs: number }> {
   const startedAt = performance.now();
+  let cpuMs = 0;
   const initialize = `${JSON.stringify({
     jsonrpc: '2.0',
     id: 1,
@@ -96,6 +118,7 @@ async function serversAnswering(count: number, dir: string): Promise<number> {
           child.once('error', reject);
           child.stdout.once('data', () => {
             clearTimeout(timer);
+            cpuMs += cpuTimeMs(child.pid ?? 0) ?? 0;
             child.stdin.end();
             child.once('exit', () => resolve());
           });
@@ -103,7 +126,15 @@ async function serversAnswering(count: number, dir: string): Promise<number> {
         }),
     ),
   );
-  return Math.round(performance.now() - startedAt);
+  return { ms: Math.round(performance.now() - startedAt), cpuMs: Math.round(cpuMs) };
+}
+
+/** CPU ms (user + system) of this process's children that have been waited for, from /proc. */
+function reapedChildrenCpuMs(pid: number | 'self' = 'self'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // cutime and cstime are fields 16 and 17; the fields after the command name start at 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10;
 }
 
 async function stopAndTime(home: string): Promise<{ cliMs: number; goneMs: number }> {
@@ -147,7 +178,8 @@ export async function runCoreBench(options: { idleMs?: number } = {}): Promise<C
     );
     const paths = resolveHome({ home: ten.path, env: {} });
     await writeFile(paths.configFile, JSON.stringify({ mcpServers }, null, 2));
-    const floor10ServersAnsweringMs = await serversAnswering(10, ten.path);
+    const floor = await serversAnswering(10, ten.path);
+    const cliCpuBefore = reapedChildrenCpuMs();
     const startedAt = performance.now();
     const started = await runCli(['start', '-d', '--strict'], {
       home: ten.path,
@@ -155,9 +187,23 @@ export async function runCoreBench(options: { idleMs?: number } = {}): Promise<C
       timeoutMs: 180_000,
     });
     const startWith10ServersToAllOnlineMs = Math.round(performance.now() - startedAt);
+    const startCliCpuMs = reapedChildrenCpuMs() - cliCpuBefore;
     if (started.code !== 0) throw new Error(`start -d failed (${started.code}): ${started.stderr}`);
     const state = await readState(paths.stateFile);
     if (!state) throw new Error('start -d returned, but the home has no state file');
+    const atOnline = processesUnder(ten.path);
+    const cpuOf = (role: string) =>
+      Math.round(
+        atOnline.filter((p) => p.role === role).reduce((total, p) => total + (cpuTimeMs(p.pid) ?? 0), 0),
+      );
+    const startWith10ServersCpuMs = {
+      supervisor: Math.round(cpuTimeMs(state.pid) ?? 0),
+      supervisorReapedChildren: reapedChildrenCpuMs(state.pid),
+      pm2Daemon: cpuOf('pm2'),
+      startCli: startCliCpuMs,
+      servers: cpuOf('server'),
+      probes: cpuOf('probe'),
+    };
     const supervisor = { pid: state.pid };
     await sleep(idleMs);
     const processes = processesUnder(ten.path);
@@ -187,8 +233,11 @@ export async function runCoreBench(options: { idleMs?: number } = {}): Promise<C
       stopCliMs: Math.round(stop1.cliMs),
       idleWith10Servers,
       startWith10ServersToAllOnlineMs,
-      floor10ServersAnsweringMs,
+      floor10ServersAnsweringMs: floor.ms,
+      floor10ServersCpuMs: floor.cpuMs,
+      startWith10ServersCpuMs,
       stopWith10ServersToLastProcessGoneMs: Math.round(stop2.goneMs),
+      stopWith10ServersCliMs: Math.round(stop2.cliMs),
       loadAverage: { atStart: loadAtStart, atEnd: Math.round(loadavg()[0]! * 100) / 100 },
     };
   } finally {
