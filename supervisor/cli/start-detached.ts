@@ -221,7 +221,7 @@ function serverEventWake(client: ControlClient): { next(ms: number): Promise<voi
   /** An event came while nobody waited (the status was being read): the next wait ends at once. */
   let hasMissed = false;
   void client
-    .fetch('GET', '/api/events', { signal: abort.signal })
+    .openStream('/api/events', { signal: abort.signal })
     .then((response) =>
       readEventStream(response, (event) => {
         if (event !== 'server') return;
