@@ -1,30 +1,16 @@
-import { ensureToken } from '../client/token.ts';
-import type { ControlEventName } from '../client/wire-types.ts';
 import { loadConfig } from '../config/load.ts';
-import type { ControlEvent } from '../control/event-routes.ts';
-import { isOwnerRequest, registerRoutes } from '../control/router.ts';
-import { SupervisorCore } from '../core/supervisor.ts';
-import { Gateway } from '../gateway/gateway.ts';
-import { HttpServer } from '../http/server.ts';
-import { staticFiles } from '../http/static-files.ts';
-import { Forwarder } from '../limits/forwarder.ts';
-import { ServerGuards } from '../limits/guards.ts';
+import { launchDaemon } from '../core/daemon-launch.ts';
+import type { SupervisorCore } from '../core/supervisor.ts';
+import type { HttpServer } from '../http/server.ts';
 import { Pm2Manager } from '../process/pm2-manager.ts';
-import { TypedEmitter } from '../shared/emitter.ts';
 import { SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
+import { untilAborted } from '../shared/timers.ts';
 import { VERSION } from '../shared/version.ts';
-import { ClientKeys } from '../store/client-keys.ts';
-import { openStore } from '../store/db.ts';
-import { toReloadEventRow } from '../store/server-events.ts';
-import { CONSOLE_DIR, CONSOLE_FILES } from './console-page.ts';
-import { controlRouteGroups } from './control-context.ts';
 import { type ClaimHandoff, claimHome } from './home-claim.ts';
-import { createObservability } from './observability.ts';
-import { createReload, type ReloadOutcome, type ReloadTrigger, watchConfig } from './reload.ts';
+import type { ReloadOutcome, ReloadTrigger } from './reload.ts';
 import { Shutdown } from './shutdown.ts';
-import { statusRows } from './status.ts';
 
 export interface RunOptions {
   paths: HomePaths;
@@ -53,11 +39,13 @@ export interface RunningSupervisor {
 }
 
 /**
- * Starts the whole supervisor for one home. This is the composition root: it builds every part
- * in order, wires them, and registers each one's stop step as it starts (so the clean stop
- * undoes them in reverse: config watcher, listener, gateway sessions, limits, servers and PM2,
- * metrics and monitor, cluster key events and connection, database, log, and last the home's
- * claim). It implements nothing itself.
+ * Starts the whole supervisor for one home. This is the composition root: it claims the home,
+ * reads the config, opens the log, launches the PM2 daemon, then has `assemble.ts` (loaded only
+ * now: most of the supervisor's code) build every other part in order; each part registers its
+ * stop step as it starts (so the clean stop undoes them in reverse: config watcher, listener,
+ * gateway sessions, limits, servers and PM2, metrics and monitor, cluster key events and
+ * connection, database, the PM2 daemon if still there, log, and last the home's claim). It
+ * implements nothing itself.
  *
  * The home is claimed first (one start per home, see `home-claim.ts`); from then on a stop — the
  * signal, `POST /api/stop`, or `stop()` — ends the start wherever it is (what is starting is
@@ -109,10 +97,6 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
   const shutdown = new Shutdown({ logger, deadlineMs: options.stopDeadlineMs ?? 30_000 });
   shutdown.add('home claim', () => claim.release());
   shutdown.add('log', closeLogger);
-  // 2. The event bus of `GET /api/events`: server lifecycle, config reloads, alerts.
-  const events = new TypedEmitter<ControlEvent>(logger);
-  const publish = (type: ControlEventName, data: unknown) => events.emit({ type, data });
-
   let building: Promise<unknown> = Promise.resolve();
   // A stop during the start aborts it and waits until it has given up, so every part it built
   // has registered its stop step before the steps run.
@@ -128,151 +112,36 @@ export async function runSupervisor(options: RunOptions): Promise<RunningSupervi
     markStarted = resolve;
   });
 
+  // 3. The PM2 daemon, launched before the rest of the supervisor is even loaded: it boots (a
+  //    process of its own, ~0.5 s) on another core while this one loads and builds the rest. Its
+  //    stop step is here, so a stop before the servers' start kills it too (once they started,
+  //    the core's own stop has, and this is a no-op).
+  const pm2 = new Pm2Manager({ pm2Home: paths.pm2Home, logger });
+  shutdown.add('PM2 daemon', () => pm2.kill());
+  const { ready: daemon, contact } = launchDaemon({ paths, pm2, logger });
+  daemon.catch(() => {
+    // Reported by core.start(), which waits for it.
+  });
+
   const build = async () => {
-    const signal = startAbort.signal;
-    // 3. The database (metrics, alerts, events, client keys).
-    const store = openStore(paths.databaseFile, { logger });
-    shutdown.add('database', () => store.close());
-    const keys = new ClientKeys(store.db);
-
-    // 4. The core: the servers of the config under the home's private PM2 (no IO until start).
-    const token = await ensureToken(paths.tokenFile);
-    const pm2 = new Pm2Manager({ pm2Home: paths.pm2Home, logger });
-    const core = new SupervisorCore({ paths, config, pm2, logger });
-    core.onEvent((event) => publish('server', event));
-    // The PM2 daemon boots (a process of its own) while the rest is built and the listener opens;
-    // step 9 waits for it. Its stop step is here, so a stop before step 9 kills it too (after
-    // step 9 the core's own stop has, and this is a no-op).
-    shutdown.add('PM2 daemon', () => pm2.kill());
-    core.launchDaemon().catch(() => {
-      // Reported by core.start(), which waits for it.
-    });
-
-    // 5. With `supervisor.cluster`: the Redis connection, key events and key sync (stopped after
-    //    the guards). Then limits (one guard per server, shared through Redis when clustered; the
-    //    global cap) and what watches: recorder, alerts, monitor, metrics, retention.
-    // Redis (ioredis, ~5 MiB of RSS) is loaded only by a supervisor configured to use it.
-    const cluster = settings.cluster
-      ? (await import('./cluster.ts')).startCluster({ settings: settings.cluster, keys, logger, shutdown })
-      : undefined;
-    const guards = new ServerGuards({
-      settings,
+    // Until the daemon's process runs: loading the rest blocks the event loop that launches it.
+    await untilAborted(contact, startAbort.signal);
+    const { assembleSupervisor } = await import('./assemble.ts');
+    startAbort.signal.throwIfAborted();
+    return assembleSupervisor({
+      paths,
+      env,
+      loaded,
+      startedAt,
       logger,
-      ...(cluster && { createGuard: cluster.createGuard }),
-    });
-    const observability = createObservability({
-      store,
-      core,
+      shutdown,
+      claim,
       pm2,
-      guards,
-      config,
-      logger,
-      publish,
-      cluster,
+      daemon,
+      signal: startAbort.signal,
+      started,
+      requestStop: () => void stop('control API'),
     });
-    shutdown.add('metrics and monitor', () => observability.stop());
-    // Config reloads are history too: the timeline shows them.
-    events.on((event) => {
-      const row = event.type === 'config' ? toReloadEventRow(event.data) : undefined;
-      if (row) observability.recorder.recordServerEvent(row);
-    });
-    shutdown.add('servers and PM2', () => core.stop());
-    const forwarder = new Forwarder({
-      guards,
-      onRequest: observability.onRequest,
-      // Read at each request: a reload that changes supervisor.capture applies to the next one.
-      capture: () => core.config.supervisor.capture,
-    });
-    shutdown.add('limits', () => guards.dispose());
-    // A removed (or changed) server's queue is answered and its guard and breaker forgotten.
-    core.onServersChanged(({ removed }) => {
-      for (const name of removed) void guards.remove(name);
-    });
-    const status = () => statusRows({ core, guards, monitor: observability.monitor });
-
-    // 6. The MCP gateway: it knows every configured server from here on (not yet up: -32014).
-    const gateway = new Gateway({
-      core,
-      settings,
-      logger,
-      forwarder,
-      keys: settings.gateway.auth === 'keys' ? keys : undefined,
-      ownerToken: token,
-    });
-    shutdown.add('gateway sessions', () => gateway.close());
-
-    // 7. The listener: control API, health and metrics, gateway, dashboard.
-    const configFile = loaded.file ?? paths.configFile;
-    const reload = createReload({ core, file: configFile, env, logger, publish, started });
-    const http = new HttpServer({
-      host: settings.host,
-      port: settings.port,
-      logger,
-      allowedOrigins: settings.gateway.allowedOrigins,
-      maxConnections: settings.gateway.maxConnections,
-      maxConnectionsPerAddress: settings.gateway.maxConnectionsPerAddress,
-      headersTimeoutMs: settings.gateway.headersTimeoutMs,
-      receiveTimeoutMs: settings.gateway.receiveTimeoutMs,
-      isOwnerRequest: isOwnerRequest(token),
-      allowedHosts: settings.gateway.allowedHosts,
-    });
-    observability.metrics.onRegistry(async (registry) => {
-      const { registerConnectionMetrics } = await import('../metrics/connection-metrics.ts');
-      registerConnectionMetrics(registry, () => http.connectionStats());
-    });
-    registerRoutes(http, {
-      token,
-      groups: controlRouteGroups({
-        version: VERSION,
-        startedAt,
-        configFile: loaded.file,
-        env,
-        paths,
-        core,
-        guards,
-        store,
-        keys,
-        observability,
-        monitorIntervalMs: settings.monitor.intervalMs,
-        token,
-        isHealthDetailsPublic: settings.gateway.publicHealthDetails,
-        status,
-        ...(cluster && { clusterStatus: cluster.status }),
-        reload: (trigger) => reload.reload(trigger),
-        onEvent: (listener) => events.on(listener),
-        requestStop: () => void stop('control API'),
-      }),
-    });
-    http.route('/mcp', (req, res, url) => gateway.handle(req, res, url));
-    http.route('/ui', staticFiles('/ui', CONSOLE_DIR, CONSOLE_FILES));
-    signal.throwIfAborted();
-    await http.listen();
-    // Closing the listener first lets requests in flight finish (up to its grace period) while
-    // no new ones arrive; then the sessions end and the queues are answered.
-    shutdown.add('HTTP listener', () => http.close());
-
-    // 8. The state file names the port: the CLI and the app reach the control API from now on.
-    await claim.update({ host: settings.host, port: http.port });
-    logger.info(
-      { home: paths.root, url: http.origin, config: loaded.file ?? 'built-in default' },
-      'supervisor listening',
-    );
-    if (!loaded.file) {
-      logger.info(
-        `no config at ${paths.configFile}; running the built-in default servers (everything, memory)`,
-      );
-    }
-
-    // 9. Start watching, then the servers once PM2 runs (their start begins; it is not awaited).
-    signal.throwIfAborted();
-    observability.start();
-    await core.start({ signal });
-    logger.info({ servers: [...core.servers.keys()] }, 'servers starting');
-
-    // 10. Reload when the config file changes (and once now, for a change made while starting).
-    shutdown.add('config watcher', watchConfig(configFile, reload.reload));
-    await claim.update({ phase: 'running' });
-    return { core, http, reload };
   };
 
   const built = build();

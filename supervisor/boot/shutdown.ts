@@ -27,6 +27,11 @@ export class Shutdown {
     });
   }
 
+  /** Whether the stop has begun: a deferred start of a part checks this first. */
+  get isStopping(): boolean {
+    return this.#stopping !== undefined;
+  }
+
   /** Resolves when every step ran, or when the deadline passed. */
   get stopped(): Promise<void> {
     return this.#stopped;

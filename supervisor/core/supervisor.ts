@@ -1,16 +1,21 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { ServerStatus } from '../client/wire-types.ts';
 import { type ConfigDiff, diffConfigs, isEmptyDiff } from '../config/diff.ts';
 import type { Config } from '../config/schema.ts';
 import type { ManagedProcess, Pm2Manager } from '../process/pm2-manager.ts';
 import { serverBaseEnv } from '../process/server-env.ts';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
-import { type HomePaths, isStartFileName } from '../shared/home.ts';
+import type { HomePaths } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
 import { untilAborted } from '../shared/timers.ts';
+import { launchDaemon } from './daemon-launch.ts';
 import { HealthChecker } from './health.ts';
 import { type ServerEvent, ServerRuntime } from './server-runtime.ts';
+
+/**
+ * The longest the start window lasts (see {@link SupervisorCore.startSettled}): a server that
+ * installs for minutes must not hold back, for as long, what waits for the others.
+ */
+const START_WINDOW_MAX_MS = 20_000;
 
 /** What a reload applied: the diff, and the state each added or changed server is in now. */
 export interface AppliedConfig extends ConfigDiff {
@@ -35,12 +40,29 @@ export class SupervisorCore {
   /** The home prepared and the PM2 daemon launched (see {@link launchDaemon}); set once. */
   #daemon: Promise<void> | undefined;
   readonly #health: HealthChecker;
+  readonly #startSettled: Promise<void>;
+  #settleStart!: () => void;
 
-  constructor(options: { paths: HomePaths; config: Config; pm2: Pm2Manager; logger: Logger }) {
+  constructor(options: {
+    paths: HomePaths;
+    config: Config;
+    pm2: Pm2Manager;
+    logger: Logger;
+    /** The daemon's launch (`daemon-launch.ts`) when the caller began it; else start() begins it. */
+    daemon?: Promise<void>;
+  }) {
     this.paths = options.paths;
     this.#config = options.config;
     this.#pm2 = options.pm2;
     this.#logger = options.logger;
+    this.#daemon = options.daemon;
+    this.#pm2.onExit((event) => this.#servers.get(event.name)?.handleExit(event));
+    // The daemon died under us: each server ends what it had running and starts again, which
+    // launches a new daemon.
+    this.#pm2.onDaemonLost(() => {
+      if (this.#isStopping) return;
+      for (const server of this.#servers.values()) server.handleDaemonLost();
+    });
     this.#health = new HealthChecker({
       servers: () => this.#servers.values(),
       logger: options.logger,
@@ -49,6 +71,20 @@ export class SupervisorCore {
     for (const [name, config] of Object.entries(this.#config.mcpServers)) {
       if (!config.disabled) this.#servers.set(name, this.#createRuntime(name, config));
     }
+    this.#startSettled = new Promise((resolve) => {
+      this.#settleStart = resolve;
+    });
+  }
+
+  /**
+   * The start window: resolves once the start of every server that {@link start} began has ended
+   * (online, or failed), at most {@link START_WINDOW_MAX_MS} after it began, and at once when the
+   * start fails or the core stops. Never rejects. On a machine with few cores the servers' own
+   * start is CPU-bound: what the supervisor does meanwhile delays them, so what a start does not
+   * need (tool probes, the monitor's first samples, store maintenance) waits for this.
+   */
+  get startSettled(): Promise<void> {
+    return this.#startSettled;
   }
 
   get health(): HealthChecker {
@@ -85,40 +121,15 @@ export class SupervisorCore {
   }
 
   /**
-   * Prepares the home (its folders; the env files and FIFOs a crashed run left) and launches this
-   * home's private PM2 daemon, stopping whatever a crashed earlier run left in one. Begun by
-   * {@link start}, or earlier by the caller so that the daemon (a process of its own, ~1 s to
-   * boot) comes up while the rest of the supervisor is built; called again, it returns the same
-   * promise. Rejects when PM2 cannot be launched. A launch in flight is never abandoned:
-   * {@link stop} (and `Pm2Manager.kill`) waits for it and kills what it launched.
+   * The home prepared and this home's private PM2 daemon launched (`daemon-launch.ts`): begun by
+   * {@link start}, or earlier by the caller (the `daemon` option) so that the daemon comes up while
+   * the rest of the supervisor is built; called again, it returns the same promise. Rejects when
+   * PM2 cannot be launched. A launch in flight is never abandoned: {@link stop} (and
+   * `Pm2Manager.kill`) waits for it and kills what it launched.
    */
   launchDaemon(): Promise<void> {
-    this.#daemon ??= this.#launchDaemon();
+    this.#daemon ??= launchDaemon({ paths: this.paths, pm2: this.#pm2, logger: this.#logger }).ready;
     return this.#daemon;
-  }
-
-  async #launchDaemon(): Promise<void> {
-    for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.serverLogDir]) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-    }
-    // A crashed run may have left env files (secrets) and FIFOs of servers that never came up.
-    for (const name of await readdir(this.paths.runDir)) {
-      if (isStartFileName(name)) await rm(path.join(this.paths.runDir, name), { force: true });
-    }
-    this.#pm2.onExit((event) => this.#servers.get(event.name)?.handleExit(event));
-    // The daemon died under us: each server ends what it had running and starts again, which
-    // launches a new daemon.
-    this.#pm2.onDaemonLost(() => {
-      if (this.#isStopping) return;
-      for (const server of this.#servers.values()) server.handleDaemonLost();
-    });
-    const leftovers = await this.#pm2.connect({ runDir: this.paths.runDir });
-    if (leftovers.length > 0) {
-      this.#logger.warn(
-        { servers: leftovers },
-        `removed ${leftovers.length} process(es) an earlier run left behind`,
-      );
-    }
   }
 
   /**
@@ -130,14 +141,25 @@ export class SupervisorCore {
    */
   async start(options: { signal?: AbortSignal } = {}): Promise<void> {
     const signal = options.signal ?? new AbortController().signal;
-    signal.throwIfAborted();
-    await untilAborted(this.launchDaemon(), signal);
-    signal.throwIfAborted();
-    for (const server of this.#servers.values()) {
+    try {
+      signal.throwIfAborted();
+      await untilAborted(this.launchDaemon(), signal);
+      signal.throwIfAborted();
+    } catch (error) {
+      this.#settleStart();
+      throw error;
+    }
+    const starts = [...this.#servers.values()].map((server) =>
       server.start().catch(() => {
         // Logged, and shown in its state, by the runtime.
-      });
-    }
+      }),
+    );
+    const cap = setTimeout(this.#settleStart, START_WINDOW_MAX_MS);
+    cap.unref();
+    void Promise.all(starts).then(() => {
+      clearTimeout(cap);
+      this.#settleStart();
+    });
     this.#health.start();
   }
 
@@ -230,6 +252,7 @@ export class SupervisorCore {
   async stop(): Promise<void> {
     if (this.#isStopping) return;
     this.#isStopping = true;
+    this.#settleStart();
     this.#health.stop();
     try {
       // Each server's stop marks it stopping (so its exit is not a crash), ends its input, then

@@ -30,10 +30,23 @@ export class Lifeline {
   readonly #links: DaemonLink[] = [];
   readonly #waiters: ((link: DaemonLink) => void)[] = [];
   readonly #sockets = new Set<net.Socket>();
+  readonly #firstContact: Promise<void>;
+  #markContact!: () => void;
 
   constructor(options: { socketPath: string }) {
     this.socketPath = options.socketPath;
     this.#server = net.createServer((socket) => this.#accept(socket));
+    this.#firstContact = new Promise((resolve) => {
+      this.#markContact = resolve;
+    });
+  }
+
+  /**
+   * Resolves when a daemon first says hello: its hook runs, so the process is up and booting PM2
+   * (its hello comes before PM2's own start, ~0.5 s of it). Never rejects.
+   */
+  get firstContact(): Promise<void> {
+    return this.#firstContact;
   }
 
   get isListening(): boolean {
@@ -115,6 +128,7 @@ export class Lifeline {
         return;
       }
       const link: DaemonLink = { pid, closed };
+      this.#markContact();
       const waiter = this.#waiters.shift();
       if (waiter) waiter(link);
       else this.#links.push(link);

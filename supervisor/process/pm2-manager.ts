@@ -117,7 +117,10 @@ export class Pm2Manager {
    * @returns the names of the processes an earlier run had left.
    */
   connect(options?: ConnectOptions): Promise<string[]> {
-    if (options) this.#runDir = options.runDir;
+    if (options) {
+      this.#runDir = options.runDir;
+      this.#lifeline ??= new Lifeline({ socketPath: path.join(options.runDir, LIFELINE_SOCKET_NAME) });
+    }
     if (this.#connection) return Promise.resolve([]);
     if (this.#isClosed)
       return Promise.reject(new SupervisorError('PROCESS_MANAGER', 'the PM2 daemon was stopped'));
@@ -125,6 +128,22 @@ export class Pm2Manager {
       this.#connecting = undefined;
     });
     return this.#connecting;
+  }
+
+  /**
+   * Resolves once the daemon that {@link connect} is launching has made contact on its lifeline
+   * (its process runs and boots PM2, which takes it ~0.5 s more), or once the connect settled,
+   * whichever is first; at once when no connect is under way. Never rejects. What the caller does
+   * next runs while the daemon boots: a busy event loop would otherwise hold back the daemon's
+   * launch itself (PM2's client spawns it from a timer callback, ~0.1 s after connect()).
+   */
+  daemonContact(): Promise<void> {
+    const connecting = this.#connecting?.then(
+      () => {},
+      () => {},
+    );
+    if (!connecting) return Promise.resolve();
+    return this.#lifeline ? Promise.race([this.#lifeline.firstContact, connecting]) : connecting;
   }
 
   /** Calls `listener` whenever a managed process exits (crash or stop). Returns an unsubscribe. */
