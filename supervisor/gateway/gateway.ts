@@ -62,7 +62,7 @@ export class Gateway {
       sessionIdleMs: settings.gateway.sessionIdleMs,
       logger,
     });
-    this.#tools = new ToolGate({ core, logger, probeTimeoutMs: 15_000 });
+    this.#tools = new ToolGate({ core, logger, probeTimeoutMs: 15_000, notBefore: core.startSettled });
     this.#mrtr = new MrtrBridge({ roundTimeoutMs: settings.limits.requestTimeoutMs });
     this.#dispatcher = new Dispatcher({
       core,

@@ -52,11 +52,25 @@ export class ToolGate {
     probeTimeoutMs: number;
     /** Opens one probe session of a 2025 server (default: `upstream/tool-probe.ts`; tests count them). */
     probeToolNames?: typeof probeToolNames;
+    /**
+     * No probe begins before this settles: the servers' start (`SupervisorCore.startSettled`). A
+     * probe of a stdio server is a second start of its command (server-memory: ~0.4 s of CPU), which
+     * on 2 cores delays the servers still starting; a list asked for meanwhile waits as for any
+     * probe in flight.
+     */
+    notBefore?: Promise<unknown>;
   }) {
     this.#core = options.core;
     this.#logger = options.logger;
     this.#probeTimeoutMs = options.probeTimeoutMs;
     this.#probeNames = options.probeToolNames ?? probeToolNames;
+    if (options.notBefore) {
+      // A stop does not wait for the start window: close() must return at once.
+      const closed = new Promise<void>((resolve) =>
+        this.#abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
+      this.#queue = Promise.race([options.notBefore, closed]).then(() => {});
+    }
   }
 
   /** Starts learning `runtime`'s gated tools, unless they are known for its config and era. */

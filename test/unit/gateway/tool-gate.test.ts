@@ -25,12 +25,16 @@ const core = {
 } as unknown as SupervisorCore;
 
 /** A ToolGate whose probe sessions list `listFor(capabilities)`, recording each one opened. */
-function gateWith(listFor: (capabilities: Record<string, unknown>) => string[]) {
+function gateWith(
+  listFor: (capabilities: Record<string, unknown>) => string[],
+  options: { notBefore?: Promise<unknown> } = {},
+) {
   const probes: Record<string, unknown>[] = [];
   const gate = new ToolGate({
     core,
     logger: silentLogger,
     probeTimeoutMs: 1_000,
+    ...options,
     probeToolNames: async (_target: ProbeTarget, capabilities: Record<string, unknown>) => {
       probes.push(capabilities);
       return listFor(capabilities);
@@ -60,5 +64,30 @@ describe('ToolGate (2025 servers: which tools need which client capability)', ()
     ]);
     expect(probes).toHaveLength(4);
     expect(probes[0]).toEqual({});
+  });
+
+  it('begins no probe before the start window ends, and a list asked for meanwhile waits for it', async () => {
+    let endStart!: () => void;
+    const notBefore = new Promise<void>((resolve) => {
+      endStart = resolve;
+    });
+    const { gate, probes } = gateWith((capabilities) => (capabilities.sampling ? ['a', 'sample'] : ['a']), {
+      notBefore,
+    });
+    const runtime = legacyRuntime(['a', 'sample']);
+    gate.learn(runtime);
+    const listed = gate.visible(runtime, [{ name: 'a' }, { name: 'sample' }], {});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(probes).toEqual([]);
+    endStart();
+    expect((await listed).map((t) => t.name)).toEqual(['a']);
+    expect(probes).toHaveLength(4);
+  });
+
+  it('closes at once while the start window is open, and begins no probe after', async () => {
+    const { gate, probes } = gateWith(() => ['a'], { notBefore: new Promise(() => {}) });
+    gate.learn(legacyRuntime(['a']));
+    await gate.close();
+    expect(probes).toEqual([]);
   });
 });
