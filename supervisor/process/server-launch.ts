@@ -115,26 +115,64 @@ export async function writeEnvFile(
   }
 }
 
+/** The calls of one turn of the event loop, run as one `mkfifo`. */
+interface FifoBatch {
+  paths: string[];
+  calls: { paths: readonly string[]; resolve: () => void; reject: (error: Error) => void }[];
+}
+let batch: FifoBatch | undefined;
+
 /**
- * Creates FIFOs (mode 0600) with one `mkfifo`: Node has no call for it. Throws
- * `PROCESS_MANAGER` when that fails.
+ * Creates FIFOs (mode 0600) with `mkfifo`: Node has no call for it. The calls made in one turn of
+ * the event loop share one `mkfifo` process: the servers of a start each ask at once, and each
+ * process was a fork of the whole supervisor (10 of them during a 10-server start). Rejects with
+ * `PROCESS_MANAGER` when a FIFO of this call could not be made (another call's failure is not
+ * this one's), and with the signal's reason when it aborts first.
  */
 export function makeFifos(paths: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    execFile(
-      'mkfifo',
-      ['-m', '600', '--', ...paths],
-      { signal: options.signal, timeout: 10_000 },
-      (error, _out, stderr) => {
-        if (!error) return resolve();
-        reject(
-          new SupervisorError(
-            'PROCESS_MANAGER',
-            `cannot create the FIFOs of a stdio server (mkfifo: ${String(stderr).trim() || error.message}); is mkfifo on PATH?`,
-            { cause: error },
-          ),
-        );
-      },
-    );
+    const onAbort = () => reject(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (error?: Error) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve();
+    };
+    if (!batch) {
+      batch = { paths: [], calls: [] };
+      setImmediate(runFifoBatch);
+    }
+    batch.paths.push(...paths);
+    batch.calls.push({ paths, resolve: () => done(), reject: done });
+  });
+}
+
+function runFifoBatch(): void {
+  const current = batch;
+  batch = undefined;
+  if (!current) return;
+  execFile('mkfifo', ['-m', '600', '--', ...current.paths], { timeout: 10_000 }, (error, _out, stderr) => {
+    const said = String(stderr).trim();
+    for (const call of current.calls) {
+      // mkfifo names each path it could not make, and goes on with the others.
+      const failed = error && (!said || call.paths.some((file) => said.includes(file)));
+      if (!failed) {
+        call.resolve();
+        continue;
+      }
+      const lines = said
+        .split('\n')
+        .filter((line) => call.paths.some((file) => line.includes(file)))
+        .join('; ');
+      call.reject(
+        new SupervisorError(
+          'PROCESS_MANAGER',
+          `cannot create the FIFOs of a stdio server (mkfifo: ${lines || said || error.message}); is mkfifo on PATH?`,
+          { cause: error },
+        ),
+      );
+    }
   });
 }
