@@ -61,6 +61,11 @@ interface Connection {
   api: Pm2Api;
   bus: Pm2Bus;
   link: DaemonLink;
+  /**
+   * Every name a start was asked for on this daemon and not deleted since. The daemon is always
+   * one we launched (an earlier run's is emptied and killed first), so it knows no other.
+   */
+  names: Set<string>;
 }
 
 const require = createRequire(import.meta.url);
@@ -164,6 +169,8 @@ export class Pm2Manager {
   /** Starts a process, launching a new daemon if the last one died. Resolves with its pid. */
   async start(options: StartProcessOptions): Promise<{ pid: number }> {
     await this.connect();
+    // Before the call: a start that fails half-way may still have left the name in PM2.
+    this.#connection?.names.add(options.name);
     const procs = await this.#call<unknown>(`start ${options.name}`, this.#timeouts.callMs, (api, cb) =>
       api.start(pm2AppOptions(options), cb),
     );
@@ -175,16 +182,25 @@ export class Pm2Manager {
    * at once when no daemon runs (a dead daemon's processes are the caller's to stop).
    */
   async delete(name: string, options: { killTimeoutMs?: number } = {}): Promise<void> {
-    if (!this.#connection) return;
+    const connection = this.#connection;
+    // A name this daemon never started is nothing to delete: no call. Each call has PM2 list
+    // every process with its CPU and memory first (pidusage), which a start of 10 servers (each
+    // deleting its name before it starts) paid 10 times over.
+    if (!connection?.names.has(name)) return;
     try {
       await this.#call<void>(
         `stop ${name}`,
         this.#timeouts.callMs + (options.killTimeoutMs ?? 0),
         (api, cb) => api.delete(name, (error) => cb(error)),
       );
+      connection.names.delete(name);
     } catch (error) {
       // Deleting something PM2 does not know is what we wanted anyway, and so is a daemon gone.
-      if (/not found/i.test(String((error as Error).message)) || !this.#connection) return;
+      if (/not found/i.test(String((error as Error).message))) {
+        connection.names.delete(name);
+        return;
+      }
+      if (!this.#connection) return;
       throw error;
     }
   }
@@ -263,7 +279,7 @@ export class Pm2Manager {
       const event = exitEventOf(packet);
       if (event) for (const listener of this.#exitListeners) listener(event);
     });
-    const connection: Connection = { api, bus, link };
+    const connection: Connection = { api, bus, link, names: new Set() };
     this.#connection = connection;
     void link.closed.then(() => this.#onLinkClosed(connection));
     this.#logger.debug({ pm2Home: this.#pm2Home, pid: link.pid }, 'connected to the private PM2 daemon');
