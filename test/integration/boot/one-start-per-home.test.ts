@@ -4,7 +4,10 @@
  * port, since when), never with advice about the database; `start -d` says the same; after `stop`
  * nothing is left.
  */
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isProcessAlive, readState } from '../../../supervisor/client/state-file.ts';
 import { EXIT_CODES } from '../../../supervisor/shared/errors.ts';
@@ -20,6 +23,8 @@ import {
   testServers,
   waitFor,
 } from '../../helpers/index.ts';
+
+const CLAIMER = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/home-claimer.ts');
 
 afterEach(async () => {
   await cleanupTempHomes();
@@ -111,6 +116,39 @@ describe('one start per home', () => {
       processes.filter((p) => p.role === 'supervisor'),
       describeProcesses(processes),
     ).toHaveLength(1);
+    const stop = await runCli(['stop'], { home: home.path });
+    expect(stop.code, stop.stderr).toBe(0);
+    const left = processesUnder(home.path);
+    expect(left, describeProcesses(left)).toHaveLength(0);
+  });
+
+  it('`start -d` hands its home to its supervisor with no gap a second start can take', async () => {
+    const home = await tempHome();
+    await writeFile(
+      home.paths.configFile,
+      JSON.stringify({ mcpServers: { memory: testServers.memory(home.path, 'memory') } }),
+    );
+    // Another start that tries to take the home every 2 ms, all along the handoff.
+    const claimer = spawn(process.execPath, [CLAIMER, home.path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let said = '';
+    claimer.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      said += text;
+    });
+    try {
+      await waitFor(() => (said.includes('ready') ? true : undefined), {
+        what: 'the claimer',
+        timeoutMs: 30_000,
+      });
+      const started = await runCli(['start', '-d'], { home: home.path, env: { MCP_SUPERVISOR_PORT: '0' } });
+      expect(started.code, started.stderr).toBe(0);
+      expect(said).not.toContain('won');
+      const state = await readState(home.paths.stateFile);
+      expect(state && isProcessAlive(state.pid)).toBe(true);
+    } finally {
+      claimer.kill('SIGKILL');
+    }
     const stop = await runCli(['stop'], { home: home.path });
     expect(stop.code, stop.stderr).toBe(0);
     const left = processesUnder(home.path);
