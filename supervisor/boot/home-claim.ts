@@ -1,5 +1,15 @@
 import { alreadyRunningError, lockHolder, tryLockHome } from '../client/home-lock.ts';
-import { removeState, type SupervisorState, writeState } from '../client/state-file.ts';
+import {
+  isProcessAlive,
+  readState,
+  removeState,
+  type SupervisorState,
+  writeState,
+} from '../client/state-file.ts';
+
+/** How long a supervisor launched by `start -d` waits to take the home it is handed. */
+export const HANDOFF_WAIT_MS = 10_000;
+
 import type { HomePaths } from '../shared/home.ts';
 
 /** A home this process holds: its lock, and the state file that says who holds it. */
@@ -8,6 +18,12 @@ export interface HomeClaim {
   update(patch: Partial<Pick<SupervisorState, 'phase' | 'host' | 'port'>>): Promise<void>;
   /** Removes the state file, then releases the lock: the next start may begin. */
   release(): Promise<void>;
+  /**
+   * Gives the home to process `pid`, which waits for the lock (the supervisor `start -d`
+   * launched): the state file names it, as a handoff in flight for {@link HANDOFF_WAIT_MS}, then
+   * the lock is released. A start that takes the lock in between lets go of it at once.
+   */
+  handOver(pid: number): Promise<void>;
 }
 
 /**
@@ -36,6 +52,18 @@ export async function claimHome(
   info.handoff?.release();
   const lock = tryLockHome(paths, info.handoff ? { waitMs: info.handoff.lockWaitMs } : {});
   if (!lock) throw alreadyRunningError(paths, await lockHolder(paths));
+  // The lock was free for a moment because a `start -d` is handing the home to its supervisor,
+  // which waits for it: not ours to take.
+  const handing = await readState(paths.stateFile).catch(() => undefined);
+  if (
+    handing &&
+    handing.pid !== process.pid &&
+    (handing.handoffUntil ?? 0) > Date.now() &&
+    isProcessAlive(handing.pid)
+  ) {
+    lock.release();
+    throw alreadyRunningError(paths, handing);
+  }
   let state: SupervisorState = {
     pid: process.pid,
     phase: 'starting',
@@ -62,6 +90,15 @@ export async function claimHome(
       isReleased = true;
       try {
         await removeState(paths.stateFile);
+      } finally {
+        lock.release();
+      }
+    },
+    async handOver(pid) {
+      if (isReleased) return;
+      isReleased = true;
+      try {
+        await writeState(paths.stateFile, { ...state, pid, handoffUntil: Date.now() + HANDOFF_WAIT_MS });
       } finally {
         lock.release();
       }

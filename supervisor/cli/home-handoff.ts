@@ -2,19 +2,18 @@
  * How `start -d` hands its home to the supervisor it launches. The `start -d` process claims the
  * home first (lock and state file, with its own pid), so a `stop` from that very instant finds it
  * and is passed on to the launched supervisor. That one, once it has loaded its code, writes one
- * line on a pipe ({@link HANDOFF_FD}) and then takes the lock, waiting for it: `start -d` releases
- * the home as soon as it reads the line. Between the two, the home is unheld for a few
- * milliseconds at most.
+ * line on a pipe ({@link HANDOFF_FD}) and then takes the lock, waiting for it: `start -d` hands the
+ * home over as soon as it reads the line (the state file names the launched supervisor, as a
+ * handoff in flight, then the lock is released). Between the two the lock is free for a few
+ * milliseconds; a second start that takes it then sees the handoff and lets go.
  */
 import { closeSync, writeSync } from 'node:fs';
-import type { ClaimHandoff } from '../boot/home-claim.ts';
+import { type ClaimHandoff, HANDOFF_WAIT_MS } from '../boot/home-claim.ts';
 
 /** Names the pipe's fd in the launched supervisor's environment. */
 export const HANDOFF_ENV = 'MCP_SUPERVISOR_HANDOFF_FD';
 /** The pipe is the launched process's fd 3 (after stdin, stdout, stderr). */
 export const HANDOFF_FD = 3;
-/** How long the launched supervisor waits for `start -d` to let go of the home. */
-const HANDOFF_WAIT_MS = 10_000;
 
 /**
  * In a supervisor launched by `start -d`: the handoff to pass to `runSupervisor`, else undefined.

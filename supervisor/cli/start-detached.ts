@@ -89,7 +89,7 @@ async function launchAndWait(
   });
   child.unref();
   const handoffPipe = child.stdio[HANDOFF_FD] as Readable;
-  handoffPipe.once('data', () => void claim.release());
+  handoffPipe.once('data', () => void claim.handOver(child.pid ?? 0));
   handoffPipe.on('error', () => {});
   // A stop (SIGTERM to the pid in the state file, this one's until the handoff), Ctrl-C: the
   // supervisor stops, wherever its start is; a second one leaves at once.

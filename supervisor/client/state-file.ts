@@ -14,6 +14,12 @@ export interface SupervisorState {
   port: number;
   startedAt: number;
   version: string;
+  /**
+   * Set by a `start -d` handing the home to the supervisor it launched (`pid` is that one's): until
+   * this epoch ms, a start that takes the home's lock lets go of it, as the home is not free but
+   * changing hands.
+   */
+  handoffUntil?: number;
 }
 
 /** `starting`: claimed the home, servers not all launched yet; `running`; `stopping`. */
