@@ -55,20 +55,7 @@ export interface AssembleOptions {
 export async function assembleSupervisor(
   options: AssembleOptions,
 ): Promise<{ core: SupervisorCore; http: HttpServer; reload: ReloadPipeline }> {
-  const {
-    paths,
-    env,
-    loaded,
-    startedAt,
-    logger,
-    shutdown,
-    claim,
-    pm2,
-    daemon,
-    signal,
-    started,
-    requestStop,
-  } = options;
+  const { paths, env, loaded, logger, shutdown } = options;
   const { config } = loaded;
   const settings = config.supervisor;
   // 2. The event bus of `GET /api/events`: server lifecycle, config reloads, alerts.
@@ -83,7 +70,7 @@ export async function assembleSupervisor(
   // 4. The core: the servers of the config under the home's private PM2, whose daemon is being
   //    launched (run.ts; step 9 waits for it).
   const token = await ensureToken(paths.tokenFile);
-  const core = new SupervisorCore({ paths, config, pm2, logger, daemon });
+  const core = new SupervisorCore({ paths, config, pm2: options.pm2, logger, daemon: options.daemon });
   core.onEvent((event) => publish('server', event));
 
   // 5. With `supervisor.cluster`: the Redis connection, key events and key sync (stopped after
@@ -101,7 +88,7 @@ export async function assembleSupervisor(
   const observability = createObservability({
     store,
     core,
-    pm2,
+    pm2: options.pm2,
     guards,
     config,
     logger,
@@ -141,7 +128,7 @@ export async function assembleSupervisor(
 
   // 7. The listener: control API, health and metrics, gateway, dashboard.
   const configFile = loaded.file ?? paths.configFile;
-  const reload = createReload({ core, file: configFile, env, logger, publish, started });
+  const reload = createReload({ core, file: configFile, env, logger, publish, started: options.started });
   const http = new HttpServer({
     host: settings.host,
     port: settings.port,
@@ -162,7 +149,7 @@ export async function assembleSupervisor(
     token,
     groups: controlRouteGroups({
       version: VERSION,
-      startedAt,
+      startedAt: options.startedAt,
       configFile: loaded.file,
       env,
       paths,
@@ -178,19 +165,19 @@ export async function assembleSupervisor(
       ...(cluster && { clusterStatus: cluster.status }),
       reload: (trigger) => reload.reload(trigger),
       onEvent: (listener) => events.on(listener),
-      requestStop,
+      requestStop: options.requestStop,
     }),
   });
   http.route('/mcp', (req, res, url) => gateway.handle(req, res, url));
   http.route('/ui', staticFiles('/ui', CONSOLE_DIR, CONSOLE_FILES));
-  signal.throwIfAborted();
+  options.signal.throwIfAborted();
   await http.listen();
   // Closing the listener first lets requests in flight finish (up to its grace period) while
   // no new ones arrive; then the sessions end and the queues are answered.
   shutdown.add('HTTP listener', () => http.close());
 
   // 8. The state file names the port: the CLI and the app reach the control API from now on.
-  await claim.update({ host: settings.host, port: http.port });
+  await options.claim.update({ host: settings.host, port: http.port });
   logger.info(
     { home: paths.root, url: http.origin, config: loaded.file ?? 'built-in default' },
     'supervisor listening',
@@ -206,9 +193,9 @@ export async function assembleSupervisor(
   //    process list), alert history and store maintenance would only take CPU from the servers'
   //    start, and have nothing to see before the servers run. The recorder (a timer that
   //    writes the servers' events) runs from now on.
-  signal.throwIfAborted();
+  options.signal.throwIfAborted();
   observability.recorder.start();
-  await core.start({ signal });
+  await core.start({ signal: options.signal });
   logger.info({ servers: [...core.servers.keys()] }, 'servers starting');
   void core.startSettled.then(() => {
     if (!shutdown.isStopping) observability.start();
@@ -216,6 +203,6 @@ export async function assembleSupervisor(
 
   // 10. Reload when the config file changes (and once now, for a change made while starting).
   shutdown.add('config watcher', watchConfig(configFile, reload.reload));
-  await claim.update({ phase: 'running' });
+  await options.claim.update({ phase: 'running' });
   return { core, http, reload };
 }
