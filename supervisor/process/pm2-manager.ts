@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -7,8 +7,8 @@ import { SupervisorError } from '../shared/errors.ts';
 import { LIFELINE_SOCKET_NAME } from '../shared/home.ts';
 import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';
-import { isProcessAlive } from '../shared/process-alive.ts';
 import { LIFELINE_ENV } from './daemon-hook.ts';
+import { retireDaemon } from './daemon-retire.ts';
 import { type DaemonLink, Lifeline } from './lifeline.ts';
 import { preparePlainScript } from './plain-script.ts';
 import {
@@ -25,7 +25,6 @@ import {
   type StartProcessOptions,
   startedPid,
 } from './pm2-api.ts';
-import { terminateGroup } from './process-group.ts';
 
 export type { ExitEvent, ManagedProcess, StartProcessOptions } from './pm2-api.ts';
 
@@ -254,7 +253,12 @@ export class Pm2Manager {
     let leftovers: string[] = [];
     if (!isNew) {
       // A daemon of an earlier run: without our lifeline it would outlive us; empty it and kill it.
-      leftovers = await this.#retire(api);
+      leftovers = await retireDaemon(api, {
+        pm2Home: this.#pm2Home,
+        calls: this.#calls,
+        callMs: this.#timeouts.callMs,
+        exitMs: DAEMON_EXIT_MS,
+      });
       ({ api, isNew } = await this.#launch(hookScript));
       if (!isNew) {
         closeClient(api);
@@ -327,39 +331,6 @@ export class Pm2Manager {
         else process.env[name] = value;
       }
     }
-  }
-
-  /** Stops the processes of a daemon we did not launch, kills it and waits for it to exit. */
-  async #retire(api: Pm2Api): Promise<string[]> {
-    const daemonPid = await this.#readDaemonPid();
-    let names: string[] = [];
-    try {
-      const list = await this.#calls.call<Pm2ProcessDescription[]>(
-        'list processes',
-        this.#timeouts.callMs,
-        (cb) => api.list(cb),
-      );
-      names = [...new Set(list.map((p) => p.name ?? ''))];
-      await Promise.all(
-        list.map((p) => (p.pid ? terminateGroup(p.pid, { killTimeoutMs: 5_000 }) : undefined)),
-      );
-      await this.#calls.call<void>('kill the PM2 daemon', this.#timeouts.callMs, (cb) =>
-        api.killDaemon((error) => cb(error)),
-      );
-    } finally {
-      closeClient(api);
-    }
-    if (daemonPid !== undefined) {
-      const deadline = Date.now() + DAEMON_EXIT_MS;
-      while (isProcessAlive(daemonPid) && Date.now() < deadline) await delay(50);
-    }
-    return names;
-  }
-
-  async #readDaemonPid(): Promise<number | undefined> {
-    const text = await readFile(path.join(this.#pm2Home, 'pm2.pid'), 'utf8').catch(() => '');
-    const pid = Number(text.trim());
-    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
   }
 
   /** Waits for a killed daemon's lifeline to close; SIGKILLs it when it does not in time. */
