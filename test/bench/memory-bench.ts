@@ -36,6 +36,7 @@ import {
   BENCH_MARKER_VAR,
   killLeftovers,
   ROOT,
+  rssBytes,
   type SupervisorProcess,
   startSupervisor,
   waitFor,
@@ -300,7 +301,9 @@ async function idleRss(supervisor: MeasuredSupervisor, idleMs: number) {
   await new Promise((resolve) => setTimeout(resolve, idleMs));
   const supervisorRss = rssBreakdown(supervisor.pid);
   const processes = processesUnder(supervisor.home);
-  const sumOf = (list: typeof processes) => list.reduce((sum, p) => sum + rssBreakdown(p.pid).rssMiB, 0);
+  // A process listed a moment ago may be gone (a short-lived child): it counts 0.
+  const sumOf = (list: typeof processes) =>
+    list.reduce((sum, p) => sum + round((rssBytes(p.pid) ?? 0) / 2 ** 20, 1), 0);
   const isServer = (p: (typeof processes)[number]) =>
     p.environ[BENCH_MARKER_VAR] !== undefined && p.role !== 'pm2';
   const pm2 = processes.filter((p) => p.role === 'pm2');
