@@ -1,5 +1,7 @@
 /** JSON-RPC 2.0 message shapes, checked by hand: this runs on every gateway request. */
 
+import { isRecord } from '../shared/is-record.ts';
+
 export type RequestId = string | number;
 
 export interface JsonRpcRequest {
@@ -31,10 +33,6 @@ export type ParsedMessage =
   | { kind: 'response'; message: JsonRpcResponse }
   | { kind: 'invalid'; id: RequestId | null; reason: string };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isId(value: unknown): value is RequestId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
@@ -46,7 +44,7 @@ function isId(value: unknown): value is RequestId {
  */
 function metaProblem(meta: unknown): string | undefined {
   if (meta === undefined) return undefined;
-  if (!isObject(meta)) return `"params._meta" must be an object, got ${describeJson(meta)}`;
+  if (!isRecord(meta)) return `"params._meta" must be an object, got ${describeJson(meta)}`;
   const token = meta.progressToken;
   if (token !== undefined && !isId(token)) {
     return `"params._meta.progressToken" must be a string or a number, got ${describeJson(token)}`;
@@ -61,11 +59,11 @@ function describeJson(value: unknown): string {
 
 /** Classifies one decoded JSON value as a JSON-RPC message, saying what is wrong when it is not. */
 export function classifyMessage(value: unknown): ParsedMessage {
-  if (!isObject(value)) return { kind: 'invalid', id: null, reason: 'a JSON-RPC message must be an object' };
+  if (!isRecord(value)) return { kind: 'invalid', id: null, reason: 'a JSON-RPC message must be an object' };
   const id = isId(value.id) ? value.id : null;
   if (value.jsonrpc !== '2.0') return { kind: 'invalid', id, reason: '"jsonrpc" must be "2.0"' };
   if (value.params !== undefined) {
-    if (!isObject(value.params)) return { kind: 'invalid', id, reason: '"params" must be an object' };
+    if (!isRecord(value.params)) return { kind: 'invalid', id, reason: '"params" must be an object' };
     const problem = metaProblem(value.params._meta);
     if (problem !== undefined) return { kind: 'invalid', id, reason: problem };
   }
@@ -87,7 +85,7 @@ export function classifyMessage(value: unknown): ParsedMessage {
   if (
     hasError &&
     !(
-      isObject(value.error) &&
+      isRecord(value.error) &&
       typeof value.error.code === 'number' &&
       typeof value.error.message === 'string'
     )

@@ -8,6 +8,7 @@ import {
   printParseErrorCode,
 } from 'jsonc-parser';
 import { SupervisorError } from '../shared/errors.ts';
+import { isRecord } from '../shared/is-record.ts';
 import type { ConfigShape } from './clients.ts';
 
 /**
@@ -60,10 +61,6 @@ export function isJsonc(text: string): boolean {
   const errors: ParseError[] = [];
   parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   return errors.length === 0;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The parts of a client file that matter to us. */

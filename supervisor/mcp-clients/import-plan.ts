@@ -3,6 +3,7 @@ import JSON5 from 'json5';
 import { validateConfig } from '../config/parse.ts';
 import { SERVER_NAME_PATTERN } from '../config/schema.ts';
 import { isSupervisorError, SupervisorError } from '../shared/errors.ts';
+import { isRecord } from '../shared/is-record.ts';
 import { editJsonc, isJsonc, type ServersBlock } from './client-file.ts';
 import type { ClientId, ConfigScope } from './clients.ts';
 import { isSameServer, type MapContext, mapEntry, sanitizeServerName } from './map-entry.ts';
@@ -55,10 +56,6 @@ export interface ImportPlanOptions {
 
 export function sha256(text: string | undefined): string | undefined {
   return text === undefined ? undefined : createHash('sha256').update(text).digest('hex');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The `mcpServers` of our config text (JSON5), without validating the rest. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { SERVER_NAME_PATTERN, serverSchema } from '../config/schema.ts';
+import { isRecord } from '../shared/is-record.ts';
 import type { ClientId, ConfigScope } from './clients.ts';
 
 /**
@@ -78,10 +79,6 @@ const HANDLED = new Set([
   'disabledTools',
   ...OUR_FIELDS,
 ]);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The absolute path of an entry's `envFile`, for the caller to read before {@link mapEntry}. */
 export function envFileOf(

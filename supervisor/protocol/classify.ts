@@ -13,6 +13,7 @@
  * Pure: no IO; the caller has read the body once (or failed to parse it) and passes the headers.
  */
 import { classifyInboundRequest } from '@modelcontextprotocol/server';
+import { isRecord } from '../shared/is-record.ts';
 import {
   HEADERLESS_LEGACY_REVISION,
   HEADERS,
@@ -170,13 +171,13 @@ function fastClassify(
   supported: readonly string[],
 ): Classification | undefined {
   const body = request.body;
-  if (request.httpMethod !== 'POST' || !isPlainObject(body) || body.jsonrpc !== '2.0') return undefined;
+  if (request.httpMethod !== 'POST' || !isRecord(body) || body.jsonrpc !== '2.0') return undefined;
   const { id, method, params } = body;
   if (typeof method !== 'string' || method === '' || method === 'initialize') return undefined;
   if (!(typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)))) return undefined;
-  if (params !== undefined && !isPlainObject(params)) return undefined;
+  if (params !== undefined && !isRecord(params)) return undefined;
   const meta = params?._meta;
-  if (meta !== undefined && !isPlainObject(meta)) return undefined;
+  if (meta !== undefined && !isRecord(meta)) return undefined;
   const versionHeader = request.header(HEADERS.protocolVersion);
   if (meta === undefined || !(META.protocolVersion in meta)) {
     if (
@@ -197,16 +198,12 @@ function fastClassify(
     return undefined;
   if (!supported.includes(claimed) || request.header(HEADERS.method) !== method) return undefined;
   const capabilities = meta[META.clientCapabilities];
-  if (!isPlainObject(capabilities)) return undefined;
-  for (const name in capabilities) if (!isPlainObject(capabilities[name])) return undefined;
+  if (!isRecord(capabilities)) return undefined;
+  for (const name in capabilities) if (!isRecord(capabilities[name])) return undefined;
   const clientInfo = meta[META.clientInfo];
   if (
     clientInfo !== undefined &&
-    !(
-      isPlainObject(clientInfo) &&
-      typeof clientInfo.name === 'string' &&
-      typeof clientInfo.version === 'string'
-    )
+    !(isRecord(clientInfo) && typeof clientInfo.name === 'string' && typeof clientInfo.version === 'string')
   )
     return undefined;
   const logLevel = meta[META.logLevel];
@@ -218,10 +215,6 @@ function fastClassify(
   if (clientInfo !== undefined) envelope.clientInfo = clientInfo as ModernEnvelope['clientInfo'];
   if (logLevel !== undefined) envelope.logLevel = logLevel;
   return { era: 'modern', kind: 'request', message, envelope };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function classifyLegacy(

@@ -6,12 +6,14 @@
  * p50. A few minutes instead of the whole bench's eight.
  *
  *   node test/bench/floor-ab.ts [--rounds 5] [--c16 10000] [--c1 3000] [--warmup 20000]
- *                               [--base DIR] [--prof DIR] [--only REGEX]
+ *                               [--base DIR] [--prof DIR] [--only REGEX] [--exec-argv=FLAGS]
  *
  * `--base DIR`: also runs a second supervisor from another checkout (DIR/supervisor/bin/…, e.g. a
  * `git archive` of the commit before a change with this node_modules linked in), in the same
  * rounds: an A/B of two versions on the same load. `--prof DIR`: the supervisor (this checkout's)
- * runs with `--cpu-prof`, written to DIR when it stops. `--only`: the cases whose name matches.
+ * runs with `--cpu-prof`, written to DIR when it stops (the pass-through's to DIR/pass-through). `--only`: the cases whose name matches.
+ * `--exec-argv=FLAGS` (with `=`: the value starts with a dash): Node flags for this checkout's supervisor, space-separated (e.g. the V8 flags
+ * `start -d` adds, or `--perf-basic-prof` to read JS frames in `perf record -p <pid>`).
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     base: { type: 'string' },
     prof: { type: 'string' },
     only: { type: 'string' },
+    'exec-argv': { type: 'string' },
   },
 });
 const ECHO_ARGS = { message: 'bench' };
@@ -78,10 +81,17 @@ const cases: Case[] = [];
 const passThrough = await startPassThrough({
   command: [everythingCommand().command, ...everythingCommand().args],
   marker: `${runId}-pass-through`,
+  // Profiled beside the supervisor, to compare the two request paths function by function.
+  ...(values.prof
+    ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${path.join(values.prof, 'pass-through')}`] }
+    : {}),
 });
 try {
-  const profArgv = values.prof ? ['--cpu-prof', `--cpu-prof-dir=${values.prof}`] : undefined;
-  const supervisors = [await startOne('new', undefined, profArgv)];
+  const execArgv = [
+    ...(values.prof ? ['--cpu-prof', `--cpu-prof-dir=${values.prof}`] : []),
+    ...(values['exec-argv']?.split(/\s+/).filter(Boolean) ?? []),
+  ];
+  const supervisors = [await startOne('new', undefined, execArgv.length > 0 ? execArgv : undefined)];
   if (values.base) {
     supervisors.push(
       await startOne(
@@ -92,6 +102,10 @@ try {
     );
   }
   started.push(...supervisors);
+  // For attaching a profiler (`perf record -p`, `perf stat -p`) while the rounds run.
+  process.stderr.write(
+    `pids: pass-through ${passThrough.pid}, ${supervisors.map((s) => `${s.label} ${s.supervisor.pid}`).join(', ')}\n`,
+  );
   for (const concurrency of [16, 1]) {
     const client = new LeanMcpClient({
       url: `http://127.0.0.1:${passThrough.port}/`,

@@ -62,11 +62,16 @@ async function answersPost(port: number, urlPath: string): Promise<boolean> {
  * The verbatim HTTP→stdio pass-through (see pass-through-server.ts) in front of `command`: the
  * cheapest Node HTTP gateway, the floor the supervisor's gateway is measured against.
  */
-export function startPassThrough(options: { command: string[]; marker: string }): Promise<PeerProcess> {
+export function startPassThrough(options: {
+  command: string[];
+  marker: string;
+  /** Node flags of the pass-through process (e.g. `--cpu-prof`). */
+  execArgv?: string[];
+}): Promise<PeerProcess> {
   return startPeer({
     what: 'the pass-through',
     marker: options.marker,
-    args: (port) => [PASS_THROUGH_SERVER, String(port), ...options.command],
+    args: (port) => [...(options.execArgv ?? []), PASS_THROUGH_SERVER, String(port), ...options.command],
     isReady: (port) => answersPost(port, '/'),
   });
 }

@@ -51,6 +51,18 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
+/**
+ * Nothing is left to fire: the channel's one timer may stay armed when it goes idle (re-arming it
+ * per request cost a clearTimeout and a setTimeout each), and firing then does nothing and does
+ * not arm it again.
+ */
+function expectNoTimerLeft(sent: readonly JSONRPCMessage[]): void {
+  const sentBefore = sent.length;
+  vi.runOnlyPendingTimers();
+  expect(vi.getTimerCount()).toBe(0);
+  expect(sent).toHaveLength(sentBefore);
+}
+
 function idOf(message: JSONRPCMessage | undefined): string {
   const id = (message as { id?: unknown } | undefined)?.id;
   if (typeof id !== 'string') throw new Error(`expected a string id, got ${JSON.stringify(message)}`);
@@ -96,7 +108,7 @@ describe('RequestChannel requests and answers', () => {
     expect(channel.intercept({ jsonrpc: '2.0', id, result } as JSONRPCMessage)).toBe(true);
     await expect(reply).resolves.toBe(result);
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('sends no params member when the request has none', async () => {
@@ -134,7 +146,7 @@ describe('RequestChannel requests and answers', () => {
     const values = await Promise.all(replies);
     for (const [index, value] of values.entries()) expect(value).toBe(results[index]);
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('never reuses an id, even after earlier requests settled', async () => {
@@ -160,7 +172,7 @@ describe('RequestChannel requests and answers', () => {
     });
     await expect(channel.request('ping', undefined, { timeoutMs: 1_000 })).resolves.toBe(result);
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft([]);
   });
 
   it("rejects with an UpstreamRpcError keeping the server's code, message and data unchanged", async () => {
@@ -186,7 +198,7 @@ describe('RequestChannel requests and answers', () => {
     expect(rpcError.data).toBe(data);
     expect(refusalOf(error)).toBeUndefined();
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('keeps an error answer without data as undefined data, and a code of 0 or a custom one as is', async () => {
@@ -285,7 +297,7 @@ describe('RequestChannel.intercept', () => {
     expect(reply.error).toBe(timeoutError);
     expect(progress).not.toHaveBeenCalled();
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('swallows a late answer for a request that was aborted, and a second answer to one answered', async () => {
@@ -414,7 +426,7 @@ describe('RequestChannel progress', () => {
     expect(refusalOf(reply.error)?.reason).toBe('timeout');
     expect(sent).toEqual([sent[0], cancelledFor(id)]);
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('sends progress only to the request it belongs to', async () => {
@@ -502,7 +514,7 @@ describe('RequestChannel timeout', () => {
     expect(sent[1]).toEqual(cancelledFor(id));
     expect(cancelReasonOf(sent[1])).toContain('500');
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('times each request on its own', async () => {
@@ -521,7 +533,7 @@ describe('RequestChannel timeout', () => {
     expect(sent.filter((m) => (m as { method?: string }).method === 'notifications/cancelled')).toEqual([
       cancelledFor(idOf(sent[0])),
     ]);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('still rejects with the timeout when the cancel notification cannot be sent (throws)', async () => {
@@ -591,7 +603,7 @@ describe('RequestChannel abort', () => {
     expect(sent).toEqual([sent[0], cancelledFor(id)]);
     expect(cancelReasonOf(sent[1])).toBe('client went away');
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('rejects with a non-Error reason as given and still cancels upstream', async () => {
@@ -625,7 +637,7 @@ describe('RequestChannel abort', () => {
     expect(error).toBe(reason);
     expect(sent).toEqual([]);
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('ignores an abort after the request was answered, having removed its listener', async () => {
@@ -671,7 +683,7 @@ describe('RequestChannel abort', () => {
     expect(sent.slice(2)).toEqual(expect.arrayContaining([cancelledFor(ids[0]!), cancelledFor(ids[1]!)]));
     expect(sent).toHaveLength(4);
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 });
 
@@ -688,7 +700,7 @@ describe('RequestChannel close', () => {
     const cause = new Error('bridge closed');
     channel.close(cause);
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
     await flush();
     for (const reply of replies) {
       expect(reply.state).toBe('rejected');
@@ -724,7 +736,7 @@ describe('RequestChannel close', () => {
     expect(refusalOf(aborted)?.reason).toBe('server_unavailable');
     expect(sent).toEqual([]);
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
   });
 
   it('takes late answers after close as its own without throwing', async () => {
@@ -745,7 +757,7 @@ describe('RequestChannel send failures', () => {
     const reply = channel.request('a', undefined, { timeoutMs: 100, signal: controller.signal });
     // Settled inside request(): nothing is left to time out or abort.
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
     const error = await reply.catch((e: unknown) => e);
     expect(isSupervisorError(error, 'SERVER_UNAVAILABLE')).toBe(true);
     expect(refusalOf(error)).toEqual({ reason: 'server_unavailable', server: 'db', retryAfterMs: 1_000 });
@@ -767,7 +779,7 @@ describe('RequestChannel send failures', () => {
     expect(refusalOf(reply.error)?.reason).toBe('server_unavailable');
     expect((reply.error as Error).cause).toBe(state.sendError);
     expect(channel.pendingCount).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expectNoTimerLeft(sent);
 
     controller.abort(new Error('later'));
     await vi.advanceTimersByTimeAsync(1_000);
