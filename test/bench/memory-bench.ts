@@ -36,6 +36,7 @@ import {
   BENCH_MARKER_VAR,
   killLeftovers,
   ROOT,
+  rssBytes,
   type SupervisorProcess,
   startSupervisor,
   waitFor,
@@ -61,8 +62,12 @@ export type MemoryBenchOptions = {
   log?: (line: string) => void;
 };
 
-/** `/proc/<pid>/status` memory lines, in MiB. */
-export type RssBreakdown = { rssMiB: number; anonMiB: number; fileMiB: number };
+/**
+ * `/proc/<pid>/status` memory lines, in MiB, and the resident part of the `[heap]` mapping
+ * (`/proc/<pid>/smaps`): glibc malloc's main arena (SQLite's page cache, HTTP parsers, Buffers'
+ * backing stores), apart from V8's heap pages, which are anonymous mappings of their own.
+ */
+export type RssBreakdown = { rssMiB: number; anonMiB: number; fileMiB: number; mallocHeapMiB: number };
 
 type ProbeReport = {
   memoryUsage: NodeJS.MemoryUsage;
@@ -94,6 +99,8 @@ export type MemoryBenchResults = {
       failures: number;
     }[];
     afterRounds: RssBreakdown;
+    /** The process's own view right after the rounds (no forced GC), as `idle.heap`. */
+    heap: Record<string, number>;
   };
   soak: {
     durationS: number;
@@ -134,14 +141,17 @@ const ECHO_ARGS = { message: 'bench' };
 const PROBE_FILE = path.join(ROOT, 'test/bench/lib/memory-probe.mjs');
 const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
 
-/** VmRSS, RssAnon and RssFile of a process, in MiB. */
+/** VmRSS, RssAnon and RssFile of a process and the RSS of its `[heap]` mapping, in MiB. */
 export function rssBreakdown(pid: number): RssBreakdown {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  const heapKiB = Number(/ \[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps)?.[1] ?? 0);
   return {
     rssMiB: round(field('VmRSS') / 1024, 1),
     anonMiB: round(field('RssAnon') / 1024, 1),
     fileMiB: round(field('RssFile') / 1024, 1),
+    mallocHeapMiB: round(heapKiB / 1024, 1),
   };
 }
 
@@ -291,7 +301,9 @@ async function idleRss(supervisor: MeasuredSupervisor, idleMs: number) {
   await new Promise((resolve) => setTimeout(resolve, idleMs));
   const supervisorRss = rssBreakdown(supervisor.pid);
   const processes = processesUnder(supervisor.home);
-  const sumOf = (list: typeof processes) => list.reduce((sum, p) => sum + rssBreakdown(p.pid).rssMiB, 0);
+  // A process listed a moment ago may be gone (a short-lived child): it counts 0.
+  const sumOf = (list: typeof processes) =>
+    list.reduce((sum, p) => sum + round((rssBytes(p.pid) ?? 0) / 2 ** 20, 1), 0);
   const isServer = (p: (typeof processes)[number]) =>
     p.environ[BENCH_MARKER_VAR] !== undefined && p.role !== 'pm2';
   const pm2 = processes.filter((p) => p.role === 'pm2');
@@ -566,10 +578,13 @@ export async function runMemoryBench(input: MemoryBenchOptions = {}): Promise<Me
     async (supervisor) => {
       const idle = await idleRss(supervisor, options.idleMs);
       const idleHeap = heapFigures(await supervisor.probe(false));
-      log(`idle: supervisor ${idle.supervisor.rssMiB} MiB, PM2 ${idle.pm2DaemonRssMiB} MiB; timed rounds…`);
-      const rounds = await timedRounds(supervisor, options);
       log(
-        `after the rounds: ${rounds.afterRounds.rssMiB} MiB ${JSON.stringify(heapFigures(await supervisor.probe(false)))}; soak ${options.soakMs / 1000} s…`,
+        `idle: supervisor ${idle.supervisor.rssMiB} MiB (malloc heap ${idle.supervisor.mallocHeapMiB}), PM2 ${idle.pm2DaemonRssMiB} MiB; timed rounds…`,
+      );
+      const rounds = await timedRounds(supervisor, options);
+      const roundsHeap = heapFigures(await supervisor.probe(false));
+      log(
+        `after the rounds: ${rounds.afterRounds.rssMiB} MiB (malloc heap ${rounds.afterRounds.mallocHeapMiB}) ${JSON.stringify(roundsHeap)}; soak ${options.soakMs / 1000} s…`,
       );
       const soakResults = await soak(supervisor, options, log);
       log(`after the soak: ${JSON.stringify(heapFigures(await supervisor.probe(false)))}`);
@@ -626,13 +641,13 @@ export async function runMemoryBench(input: MemoryBenchOptions = {}): Promise<Me
             with1 === undefined ? undefined : round((idleMiB - with1) / (options.servers - 1), 2),
           supervisorWith1ServerMiB: with1,
         },
-        rounds,
+        rounds: { ...rounds, heap: roundsHeap },
         soak: soakResults,
         abandonedSessions: abandoned,
         targets,
         method: {
           supervisor: `mcp-supervisor start with the V8 flags and malloc settings start -d gives it, server-everything and ${options.servers - 1} server-memory, auth none, sessionIdleMs ${options.sessionIdleMs}, plus --expose-gc and the bench's memory probe`,
-          rss: 'VmRSS of /proc/<pid>/status; anon = RssAnon, file = RssFile (the node binary and libraries, shared with other Node processes)',
+          rss: 'VmRSS of /proc/<pid>/status; anon = RssAnon, file = RssFile (the node binary and libraries, shared with other Node processes); mallocHeap = Rss of the [heap] mapping in /proc/<pid>/smaps (glibc malloc main arena, part of anon)',
           idle: `${options.idleMs / 1000} s after every server is online, no forced GC`,
           rounds: `${options.warmupRequests} warm-up calls per case, then ${options.rounds} rounds of ${options.requestsC1} calls at c1 and ${options.requestsC16} at c16 on /mcp/everything and /mcp (echo), LeanMcpClient`,
           soak: `16 workers (8 per endpoint), each a session of its own renewed every ${options.churnEvery} calls (DELETE, new initialize), ${options.soakMs / 1000} s, RSS every ${options.sampleEveryMs / 1000} s, no forced GC`,

@@ -3,7 +3,9 @@
 // collection before a measurement that asks "did the memory come back".
 //
 // Protocol: the bench writes `<MCPS_MEMORY_PROBE>.cmd` = `{ "seq": n, "gc": true|false }` and sends
-// SIGUSR2; the probe answers in `<MCPS_MEMORY_PROBE>.json` with the same `seq`. Plain JavaScript, so
+// SIGUSR2; the probe answers in `<MCPS_MEMORY_PROBE>.json` with the same `seq`. A `"heapSnapshot":
+// "<file>"` in the command also writes a V8 heap snapshot there first (by hand, to see what the heap
+// holds; it costs the process memory of its own, so never in a measured run). Plain JavaScript, so
 // that loading it does not load Node's type stripper into the process it measures.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
@@ -22,6 +24,7 @@ if (base) {
       globalThis.gc();
       globalThis.gc();
     }
+    if (command.heapSnapshot) v8.writeHeapSnapshot(command.heapSnapshot);
     const spaces = Object.fromEntries(
       v8.getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size]),
     );

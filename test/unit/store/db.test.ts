@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../../supervisor/store/db.ts';
+import { openStore, PAGE_CACHE_KIB } from '../../../supervisor/store/db.ts';
 import { useTempStores } from './helpers.ts';
 
 const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
@@ -36,5 +36,21 @@ describe('openStore file modes', () => {
     for (const name of [file, `${file}-wal`, `${file}-shm`]) expect(modeOf(name), name).toBe(0o600);
     store.close();
     old.close();
+  });
+});
+
+// Issue 13 goal 3: better-sqlite3's 16 MiB default page cache filled with the request log's pages
+// and stayed, most of the supervisor's RSS growth under load.
+describe('openStore page cache', () => {
+  const temp = useTempStores();
+
+  it("caps the connection's page cache at SQLite's own 2 000 KiB, not better-sqlite3's 16 MiB", () => {
+    // The premise: a connection opened without the pragma gets better-sqlite3's 16 MiB.
+    const plain = new Database(':memory:');
+    expect(plain.pragma('cache_size', { simple: true })).toBe(-16_000);
+    plain.close();
+    const store = temp.open();
+    expect(store.db.pragma('cache_size', { simple: true })).toBe(-PAGE_CACHE_KIB);
+    expect(PAGE_CACHE_KIB).toBeLessThanOrEqual(2_000);
   });
 });
