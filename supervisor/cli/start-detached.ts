@@ -245,11 +245,11 @@ function serverEventWake(client: ControlClient): {
     else hasNews = true;
   };
   void client
-    .openStream('/api/events', { signal: abort.signal })
-    .then((stream) => {
+    .fetch('GET', '/api/events', { signal: abort.signal })
+    .then((response) => {
       isConnected = true;
       onNews();
-      return readEventStream(stream, (event, data) => {
+      return readEventStream(response, (event, data) => {
         const { server, state } = (data ?? {}) as { server?: unknown; state?: unknown };
         if (event !== 'server' || typeof server !== 'string' || typeof state !== 'string') return;
         if (!waiter) {
