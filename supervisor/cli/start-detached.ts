@@ -245,11 +245,11 @@ function serverEventWake(client: ControlClient): {
     else hasNews = true;
   };
   void client
-    .fetch('GET', '/api/events', { signal: abort.signal })
-    .then((response) => {
+    .openStream('/api/events', { signal: abort.signal })
+    .then((stream) => {
       isConnected = true;
       onNews();
-      return readEventStream(response, (event, data) => {
+      return readEventStream(stream, (event, data) => {
         const { server, state } = (data ?? {}) as { server?: unknown; state?: unknown };
         if (event !== 'server' || typeof server !== 'string' || typeof state !== 'string') return;
         if (!waiter) {
