@@ -1,7 +1,8 @@
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 import { connectHost } from '../shared/hosts.ts';
+import { http } from '../shared/node-http.ts';
 import { sleep } from '../shared/timers.ts';
 import { isProcessAlive, readState, type SupervisorState } from './state-file.ts';
 import { readToken } from './token.ts';

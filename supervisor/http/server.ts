@@ -1,21 +1,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import { SupervisorError } from '../shared/errors.ts';
 import { isLoopbackHost, isWildcardHost } from '../shared/hosts.ts';
 import type { Logger } from '../shared/logger.ts';
+import { http } from '../shared/node-http.ts';
 import { ConnectionGate, type ConnectionStats, defaultMaxConnections } from './connection-gate.ts';
 import { sendError, sendJson } from './respond.ts';
 import { OPEN_EVENT_STREAM } from './sse.ts';
-
-/**
- * node:http through `require`, not an ESM import: importing a builtin as ESM builds its namespace
- * from every export, and node:http's lazy `WebSocket`-family getters then load Node's bundled
- * undici (measured on Node 24: 13 MiB more RSS, 2.3 MiB more heap, for nothing the supervisor
- * uses unless it fetches).
- */
-const http = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /** `url` is shared by every request to the same target: read it, never change it. */
 export type RouteHandler = (

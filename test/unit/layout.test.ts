@@ -225,6 +225,16 @@ describe('layout of supervisor/', () => {
     expect(nodeInRenderer).toEqual([]);
   });
 
+  it('takes node:http values only from shared/node-http.ts (an ESM import of it loads undici)', () => {
+    // `import type` is free; a value import builds node:http's ESM namespace, whose lazy
+    // WebSocket-family getters load Node's bundled undici: ~4 MiB of the supervisor's idle RSS.
+    const valueImport = /^\s*import\s+(?!type\b)[^;]*?\bfrom\s*['"]node:http['"]/m;
+    const importers = sourceFiles(path.join(ROOT, 'supervisor'))
+      .filter((file) => valueImport.test(readFileSync(file, 'utf8')))
+      .map((file) => path.relative(ROOT, file));
+    expect(importers).toEqual([]);
+  });
+
   it(`says at the top of every file over ${MAX_LINES} lines why it is not split`, () => {
     const unexplained = sourceFiles(path.join(ROOT, 'supervisor'))
       .map((file) => ({ file, lines: readFileSync(file, 'utf8').replace(/\n$/, '').split('\n') }))
