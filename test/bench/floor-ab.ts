@@ -11,9 +11,10 @@
  * `--base DIR`: also runs a second supervisor from another checkout (DIR/supervisor/bin/…, e.g. a
  * `git archive` of the commit before a change with this node_modules linked in), in the same
  * rounds: an A/B of two versions on the same load. `--prof DIR`: the supervisor (this checkout's)
- * runs with `--cpu-prof`, written to DIR when it stops (the pass-through's to DIR/pass-through). `--only`: the cases whose name matches.
- * `--exec-argv=FLAGS` (with `=`: the value starts with a dash): Node flags for this checkout's supervisor, space-separated (e.g. the V8 flags
- * `start -d` adds, or `--perf-basic-prof` to read JS frames in `perf record -p <pid>`).
+ * runs with `--cpu-prof`, written to DIR when it stops, and the pass-through too (to
+ * DIR/pass-through). `--only`: the cases whose name matches. `--exec-argv=FLAGS` (with `=`: the
+ * value starts with a dash): Node flags for this checkout's supervisor, space-separated (e.g. the
+ * V8 flags `start -d` adds, or `--perf-basic-prof` to read JS frames in `perf record -p <pid>`).
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -51,7 +52,7 @@ type Case = {
   tool: string;
 };
 
-async function startOne(label: string, cliFile: string | undefined, execArgv: string[] | undefined) {
+async function startOne(label: string, cliFile: string | undefined, execArgv: string[] = []) {
   const home = await mkdtemp(path.join(os.tmpdir(), `mcps-floor-${label}-`));
   const supervisor = await startSupervisor({
     home,
@@ -63,7 +64,7 @@ async function startOne(label: string, cliFile: string | undefined, execArgv: st
       supervisor: { gateway: { auth: 'keys' }, limits: { maxConcurrentPerClient: 64 } },
     },
     ...(cliFile ? { cliFile } : {}),
-    ...(execArgv ? { execArgv } : {}),
+    execArgv,
   });
   const authorization = `Bearer ${await createClientKey(home, supervisor.port, 'floor-ab')}`;
   await waitUntilCallable({
@@ -91,14 +92,10 @@ try {
     ...(values.prof ? ['--cpu-prof', `--cpu-prof-dir=${values.prof}`] : []),
     ...(values['exec-argv']?.split(/\s+/).filter(Boolean) ?? []),
   ];
-  const supervisors = [await startOne('new', undefined, execArgv.length > 0 ? execArgv : undefined)];
+  const supervisors = [await startOne('new', undefined, execArgv)];
   if (values.base) {
     supervisors.push(
-      await startOne(
-        'base',
-        path.join(path.resolve(values.base), 'supervisor/bin/mcp-supervisor.js'),
-        undefined,
-      ),
+      await startOne('base', path.join(path.resolve(values.base), 'supervisor/bin/mcp-supervisor.js')),
     );
   }
   started.push(...supervisors);
