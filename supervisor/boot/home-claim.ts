@@ -6,11 +6,10 @@ import {
   type SupervisorState,
   writeState,
 } from '../client/state-file.ts';
+import type { HomePaths } from '../shared/home.ts';
 
 /** How long a supervisor launched by `start -d` waits to take the home it is handed. */
 export const HANDOFF_WAIT_MS = 10_000;
-
-import type { HomePaths } from '../shared/home.ts';
 
 /** A home this process holds: its lock, and the state file that says who holds it. */
 export interface HomeClaim {

@@ -118,10 +118,9 @@ export class ControlClient {
   ): Promise<IncomingMessage> {
     const signal = options.signal ?? AbortSignal.timeout(120_000);
     return this.#resolve().then(
-      ({ token }) =>
+      ({ state, token }) =>
         new Promise<IncomingMessage>((resolve, reject) => {
           signal.throwIfAborted();
-          const { state } = this.#target!;
           const headers: Record<string, string> = { authorization: `Bearer ${token}` };
           if (options.body) {
             headers['content-type'] = 'application/json';

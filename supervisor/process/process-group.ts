@@ -75,7 +75,6 @@ export async function hasLiveMembers(pgid: number): Promise<boolean> {
   return table.some((row) => row.pgid === pgid && !row.isZombie);
 }
 
-/** One process of the table: enough to tell a group's live members. */
 let lastScan: { at: number; rows: Promise<ProcessRow[] | undefined> } | undefined;
 
 /**

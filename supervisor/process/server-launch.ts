@@ -18,6 +18,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { SupervisorError } from '../shared/errors.ts';
+import { untilAborted } from '../shared/timers.ts';
 
 const ENV_PROGRAM = '/usr/bin/env';
 const SHELL = '/bin/sh';
@@ -132,21 +133,15 @@ let batch: FifoBatch | undefined;
 export function makeFifos(paths: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const done = (error?: Error) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve();
-    };
+  const made = new Promise<void>((resolve, reject) => {
     if (!batch) {
       batch = { paths: [], calls: [] };
       setImmediate(runFifoBatch);
     }
     batch.paths.push(...paths);
-    batch.calls.push({ paths, resolve: () => done(), reject: done });
+    batch.calls.push({ paths, resolve, reject });
   });
+  return signal ? untilAborted(made, signal) : made;
 }
 
 function runFifoBatch(): void {

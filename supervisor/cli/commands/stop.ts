@@ -9,8 +9,8 @@ import { homeOf, isJson } from '../context.ts';
 import { print } from '../format.ts';
 
 /**
- * How often `stop` looks whether the supervisor's process is gone (`isProcessAlive`: a zombie counts as gone): the stop's
- * own time is what it waits for, so it notices the exit within this.
+ * How often `stop` looks whether the supervisor's process is gone (`isProcessAlive`: a zombie
+ * counts as gone): the stop's own time is what it waits for, so it notices the exit within this.
  */
 const EXIT_POLL_MS = 20;
 
