@@ -1,8 +1,8 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { BreakerState } from '../limits/breaker.ts';
-import type { RequestEvent, SystemSample } from '../store/types.ts';
+import type { SystemSample } from '../store/types.ts';
 import { registerDurationHistogram } from './duration-histogram.ts';
-import { RequestTallies } from './request-tally.ts';
+import type { RequestTallies } from './request-tally.ts';
 
 export interface ServerGaugeSnapshot {
   name: string;
@@ -22,8 +22,6 @@ export interface MetricsGetters {
 }
 
 export interface PrometheusMetrics {
-  /** Hot path: counts the request in the tallies the metrics read at scrape time. */
-  observeRequest(event: RequestEvent): void;
   /** The Prometheus text exposition of every metric. */
   metricsText(): Promise<string>;
   readonly contentType: string;
@@ -40,10 +38,7 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1,
  * monitor sample. The request metrics read `tallies` (counted on the hot path without prom-client,
  * `request-tally.ts`): the counters drain them at each scrape, the histogram reads them.
  */
-export function createPrometheusMetrics(
-  getters: MetricsGetters,
-  tallies: RequestTallies = new RequestTallies(),
-): PrometheusMetrics {
+export function createPrometheusMetrics(getters: MetricsGetters, tallies: RequestTallies): PrometheusMetrics {
   const registry = new Registry();
   const registers = [registry];
 
@@ -135,7 +130,6 @@ export function createPrometheusMetrics(
   hostGauge('mcp_supervisor_host_load15', 'Host load average over 15 minutes.', (h) => h.load15);
 
   return {
-    observeRequest: (event) => tallies.observe(event),
     metricsText: () => registry.metrics(),
     contentType: registry.contentType,
     registry,

@@ -141,6 +141,17 @@ const ECHO_ARGS = { message: 'bench' };
 const PROBE_FILE = path.join(ROOT, 'test/bench/lib/memory-probe.mjs');
 const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
 
+/**
+ * VmRSS of a live process, in MiB, for the samples that need only it: reading `smaps` (as
+ * {@link rssBreakdown} does) walks every mapping of the measured process under its mmap lock, each
+ * soak sample included.
+ */
+function rssMiB(pid: number): number {
+  const bytes = rssBytes(pid);
+  if (bytes === undefined) throw new Error(`process ${pid} is gone`);
+  return mib(bytes);
+}
+
 /** VmRSS, RssAnon and RssFile of a process and the RSS of its `[heap]` mapping, in MiB. */
 export function rssBreakdown(pid: number): RssBreakdown {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -302,8 +313,7 @@ async function idleRss(supervisor: MeasuredSupervisor, idleMs: number) {
   const supervisorRss = rssBreakdown(supervisor.pid);
   const processes = processesUnder(supervisor.home);
   // A process listed a moment ago may be gone (a short-lived child): it counts 0.
-  const sumOf = (list: typeof processes) =>
-    list.reduce((sum, p) => sum + round((rssBytes(p.pid) ?? 0) / 2 ** 20, 1), 0);
+  const sumOf = (list: typeof processes) => list.reduce((sum, p) => sum + mib(rssBytes(p.pid) ?? 0), 0);
   const isServer = (p: (typeof processes)[number]) =>
     p.environ[BENCH_MARKER_VAR] !== undefined && p.role !== 'pm2';
   const pm2 = processes.filter((p) => p.role === 'pm2');
@@ -407,7 +417,7 @@ async function soak(
   let sessionsOpened = 0;
   const samples: number[] = [];
   const sampler = setInterval(() => {
-    samples.push(rssBreakdown(supervisor.pid).rssMiB);
+    samples.push(rssMiB(supervisor.pid));
     log(`soak: ${samples.length * (options.sampleEveryMs / 1000)} s, supervisor RSS ${samples.at(-1)} MiB`);
   }, options.sampleEveryMs);
   let outcome: Awaited<ReturnType<typeof runFor>>;
@@ -451,7 +461,7 @@ async function soak(
 
 async function abandonSessions(supervisor: MeasuredSupervisor, options: Required<MemoryBenchOptions>) {
   const before = await supervisor.probe(true);
-  const beforeMiB = rssBreakdown(supervisor.pid).rssMiB;
+  const beforeMiB = rssMiB(supervisor.pid);
   const pool = new Pool(supervisor.url, { connections: 16, pipelining: 1 });
   const startedAt = performance.now();
   /** The last sessions opened, the last to expire: each is probed once (a probe keeps it alive). */
@@ -474,7 +484,7 @@ async function abandonSessions(supervisor: MeasuredSupervisor, options: Required
     await pool.close();
   }
   const openMs = Math.round(performance.now() - startedAt);
-  const withSessionsMiB = rssBreakdown(supervisor.pid).rssMiB;
+  const withSessionsMiB = rssMiB(supervisor.pid);
   const withSessions = await supervisor.probe(false);
   // Idle for sessionIdleMs, then gone at the next sweep (every sessionIdleMs): 2 × sessionIdleMs.
   const expiryStartedAt = performance.now();
@@ -506,7 +516,7 @@ async function abandonSessions(supervisor: MeasuredSupervisor, options: Required
     beforeMiB,
     withSessionsMiB,
     heapUsedWithSessionsMiB: mib(withSessions.memoryUsage.heapUsed),
-    afterExpiryMiB: rssBreakdown(supervisor.pid).rssMiB,
+    afterExpiryMiB: rssMiB(supervisor.pid),
     heapUsedBeforeMiB: mib(before.memoryUsage.heapUsed),
     heapUsedAfterExpiryMiB: mib(after.memoryUsage.heapUsed),
     isExpired,

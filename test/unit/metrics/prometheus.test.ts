@@ -1,6 +1,7 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createPrometheusMetrics, type ServerGaugeSnapshot } from '../../../supervisor/metrics/prometheus.ts';
+import { RequestTallies } from '../../../supervisor/metrics/request-tally.ts';
 import type { SystemSample } from '../../../supervisor/store/types.ts';
 
 interface Sample {
@@ -71,14 +72,15 @@ describe('Prometheus metrics', () => {
       load15: 0.5,
       loadPerCore: 0.75,
     };
-    const metrics = createPrometheusMetrics({ servers: () => servers, host: () => host });
+    const tallies = new RequestTallies();
+    const metrics = createPrometheusMetrics({ servers: () => servers, host: () => host }, tallies);
 
     const base = { ts: 0, server: 'alpha', method: 'tools/call' } as const;
-    metrics.observeRequest({ ...base, status: 'ok', latencyMs: 3 });
-    metrics.observeRequest({ ...base, status: 'ok', latencyMs: 700 });
-    metrics.observeRequest({ ...base, status: 'error', latencyMs: 40, errorCode: 'TIMEOUT' });
-    metrics.observeRequest({ ...base, status: 'refused', latencyMs: 0, errorCode: 'QUEUE_FULL' });
-    metrics.observeRequest({
+    tallies.observe({ ...base, status: 'ok', latencyMs: 3 });
+    tallies.observe({ ...base, status: 'ok', latencyMs: 700 });
+    tallies.observe({ ...base, status: 'error', latencyMs: 40, errorCode: 'TIMEOUT' });
+    tallies.observe({ ...base, status: 'refused', latencyMs: 0, errorCode: 'QUEUE_FULL' });
+    tallies.observe({
       ...base,
       server: 'beta',
       method: 'tools/list',
@@ -162,9 +164,10 @@ describe('Prometheus metrics', () => {
   });
 
   it('uses its own registry, never the global one, so two instances coexist', async () => {
-    const a = createPrometheusMetrics({ servers: () => [], host: () => null });
-    const b = createPrometheusMetrics({ servers: () => [], host: () => null });
-    a.observeRequest({ ts: 0, server: 's', method: 'm', status: 'ok', latencyMs: 1 });
+    const aTallies = new RequestTallies();
+    createPrometheusMetrics({ servers: () => [], host: () => null }, aTallies);
+    const b = createPrometheusMetrics({ servers: () => [], host: () => null }, new RequestTallies());
+    aTallies.observe({ ts: 0, server: 's', method: 'm', status: 'ok', latencyMs: 1 });
     expect(await globalRegistry.getSingleMetric('mcp_supervisor_requests_total')).toBeUndefined();
     const bText = parse(await b.metricsText()).samples;
     expect(
