@@ -67,15 +67,26 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
  * killed grandchild is re-parented to PID 1, and in containers PID 1 is often slow (or fails) to
  * reap it, which would hold every stop for the whole kill timeout. When the group still answers,
  * the process table is read (once per {@link SCAN_REUSE_MS} for all callers) and zombies ignored.
+ * A shared scan may predate the question and miss a member that joined since (a group started a
+ * moment ago, a child forked while the group is being stopped): "none" is only said after a scan
+ * begun after the question.
  */
 export async function hasLiveMembers(pgid: number): Promise<boolean> {
   if (!signalGroup(pgid, 0)) return false;
-  const table = await processTable();
-  if (table === undefined) return true;
-  return table.some((row) => row.pgid === pgid && !row.isZombie);
+  const askedAt = performance.now();
+  const shared = sharedScan();
+  if (isLiveIn(await shared.rows, pgid)) return true;
+  if (shared.startedAt >= askedAt) return false;
+  return isLiveIn(await newScan().rows, pgid);
 }
 
-let lastScan: { at: number; rows: Promise<ProcessRow[] | undefined> } | undefined;
+/** Whether `rows` hold a live member of `pgid`; an unreadable table (undefined) counts as yes. */
+function isLiveIn(rows: ProcessRow[] | undefined, pgid: number): boolean {
+  return rows === undefined || rows.some((row) => row.pgid === pgid && !row.isZombie);
+}
+
+type Scan = { startedAt: number; rows: Promise<ProcessRow[] | undefined> };
+let lastScan: Scan | undefined;
 
 /**
  * The process table, from /proc on Linux and one `ps` elsewhere; undefined when it cannot be read.
@@ -83,11 +94,18 @@ let lastScan: { at: number; rows: Promise<ProcessRow[] | undefined> } | undefine
  * /proc costs several milliseconds of the event loop.
  */
 export function processTable(): Promise<ProcessRow[] | undefined> {
-  const now = Date.now();
-  if (lastScan === undefined || now - lastScan.at > SCAN_REUSE_MS) {
-    lastScan = { at: now, rows: process.platform === 'linux' ? Promise.resolve(scanProc()) : scanPs() };
-  }
-  return lastScan.rows;
+  return sharedScan().rows;
+}
+
+function sharedScan(): Scan {
+  if (lastScan === undefined || performance.now() - lastScan.startedAt > SCAN_REUSE_MS) return newScan();
+  return lastScan;
+}
+
+function newScan(): Scan {
+  const startedAt = performance.now();
+  lastScan = { startedAt, rows: process.platform === 'linux' ? Promise.resolve(scanProc()) : scanPs() };
+  return lastScan;
 }
 
 function scanProc(): ProcessRow[] | undefined {
