@@ -15,6 +15,7 @@ import { missingMallocEnv, missingV8Flags } from '../shared/v8-flags.ts';
 import { VERSION } from '../shared/version.ts';
 import { formatDuration, print, printError, printProgress } from './format.ts';
 import { HANDOFF_ENV, HANDOFF_FD } from './home-handoff.ts';
+import { listenForStops, type StopRequests, stoppedWhileStarting } from './stop-requests.ts';
 
 const CLI_FILE = fileURLToPath(new URL('../bin/mcp-supervisor.js', import.meta.url));
 
@@ -47,14 +48,22 @@ export interface DetachedStartOptions {
  *
  * This process claims the home before it launches the supervisor and hands it over (see
  * `home-handoff.ts`), so `stop` works from the first instant; a stop, SIGINT or SIGTERM while it
- * waits is passed on to the supervisor, which stops (this then exits 4).
+ * waits is passed on to the supervisor, which stops (this then exits 4). One that comes before the
+ * supervisor is launched launches none (exit 4 too).
  */
 export async function startDetached(paths: HomePaths, options: DetachedStartOptions): Promise<void> {
-  const claim = await claimHome(paths, { startedAt: Date.now(), version: VERSION });
+  // Listened to before the claim: from the claim on, `stop` signals this pid, and a SIGTERM with
+  // no listener would end this process on the spot, its state file left behind.
+  const stops = listenForStops(paths);
   try {
-    await launchAndWait(paths, claim, options);
+    const claim = await claimHome(paths, { startedAt: Date.now(), version: VERSION });
+    try {
+      await launchAndWait(paths, claim, options, stops);
+    } finally {
+      await claim.release();
+    }
   } finally {
-    await claim.release();
+    stops.dispose();
   }
 }
 
@@ -62,8 +71,12 @@ async function launchAndWait(
   paths: HomePaths,
   claim: HomeClaim,
   options: DetachedStartOptions,
+  stops: StopRequests,
 ): Promise<void> {
   await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
+  // Asked to stop during the claim or just after: launch nothing. From here to the spawn nothing
+  // waits, so a stop that comes later is handled once the supervisor is there to pass it to.
+  stops.throwIfAny();
   const outputFile = path.join(paths.logDir, 'detached.out');
   const output = openSync(outputFile, 'a');
   // What the child writes from here on is its own: its one-line error, if it fails.
@@ -87,20 +100,11 @@ async function launchAndWait(
       [HANDOFF_ENV]: String(HANDOFF_FD),
     },
   });
+  stops.passTo(child);
   child.unref();
   const handoffPipe = child.stdio[HANDOFF_FD] as Readable;
   handoffPipe.once('data', () => void claim.handOver(child.pid ?? 0));
   handoffPipe.on('error', () => {});
-  // A stop (SIGTERM to the pid in the state file, this one's until the handoff), Ctrl-C: the
-  // supervisor stops, wherever its start is; a second one leaves at once.
-  let signals = 0;
-  const passOn = (signal: NodeJS.Signals) => {
-    if (++signals > 1) process.exit(EXIT_CODES.INTERNAL);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    printProgress(`${signal}: stopping the supervisor`);
-  };
-  process.on('SIGINT', passOn);
-  process.on('SIGTERM', passOn);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const died = async (): Promise<never> => {
     // Unref'd, the child's exit event alone keeps nothing alive: once it is seen gone (a zombie
@@ -109,12 +113,7 @@ async function launchAndWait(
     const code = await exited;
     const said = await childError(outputFile, outputStart);
     // Stopped on request (by a stop passed on, or its own clean stop): before it ran for good.
-    if (code === 0 || (signals > 0 && code === null)) {
-      throw new SupervisorError(
-        'NOT_RUNNING',
-        `the supervisor was stopped while it started (a stop or a signal); nothing runs for home ${paths.root}`,
-      );
-    }
+    if (code === 0 || (stops.count > 0 && code === null)) throw stoppedWhileStarting(paths);
     throw new ChildExit(
       code ?? EXIT_CODES.INTERNAL,
       said ?? `the supervisor exited at start (code ${code}); see ${outputFile}`,
@@ -129,8 +128,6 @@ async function launchAndWait(
     printError(error.message);
     process.exitCode = error.exitCode;
   } finally {
-    process.off('SIGINT', passOn);
-    process.off('SIGTERM', passOn);
     handoffPipe.destroy();
   }
 }

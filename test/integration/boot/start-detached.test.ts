@@ -4,6 +4,7 @@
  * or 7 with `--strict`); meanwhile `status` lists every configured server from its first answer,
  * and `/mcp/<server>` answers `server_unavailable` (-32014) with `retryAfterMs`, never 404.
  */
+import { existsSync, watch } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../../supervisor/client/control-client.ts';
@@ -141,5 +142,43 @@ describe('start -d', () => {
     const body = await new ControlClient(home.paths).request<StatusBody>('GET', '/api/status');
     expect(serverRow(body, 'good').state).toBe('online');
     await stopAndCheck(home);
+  });
+  it('a stop at the instant it claims the home: exits 4, nothing runs, nothing is left', async () => {
+    // Once killed by it: `stop` signals the pid that holds the home from the instant it is claimed,
+    // and `start -d` listened for SIGTERM only once it had launched the supervisor. Signalled
+    // between the two, it died of the signal (no exit code) and left its state file behind.
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const home = await tempHome();
+      await writeFile(
+        home.paths.configFile,
+        JSON.stringify({
+          mcpServers: { one: npxStyleSlowServer(home.path, 'one', 0) },
+          supervisor: { port: 0 },
+        }),
+      );
+      const start = spawnCli(['start', '-d'], { home: home.path });
+      let signalledAt: string | undefined;
+      const watcher = watch(home.path, (_event, file) => {
+        if (signalledAt !== undefined || (file !== 'supervisor.lock' && file !== 'supervisor.json')) return;
+        signalledAt = file;
+        start.child.kill('SIGTERM');
+      });
+      const result = await start.exited;
+      watcher.close();
+      const left = await waitFor(() => (processesUnder(home.path).length === 0 ? [] : undefined), {
+        what: 'nothing running under the home',
+        timeoutMs: 10_000,
+      }).catch(() => processesUnder(home.path));
+      outcomes.push(
+        `signalled at ${signalledAt}: exit ${result.code} signal ${result.signal}, state file ${existsSync(home.paths.stateFile) ? 'left' : 'gone'}, ${left.length} left`,
+      );
+      expect(signalledAt, outcomes.join('\n')).toBeDefined();
+      expect(result.code, outcomes.join('\n')).toBe(EXIT_CODES.NOT_RUNNING);
+      expect(result.stderr).toMatch(/stopped while it started/);
+      expect(existsSync(home.paths.stateFile), outcomes.join('\n')).toBe(false);
+      expect(left, describeProcesses(left)).toHaveLength(0);
+      await home.cleanup();
+    }
   });
 });
