@@ -23,7 +23,7 @@ describe('the cluster connection when Redis crashes', () => {
     // connection (ioredis issue #2147). Every supervisor of a cluster then lost Redis a second time
     // right after a restart, with its registrations in flight: 3 s in which no request of the
     // cluster ran, in the tests with real supervisors.
-    const timeoutMs = 500;
+    const timeoutMs = 1_000;
     const socketTimeoutMs = 3 * timeoutMs;
     const connection = new ClusterConnection({
       config: parseClusterConfig({
@@ -38,10 +38,10 @@ describe('the cluster connection when Redis crashes', () => {
     connection.start();
     try {
       expect(await connection.waitUntilConnected(5_000)).toBe(true);
-      // A call Redis never answers (wedged, then killed): its socket's deadline is armed.
-      redis.pause();
+      // A call Redis never answers (it blocks until a list gets an element), then Redis killed:
+      // the socket closes with the call's deadline armed.
       const pendingAt = Date.now();
-      const lost = connection.client.get('never-answered').catch((error: unknown) => error);
+      const lost = connection.client.blpop('never-pushed', 0).catch((error: unknown) => error);
       await sleep(100);
       await redis.kill();
       await redis.restart();
