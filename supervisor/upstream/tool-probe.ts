@@ -82,10 +82,12 @@ export async function probeToolNames(
     } while (cursor);
     return names;
   } finally {
-    signal.removeEventListener('abort', terminate);
     if (transport instanceof StreamableHTTPClientTransport)
       await transport.terminateSession().catch(() => {});
+    // Still listened to while it closes: a process that outlives its input's end (server-memory
+    // here, in a probe) would hold a stop meanwhile for the grace step after it.
     await client.close().catch(() => {});
+    signal.removeEventListener('abort', terminate);
   }
 }
 
