@@ -63,6 +63,8 @@ export interface Pm2Api {
 }
 interface AxonSocket {
   close(): void;
+  /** Set by `close()`; a socket that closes while it is set does not reconnect. */
+  closing?: boolean;
 }
 export interface Pm2Bus {
   on(event: string, listener: (packet: Pm2BusPacket) => void): void;
@@ -206,6 +208,15 @@ export class Pm2Calls {
  * timer that keeps the supervisor from ever exiting. Closing an already closed axon socket is a
  * no-op, so this is safe after a clean disconnect too.
  */
+/**
+ * Before the daemon is killed: its exit closes the RPC and bus sockets, and a socket not closed
+ * on purpose first arms a reconnect timer (100 ms, ref'd) that holds the process that long.
+ * Marked as closing (what their own `close()` sets first), they just close.
+ */
+export function stopReconnecting(api: Pm2Api): void {
+  for (const socket of [api.Client.client_sock, api.Client.sub_sock]) if (socket) socket.closing = true;
+}
+
 export function closeClient(api: Pm2Api): void {
   for (const socket of [api.Client.client_sock, api.Client.sub_sock]) {
     try {

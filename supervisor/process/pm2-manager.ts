@@ -24,6 +24,7 @@ import {
   pm2AppOptions,
   type StartProcessOptions,
   startedPid,
+  stopReconnecting,
 } from './pm2-api.ts';
 
 export type { ExitEvent, ManagedProcess, StartProcessOptions } from './pm2-api.ts';
@@ -227,6 +228,7 @@ export class Pm2Manager {
     try {
       if (connection) {
         const { api } = connection;
+        stopReconnecting(api);
         await this.#calls
           .call<void>('kill the PM2 daemon', this.#timeouts.callMs, (cb) =>
             api.killDaemon((error) => cb(error)),

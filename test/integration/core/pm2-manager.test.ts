@@ -14,6 +14,7 @@ import {
   testServerEnv,
   waitForNoProcessesUnder,
 } from '../../helpers/index.ts';
+import { timersLeftBy } from '../../helpers/pending-timers.ts';
 
 afterAll(async () => {
   await cleanupTempHomes();
@@ -71,5 +72,18 @@ describe('Pm2Manager (real PM2 daemon)', () => {
     }
     const left = await waitForNoProcessesUnder(home.path, { timeoutMs: 5_000 });
     expect(left, describeProcesses(left)).toHaveLength(0);
+  });
+  it('leaves nothing to keep the process alive once it has killed its daemon', async () => {
+    // Once held every stop for up to 0.1 s more: the daemon's exit closed PM2's RPC and bus
+    // sockets before they were closed on purpose, and each armed a reconnect timer.
+    const home = await tempHome();
+    const pm2 = new Pm2Manager({ pm2Home: home.paths.pm2Home });
+    const left = await timersLeftBy(async () => {
+      await pm2.connect({ runDir: home.paths.runDir });
+      await pm2.kill();
+    }, /pm2|supervisor\/process/);
+    expect(left).toEqual([]);
+    const remaining = await waitForNoProcessesUnder(home.path, { timeoutMs: 10_000 });
+    expect(remaining, describeProcesses(remaining)).toHaveLength(0);
   });
 });
