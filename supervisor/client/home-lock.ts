@@ -100,14 +100,18 @@ export function isHomeLocked(paths: HomePaths): boolean {
 
 /**
  * The state of the supervisor holding the home's lock: its state file, once it has written it
- * (it does so right after taking the lock). Undefined when no one holds the lock.
+ * (it does so right after taking the lock). Undefined when no one holds the lock — unless a
+ * `start -d` is handing the home to its supervisor (see `cli/home-handoff.ts`): the lock is free
+ * for those few milliseconds, and the state file names the supervisor taking it.
  */
 export async function lockHolder(paths: HomePaths): Promise<SupervisorState | undefined> {
   const deadline = Date.now() + HOLDER_WAIT_MS;
   for (;;) {
-    if (!isHomeLocked(paths)) return undefined;
+    const isLocked = isHomeLocked(paths);
     const state = await readState(paths.stateFile);
-    if (state && isProcessAlive(state.pid)) return state;
+    const isLive = state !== undefined && isProcessAlive(state.pid);
+    if (!isLocked) return isLive && (state.handoffUntil ?? 0) > Date.now() ? state : undefined;
+    if (isLive) return state;
     if (Date.now() >= deadline) return undefined;
     await sleep(50);
   }

@@ -10,6 +10,7 @@ import {
   alreadyRunningError,
   describeHolder,
   isHomeLocked,
+  lockHolder,
   tryLockHome,
 } from '../../../supervisor/client/home-lock.ts';
 import { writeState } from '../../../supervisor/client/state-file.ts';
@@ -123,5 +124,28 @@ describe('home lock', () => {
       `a supervisor is already running for home ${home.path} (pid 4242, port 7420`,
     );
     expect(error.message).toContain(`stop it with: mcp-supervisor stop --home ${home.path}`);
+  });
+  it('names the supervisor a `start -d` is handing the home to, in the moment the lock is free', async () => {
+    // Once "(another process)": a start refused just before the handoff asked for the holder in
+    // the few milliseconds the lock is free between `start -d` and its supervisor.
+    const home = await freshHome();
+    const lock = tryLockHome(home.paths);
+    lock?.release();
+    const handing = {
+      pid: process.pid,
+      phase: 'starting' as const,
+      host: '',
+      port: 0,
+      startedAt: Date.now(),
+      version: '0',
+    };
+    await writeState(home.paths.stateFile, { ...handing, handoffUntil: Date.now() + 5_000 });
+    expect(isHomeLocked(home.paths)).toBe(false);
+    expect(await lockHolder(home.paths)).toMatchObject({ pid: process.pid });
+    // No handoff under way (or one past its time): nobody holds the home.
+    await writeState(home.paths.stateFile, { ...handing, handoffUntil: Date.now() - 1 });
+    expect(await lockHolder(home.paths)).toBeUndefined();
+    await writeState(home.paths.stateFile, handing);
+    expect(await lockHolder(home.paths)).toBeUndefined();
   });
 });
