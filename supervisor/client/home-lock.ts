@@ -80,6 +80,27 @@ export function tryLockHome(paths: HomePaths, options: { waitMs?: number } = {})
   };
 }
 
+/** How often a lock refused while no one holds it is tried again (see {@link lockHome}). */
+const CONTENDED_RETRIES = 5;
+
+/**
+ * {@link tryLockHome}, tried again when it was refused while no process holds the lock: two
+ * takers at once can each hold the shared lock that the other's exclusive one waits for, and both
+ * give up after {@link LOCK_WAIT_MS} — two starts on a fresh home then both exited "already
+ * running" (1 race in 4 here). After a random pause one of them takes it; the other is refused by
+ * the holder, as any second start.
+ */
+export async function lockHome(
+  paths: HomePaths,
+  options: { waitMs?: number } = {},
+): Promise<HomeLock | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const lock = tryLockHome(paths, options);
+    if (lock || attempt >= CONTENDED_RETRIES || isHomeLocked(paths)) return lock;
+    await sleep(10 + Math.random() * 90);
+  }
+}
+
 /**
  * Whether some process holds the home's lock at this moment. It only reads (a shared lock for a
  * moment, never the exclusive one), so it cannot make a start fail.

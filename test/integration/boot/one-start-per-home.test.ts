@@ -64,12 +64,19 @@ describe('one start per home', () => {
       ]),
       'one of the two starts to exit',
     );
+    let lastState: unknown;
     const state = await waitFor(
       async () => {
         const found = await readState(home.paths.stateFile);
+        lastState = found;
         return found && found.port > 0 ? found : undefined;
       },
-      { what: 'the winner to listen', timeoutMs: 30_000 },
+      {
+        what: 'the winner to listen',
+        timeoutMs: 30_000,
+        describeLast: () =>
+          `state ${JSON.stringify(lastState)}; ${loser.name} exited ${loser.result.code}: ${loser.result.stderr.slice(-400)}; the other exited ${loser.winner.child.exitCode}: ${loser.winner.stderr().slice(-600)}\nunder the home:\n${describeProcesses(processesUnder(home.path))}`,
+      },
     );
     expect(state.pid).toBe(loser.winner.child.pid);
     expect(loser.result.code, loser.result.stderr).toBe(EXIT_CODES.ALREADY_RUNNING);

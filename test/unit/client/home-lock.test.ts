@@ -148,4 +148,44 @@ describe('home lock', () => {
     await writeState(home.paths.stateFile, handing);
     expect(await lockHolder(home.paths)).toBeUndefined();
   });
+  it('two takers at the same instant on a fresh home: exactly one wins, every time', async () => {
+    // Once neither: each held the shared lock the other's exclusive one waited for, both gave up
+    // after the lock wait, and two starts on a fresh home both exited "already running" (a race in
+    // 4 here; seen in one-start-per-home as a start that never came).
+    const outcomes: string[] = [];
+    for (let race = 0; race < 10; race++) {
+      const home = await freshHome();
+      const startAt = Date.now() + 400;
+      const script = `
+        const { lockHome } = await import(${JSON.stringify(`${ROOT}/supervisor/client/home-lock.ts`)});
+        const { resolveHome } = await import(${JSON.stringify(`${ROOT}/supervisor/shared/home.ts`)});
+        const paths = resolveHome({ home: ${JSON.stringify(home.path)}, env: {} });
+        while (Date.now() < ${startAt}) {}
+        globalThis.lock = await lockHome(paths);
+        process.stdout.write(globalThis.lock ? 'locked' : 'refused');
+        setTimeout(() => process.exit(0), 1_500);
+      `;
+      const said = await Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<string>((resolve) => {
+              const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+                stdio: ['ignore', 'pipe', 'inherit'],
+              });
+              children.push(child);
+              let out = '';
+              child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+                out += text;
+              });
+              child.once('close', () => resolve(out));
+            }),
+        ),
+      );
+      outcomes.push(said.sort().join(' + '));
+    }
+    expect(
+      outcomes.filter((outcome) => outcome !== 'locked + refused'),
+      outcomes.join('\n'),
+    ).toEqual([]);
+  }, 90_000);
 });
