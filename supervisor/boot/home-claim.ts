@@ -1,4 +1,4 @@
-import { alreadyRunningError, lockHolder, lockHome } from '../client/home-lock.ts';
+import { alreadyRunningError, lockHolder, tryLockHome } from '../client/home-lock.ts';
 import {
   isProcessAlive,
   readState,
@@ -49,7 +49,7 @@ export async function claimHome(
   info: { startedAt: number; version: string; handoff?: ClaimHandoff },
 ): Promise<HomeClaim> {
   info.handoff?.release();
-  const lock = await lockHome(paths, info.handoff ? { waitMs: info.handoff.lockWaitMs } : {});
+  const lock = tryLockHome(paths, info.handoff ? { waitMs: info.handoff.lockWaitMs } : {});
   if (!lock) throw alreadyRunningError(paths, await lockHolder(paths));
   // The lock was free for a moment because a `start -d` is handing the home to its supervisor,
   // which waits for it: not ours to take.

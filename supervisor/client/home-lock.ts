@@ -2,9 +2,12 @@
  * One supervisor per home, decided by a lock the kernel takes away from a process that dies.
  *
  * Node has no `flock`, so the lock is SQLite's: `DIR/supervisor.lock` is an empty database on
- * which the running supervisor holds an open `BEGIN EXCLUSIVE` transaction in
- * `locking_mode=EXCLUSIVE` (journal in memory, so no journal file is ever left). SQLite implements
- * it with POSIX advisory locks (`fcntl`) on Linux and macOS alike, which the kernel releases when
+ * which the running supervisor holds an open `BEGIN EXCLUSIVE` transaction (journal in memory, so
+ * no journal file is ever left). Not in `locking_mode=EXCLUSIVE`: that mode keeps a shared lock
+ * taken on the way, so two takers at once each held the one the other's exclusive lock waited
+ * for, and both gave up after {@link LOCK_WAIT_MS} (two starts on a fresh home both exited
+ * "already running": no winner in 8 of 30 races here; without the mode, one in 30 of 30).
+ * SQLite implements it with POSIX advisory locks (`fcntl`) on Linux and macOS alike, which the kernel releases when
  * the holder exits in any way, `kill -9` included: a stale lock cannot exist, and the file itself
  * may stay forever. Taking the lock is one atomic kernel operation, so two starts racing for a home
  * cannot both win — unlike a pid file (stale after a crash, pid reuse) or a listening Unix socket
@@ -56,7 +59,6 @@ export function tryLockHome(paths: HomePaths, options: { waitMs?: number } = {})
     mkdirSync(paths.root, { recursive: true, mode: 0o700 });
     db = openDatabase(paths.lockFile, { timeout: options.waitMs ?? LOCK_WAIT_MS });
     db.pragma('journal_mode = MEMORY');
-    db.pragma('locking_mode = EXCLUSIVE');
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db?.close();
@@ -78,27 +80,6 @@ export function tryLockHome(paths: HomePaths, options: { waitMs?: number } = {})
       held.close();
     },
   };
-}
-
-/** How often a lock refused while no one holds it is tried again (see {@link lockHome}). */
-const CONTENDED_RETRIES = 5;
-
-/**
- * {@link tryLockHome}, tried again when it was refused while no process holds the lock: two
- * takers at once can each hold the shared lock that the other's exclusive one waits for, and both
- * give up after {@link LOCK_WAIT_MS} — two starts on a fresh home then both exited "already
- * running" (1 race in 4 here). After a random pause one of them takes it; the other is refused by
- * the holder, as any second start.
- */
-export async function lockHome(
-  paths: HomePaths,
-  options: { waitMs?: number } = {},
-): Promise<HomeLock | undefined> {
-  for (let attempt = 0; ; attempt++) {
-    const lock = tryLockHome(paths, options);
-    if (lock || attempt >= CONTENDED_RETRIES || isHomeLocked(paths)) return lock;
-    await sleep(10 + Math.random() * 90);
-  }
 }
 
 /**

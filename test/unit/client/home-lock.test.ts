@@ -157,11 +157,11 @@ describe('home lock', () => {
       const home = await freshHome();
       const startAt = Date.now() + 400;
       const script = `
-        const { lockHome } = await import(${JSON.stringify(`${ROOT}/supervisor/client/home-lock.ts`)});
+        const { tryLockHome } = await import(${JSON.stringify(`${ROOT}/supervisor/client/home-lock.ts`)});
         const { resolveHome } = await import(${JSON.stringify(`${ROOT}/supervisor/shared/home.ts`)});
         const paths = resolveHome({ home: ${JSON.stringify(home.path)}, env: {} });
         while (Date.now() < ${startAt}) {}
-        globalThis.lock = await lockHome(paths);
+        globalThis.lock = tryLockHome(paths);
         process.stdout.write(globalThis.lock ? 'locked' : 'refused');
         setTimeout(() => process.exit(0), 1_500);
       `;
