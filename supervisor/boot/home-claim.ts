@@ -1,6 +1,6 @@
 import { alreadyRunningError, lockHolder, tryLockHome } from '../client/home-lock.ts';
 import {
-  isProcessAlive,
+  isHandingOver,
   readState,
   removeState,
   type SupervisorState,
@@ -54,12 +54,7 @@ export async function claimHome(
   // The lock was free for a moment because a `start -d` is handing the home to its supervisor,
   // which waits for it: not ours to take.
   const handing = await readState(paths.stateFile).catch(() => undefined);
-  if (
-    handing &&
-    handing.pid !== process.pid &&
-    (handing.handoffUntil ?? 0) > Date.now() &&
-    isProcessAlive(handing.pid)
-  ) {
+  if (isHandingOver(handing) && handing.pid !== process.pid) {
     lock.release();
     throw alreadyRunningError(paths, handing);
   }

@@ -23,7 +23,7 @@ import type Database from 'better-sqlite3';
 import { errorMessage, SupervisorError } from '../shared/errors.ts';
 import type { HomePaths } from '../shared/home.ts';
 import { sleep } from '../shared/timers.ts';
-import { isProcessAlive, readState, type SupervisorState } from './state-file.ts';
+import { isHandingOver, isProcessAlive, readState, type SupervisorState } from './state-file.ts';
 
 /**
  * How long taking the lock may wait for a reader: {@link isHomeLocked} holds a shared lock for a
@@ -111,9 +111,8 @@ export async function lockHolder(paths: HomePaths): Promise<SupervisorState | un
   for (;;) {
     const isLocked = isHomeLocked(paths);
     const state = await readState(paths.stateFile);
-    const isLive = state !== undefined && isProcessAlive(state.pid);
-    if (!isLocked) return isLive && (state.handoffUntil ?? 0) > Date.now() ? state : undefined;
-    if (isLive) return state;
+    if (!isLocked) return isHandingOver(state) ? state : undefined;
+    if (state && isProcessAlive(state.pid)) return state;
     if (Date.now() >= deadline) return undefined;
     await sleep(50);
   }

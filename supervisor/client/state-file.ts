@@ -1,4 +1,5 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { isProcessAlive } from '../shared/process-alive.ts';
 
 /**
  * Written by the supervisor that holds a home (see `home-lock.ts`) so the CLI and the app can find
@@ -20,6 +21,11 @@ export interface SupervisorState {
    * changing hands.
    */
   handoffUntil?: number;
+}
+
+/** Whether `state` names a live supervisor a `start -d` is handing the home to, now. */
+export function isHandingOver(state: SupervisorState | undefined): state is SupervisorState {
+  return state !== undefined && (state.handoffUntil ?? 0) > Date.now() && isProcessAlive(state.pid);
 }
 
 /** `starting`: claimed the home, servers not all launched yet; `running`; `stopping`. */
