@@ -201,6 +201,22 @@ export class Pm2Calls {
   }
 }
 
+/** The client's RPC and bus sockets, those it has (PM2 sets a disconnected one to null). */
+function clientSockets(api: Pm2Api): AxonSocket[] {
+  return [api.Client.client_sock, api.Client.sub_sock].filter((socket): socket is AxonSocket =>
+    Boolean(socket),
+  );
+}
+
+/**
+ * Before the daemon is killed: its exit closes the RPC and bus sockets, and a socket not closed
+ * on purpose first arms a reconnect timer (100 ms, ref'd) that holds the process that long.
+ * Marked as closing (what their own `close()` sets first), they just close.
+ */
+export function stopReconnecting(api: Pm2Api): void {
+  for (const socket of clientSockets(api)) socket.closing = true;
+}
+
 /**
  * Closes a client's sockets for good. When the daemon closes its RPC socket before its SIGQUIT
  * reaches us (a race in `killDaemon`), or dies, PM2's `disconnectRPC` sees the socket already
@@ -208,19 +224,10 @@ export class Pm2Calls {
  * timer that keeps the supervisor from ever exiting. Closing an already closed axon socket is a
  * no-op, so this is safe after a clean disconnect too.
  */
-/**
- * Before the daemon is killed: its exit closes the RPC and bus sockets, and a socket not closed
- * on purpose first arms a reconnect timer (100 ms, ref'd) that holds the process that long.
- * Marked as closing (what their own `close()` sets first), they just close.
- */
-export function stopReconnecting(api: Pm2Api): void {
-  for (const socket of [api.Client.client_sock, api.Client.sub_sock]) if (socket) socket.closing = true;
-}
-
 export function closeClient(api: Pm2Api): void {
-  for (const socket of [api.Client.client_sock, api.Client.sub_sock]) {
+  for (const socket of clientSockets(api)) {
     try {
-      socket?.close();
+      socket.close();
     } catch {
       // Nothing left to close.
     }
