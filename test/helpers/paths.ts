@@ -35,6 +35,17 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** `promise`, or a failure once `ms` have passed saying what did not settle (`what` is read then). */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${typeof what === 'string' ? what : what()} did not finish within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Polls `probe` until it returns something other than `undefined`, or fails after `timeoutMs` with
  * `what` and the last value seen by `describeLast`.

@@ -22,6 +22,7 @@ import {
   tempHome,
   testServers,
   waitFor,
+  withDeadline,
 } from '../../helpers/index.ts';
 
 const CLAIMER = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/home-claimer.ts');
@@ -29,15 +30,6 @@ const CLAIMER = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixt
 afterEach(async () => {
   await cleanupTempHomes();
 });
-
-/** `promise`, or a failure saying `describe()` once `ms` have passed. */
-function withDeadline<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${describe()}`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 describe('one start per home', () => {
   it('two `start` at once on a fresh home: one runs, the other exits 5 naming it', async () => {
@@ -54,7 +46,7 @@ describe('one start per home', () => {
     const within = <T>(promise: Promise<T>, what: string): Promise<T> =>
       withDeadline(promise, 30_000, () => {
         const running = describeProcesses(processesUnder(home.path));
-        return `${what} within 30 s\nunder the home:\n${running}\na: ${a.stderr().slice(-500)}\nb: ${b.stderr().slice(-500)}`;
+        return `${what}\nunder the home:\n${running}\na: ${a.stderr().slice(-500)}\nb: ${b.stderr().slice(-500)}`;
       });
     // The loser ends by itself; the winner runs on.
     const loser = await within(

@@ -21,6 +21,7 @@ import {
   spawnCli,
   tempHome,
   waitFor,
+  withDeadline,
 } from '../../helpers/index.ts';
 import { npxStyleSlowServer } from './fixtures.ts';
 
@@ -53,14 +54,6 @@ async function writeSlowConfig(home: { path: string; paths: { configFile: string
       supervisor: { port: 0 },
     }),
   );
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function report(title: string, outcomes: Outcome[]): void {
