@@ -17,7 +17,7 @@ import { encodeJsonRpcMessage, JsonRpcLineDecoder } from './line-framer.ts';
 export const TOOL_PROBE_ENV = 'MCP_SUPERVISOR_TOOL_PROBE';
 
 /** How long a probe process gets to end after its input closed, before SIGTERM, then SIGKILL. */
-const PROBE_KILL_STEP_MS = 1_000;
+export const PROBE_KILL_STEP_MS = 1_000;
 /**
  * When `close()` SIGKILLs the group itself: the tether's watcher ends it after two steps; this is
  * the backstop should the watcher be gone.

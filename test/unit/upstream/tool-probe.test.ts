@@ -3,15 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeToolNames } from '../../../supervisor/upstream/tool-probe.ts';
+import { PROBE_KILL_STEP_MS, probeToolNames } from '../../../supervisor/upstream/tool-probe.ts';
 import { waitFor } from '../../helpers/paths.ts';
 
 const LINGERING_SERVER = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
   'fixtures/lingering-server.mjs',
 );
-/** The probe's grace between its input's end and SIGTERM (PROBE_KILL_STEP_MS). */
-const PROBE_KILL_STEP_MS = 1_000;
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -35,7 +33,7 @@ describe('probeToolNames', () => {
       (names) => ({ names }),
       (error: unknown) => ({ error }),
     );
-    // Listed: the probe is done and closing (its input ended; the server lives on).
+    // Its input ended: the probe has its list and is closing (the server lives on).
     await waitFor(() => (existsSync(listedFile) ? true : undefined), {
       what: 'the probe to list the tools',
       timeoutMs: 10_000,
